@@ -1,0 +1,78 @@
+"""Bring a process up on the configured (or embedded) infrastructure, and take it down again.
+
+`running_stack()` is what every long-lived command uses: it starts the embedded servers the settings
+leave unconfigured, creates the tables and bucket, seeds the demo data on an embedded stack, checks
+that Redis can hold checkpoints, and on the way out (exit, Ctrl-C, SIGTERM) stops what it started.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import FrameType
+
+import structlog
+from redis import Redis
+
+from app.localstack import LocalStack
+from app.settings import Settings
+from checkpointers import check_redis_modules, redact_url
+from stores import Stores, aws_client, ensure_bucket, seed_demo
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    stores: Stores
+    stack: LocalStack
+
+    @property
+    def redis_url(self) -> str:
+        assert self.settings.redis_url is not None
+        return self.settings.redis_url
+
+
+def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C so `finally` blocks (which stop child servers) run."""
+    previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def prepare_data(settings: Settings, stores: Stores, *, seed: bool) -> None:
+    """Tables, bucket, and (when asked) the demo customers: idempotent."""
+    stores.init_tables()
+    ensure_bucket(aws_client("s3", settings.aws_region), settings.s3_bucket, settings.aws_region)
+    if seed:
+        levels, customers = seed_demo(stores.customers)
+        log.info("demo data seeded", service_levels=levels, customers=customers)
+
+
+@contextmanager
+def running_stack(settings: Settings, *, prepare: bool = True) -> Iterator[Runtime]:
+    with sigterm_as_interrupt(), LocalStack(settings) as stack:
+        settings = stack.settings
+        assert settings.redis_url is not None
+        client = Redis.from_url(settings.redis_url)
+        try:
+            check_redis_modules(client, settings.redis_url)
+        finally:
+            client.close()
+        log.info("redis ready", url=redact_url(settings.redis_url))
+        stores = Stores.connect(
+            settings.aws_region, settings.table_prefix, settings.conversation_ttl_days
+        )
+        if prepare:
+            prepare_data(settings, stores, seed=stack.aws is not None)
+        yield Runtime(settings=settings, stores=stores, stack=stack)

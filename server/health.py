@@ -1,0 +1,57 @@
+"""Liveness and readiness: `/healthz` says the process answers, `/readyz` its dependencies."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from redis.asyncio import Redis as AsyncRedis
+
+from checkpointers import RedisModulesMissingError, acheck_redis_modules
+from stores import Stores
+
+router = APIRouter(tags=["operations"])
+
+
+def get_stores(request: Request) -> Stores:
+    stores: Stores = request.app.state.stores
+    return stores
+
+
+def get_redis(request: Request) -> AsyncRedis:
+    redis: AsyncRedis = request.app.state.redis
+    return redis
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(
+    request: Request,
+    stores: Annotated[Stores, Depends(get_stores)],
+    redis: Annotated[AsyncRedis, Depends(get_redis)],
+) -> JSONResponse:
+    checks: dict[str, Any] = {}
+    try:
+        await asyncio.wait_for(redis.ping(), timeout=2)
+        await acheck_redis_modules(redis, request.app.state.redis_url)
+        checks["redis"] = "ok"
+    except RedisModulesMissingError as error:
+        checks["redis"] = str(error)
+    except Exception as error:
+        checks["redis"] = f"unreachable: {type(error).__name__}"
+    try:
+        await asyncio.wait_for(
+            asyncio.to_thread(stores.dynamodb.describe_table, TableName=stores.conversations.table),
+            timeout=5,
+        )
+        checks["dynamodb"] = "ok"
+    except Exception as error:
+        checks["dynamodb"] = f"unreachable: {type(error).__name__}"
+    ready = all(value == "ok" for value in checks.values())
+    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)

@@ -1,0 +1,72 @@
+"""Business records: the DynamoDB conversation log, customers and service levels; S3 objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from stores.aws import aws_client
+from stores.conversations import ConversationStore
+from stores.customers import CustomerStore, RecordValidationError
+from stores.models import (
+    ConversationMessage,
+    Customer,
+    Device,
+    ServiceAction,
+    ServiceLevel,
+    ServiceLevelName,
+    format_timestamp,
+    utc_now_iso,
+    whatsapp_user_id,
+)
+from stores.schema import ensure_bucket, ensure_tables, table_specs
+from stores.seed import demo_customers, demo_service_levels, seed_demo
+
+
+@dataclass
+class Stores:
+    """The repositories of one deployment (one region and table prefix), sharing one client."""
+
+    dynamodb: Any
+    conversations: ConversationStore
+    customers: CustomerStore
+    prefix: str
+
+    @classmethod
+    def connect(cls, region: str, prefix: str, conversation_ttl_days: int = 30) -> Stores:
+        dynamodb = aws_client("dynamodb", region)
+        return cls(
+            dynamodb=dynamodb,
+            conversations=ConversationStore(
+                dynamodb, f"{prefix}conversations", conversation_ttl_days
+            ),
+            customers=CustomerStore(dynamodb, f"{prefix}customers", f"{prefix}service-levels"),
+            prefix=prefix,
+        )
+
+    def init_tables(self) -> list[str]:
+        return ensure_tables(self.dynamodb, self.prefix)
+
+
+__all__ = [
+    "ConversationMessage",
+    "ConversationStore",
+    "Customer",
+    "CustomerStore",
+    "Device",
+    "RecordValidationError",
+    "ServiceAction",
+    "ServiceLevel",
+    "ServiceLevelName",
+    "Stores",
+    "aws_client",
+    "demo_customers",
+    "demo_service_levels",
+    "ensure_bucket",
+    "ensure_tables",
+    "format_timestamp",
+    "seed_demo",
+    "table_specs",
+    "utc_now_iso",
+    "whatsapp_user_id",
+]

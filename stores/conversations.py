@@ -1,0 +1,216 @@
+"""The conversation log in DynamoDB: one item per inbound and per outbound message.
+
+Appends are idempotent on `message_id`: each message is written in one transaction together with a
+guard item (`user_id = "msgid#<message_id>"`) that must not exist yet, so a webhook delivered twice
+is logged once. The guard also records the message's key, which finds a message by its id (for
+delivery statuses) without a scan. Sort keys are ISO-8601 UTC with milliseconds; two messages of one
+user in the same millisecond get consecutive milliseconds.
+
+Every method has an `a`-prefixed twin that runs the boto3 call in a worker thread, so an async
+caller's event loop never blocks on DynamoDB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from stores.codec import from_item as _from_item
+from stores.codec import to_item as _to_item
+from stores.models import ConversationMessage, format_timestamp
+from stores.schema import SESSION_INDEX
+
+_GUARD_PREFIX = "msgid#"
+_GUARD_SORT = "guard"
+
+
+def _next_millisecond(timestamp: str) -> str:
+    moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    return format_timestamp(moment + timedelta(milliseconds=1))
+
+
+class ConversationStore:
+    """Typed access to `<prefix>conversations`."""
+
+    def __init__(self, dynamodb: Any, table: str, ttl_days: int = 30) -> None:
+        self._db = dynamodb
+        self.table = table
+        self.ttl_days = ttl_days
+
+    # Writes ---------------------------------------------------------------------------------
+
+    def append(self, message: ConversationMessage) -> bool:
+        """Log `message` once. Returns False when its `message_id` was already logged."""
+        record = message.model_dump()
+        if record["ttl"] is None:
+            record["ttl"] = int(time.time()) + self.ttl_days * 86_400
+        for _ in range(50):
+            guard = {
+                "user_id": _GUARD_PREFIX + message.message_id,
+                "timestamp": _GUARD_SORT,
+                "item_user_id": record["user_id"],
+                "item_timestamp": record["timestamp"],
+                "ttl": record["ttl"],
+            }
+            try:
+                self._db.transact_write_items(
+                    TransactItems=[
+                        {"Put": self._conditional_put(guard)},
+                        {"Put": self._conditional_put(record)},
+                    ]
+                )
+                return True
+            except ClientError as error:
+                reasons = self._cancellation_reasons(error)
+                if reasons is None:
+                    raise
+                if reasons[0] == "ConditionalCheckFailed":
+                    return False
+                if reasons[1] == "ConditionalCheckFailed":
+                    record["timestamp"] = _next_millisecond(record["timestamp"])
+                    continue
+                raise
+        raise RuntimeError(f"no free timestamp for message {message.message_id}")
+
+    def _conditional_put(self, record: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "TableName": self.table,
+            "Item": _to_item(record),
+            "ConditionExpression": "attribute_not_exists(user_id)",
+        }
+
+    @staticmethod
+    def _cancellation_reasons(error: ClientError) -> list[str] | None:
+        if error.response["Error"]["Code"] != "TransactionCanceledException":
+            return None
+        reasons = error.response.get("CancellationReasons")
+        if reasons is None:
+            # Some endpoints only put the reasons in the message: "[ConditionalCheckFailed, None]".
+            message = error.response["Error"].get("Message", "")
+            inside = message[message.rfind("[") + 1 : message.rfind("]")]
+            return [part.strip() for part in inside.split(",")] if inside else None
+        return [reason.get("Code", "None") for reason in reasons]
+
+    def update_status(self, message_id: str, status: str, **attributes: Any) -> bool:
+        """Set `status` (and extra attributes) on a logged message. False when it is unknown."""
+        key = self.key_of(message_id)
+        if key is None:
+            return False
+        values = {"status": status, **attributes}
+        names = {f"#a{i}": name for i, name in enumerate(values)}
+        self._db.update_item(
+            TableName=self.table,
+            Key=_to_item(key),
+            UpdateExpression="SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(values))),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=_to_item(
+                {f":v{i}": value for i, value in enumerate(values.values())}
+            ),
+        )
+        return True
+
+    def delete_user(self, user_id: str) -> int:
+        """Delete every message of `user_id` and their guards (right to be forgotten)."""
+        keys: list[dict[str, Any]] = []
+        for item in self._query_all(
+            KeyConditionExpression="user_id = :u",
+            ExpressionAttributeValues={":u": {"S": user_id}},
+            ProjectionExpression="user_id, #t, message_id",
+            ExpressionAttributeNames={"#t": "timestamp"},
+        ):
+            keys.append({"user_id": item["user_id"], "timestamp": item["timestamp"]})
+            keys.append({"user_id": _GUARD_PREFIX + item["message_id"], "timestamp": _GUARD_SORT})
+        for start in range(0, len(keys), 25):
+            requests = {
+                self.table: [
+                    {"DeleteRequest": {"Key": _to_item(k)}} for k in keys[start : start + 25]
+                ]
+            }
+            while requests:
+                response = self._db.batch_write_item(RequestItems=requests)
+                requests = response.get("UnprocessedItems") or {}
+        return len(keys) // 2
+
+    # Reads ----------------------------------------------------------------------------------
+
+    def key_of(self, message_id: str) -> dict[str, str] | None:
+        """The (user_id, timestamp) key of a logged message, from its guard item."""
+        response = self._db.get_item(
+            TableName=self.table,
+            Key=_to_item({"user_id": _GUARD_PREFIX + message_id, "timestamp": _GUARD_SORT}),
+        )
+        if "Item" not in response:
+            return None
+        guard = _from_item(response["Item"])
+        return {"user_id": guard["item_user_id"], "timestamp": guard["item_timestamp"]}
+
+    def get(self, message_id: str) -> ConversationMessage | None:
+        key = self.key_of(message_id)
+        if key is None:
+            return None
+        response = self._db.get_item(TableName=self.table, Key=_to_item(key), ConsistentRead=True)
+        return ConversationMessage(**_from_item(response["Item"])) if "Item" in response else None
+
+    def recent_history(self, user_id: str, limit: int = 20) -> list[ConversationMessage]:
+        """The user's last `limit` messages, oldest first."""
+        response = self._db.query(
+            TableName=self.table,
+            KeyConditionExpression="user_id = :u",
+            ExpressionAttributeValues={":u": {"S": user_id}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        items = [ConversationMessage(**_from_item(item)) for item in response["Items"]]
+        return items[::-1]
+
+    def session_messages(self, session_id: str) -> list[ConversationMessage]:
+        """Every message of a session, in time order, through the `SessionIndex` GSI."""
+        return [
+            ConversationMessage(**item)
+            for item in self._query_all(
+                IndexName=SESSION_INDEX,
+                KeyConditionExpression="session_id = :s",
+                ExpressionAttributeValues={":s": {"S": session_id}},
+            )
+        ]
+
+    def user_messages(self, user_id: str) -> list[ConversationMessage]:
+        """Every message of a user, in time order."""
+        return [
+            ConversationMessage(**item)
+            for item in self._query_all(
+                KeyConditionExpression="user_id = :u",
+                ExpressionAttributeValues={":u": {"S": user_id}},
+            )
+        ]
+
+    def _query_all(self, **query: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        paginator = self._db.get_paginator("query")
+        for page in paginator.paginate(TableName=self.table, **query):
+            items.extend(_from_item(item) for item in page["Items"])
+        return items
+
+    # Async twins ----------------------------------------------------------------------------
+
+    async def aappend(self, message: ConversationMessage) -> bool:
+        return await asyncio.to_thread(self.append, message)
+
+    async def aupdate_status(self, message_id: str, status: str, **attributes: Any) -> bool:
+        return await asyncio.to_thread(self.update_status, message_id, status, **attributes)
+
+    async def adelete_user(self, user_id: str) -> int:
+        return await asyncio.to_thread(self.delete_user, user_id)
+
+    async def aget(self, message_id: str) -> ConversationMessage | None:
+        return await asyncio.to_thread(self.get, message_id)
+
+    async def arecent_history(self, user_id: str, limit: int = 20) -> list[ConversationMessage]:
+        return await asyncio.to_thread(self.recent_history, user_id, limit)
+
+    async def asession_messages(self, session_id: str) -> list[ConversationMessage]:
+        return await asyncio.to_thread(self.session_messages, session_id)

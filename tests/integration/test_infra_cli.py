@@ -1,0 +1,160 @@
+"""`wam` as a user runs it: infra up shares its servers, stops them on any signal, db init/seed."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+pytestmark = pytest.mark.integration
+
+WAM = [sys.executable, "-c", "from app.cli import main; main()"]
+
+
+def _clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "REDIS_URL", "TABLE_PREFIX"))
+    }
+    env.update(DATA_DIR=str(tmp_path / "data"), HOME=str(tmp_path), LOG_FORMAT="json", **extra)
+    return env
+
+
+def _children_of(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
+def _wait_gone(pids: list[int], pid_alive, timeout: float = 10.0) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = [p for p in pids if pid_alive(p)]
+        if not alive:
+            return []
+        time.sleep(0.05)
+    return alive
+
+
+def _start_infra(tmp_path: Path) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    process = subprocess.Popen(
+        [*WAM, "infra", "up"],
+        env=_clean_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    exported: dict[str, str] = {}
+    assert process.stdout is not None
+    for line in process.stdout:
+        if match := re.match(r"export (\w+)=(.*)", line.strip()):
+            exported[match[1]] = match[2]
+        if "Ctrl-C stops it" in line:
+            break
+    return process, exported
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+def test_infra_up_prints_urls_and_leaves_no_orphan(tmp_path, pid_alive, how) -> None:
+    process, exported = _start_infra(tmp_path)
+    try:
+        assert exported["REDIS_URL"].startswith("redis://127.0.0.1:")
+        assert exported["AWS_ENDPOINT_URL_DYNAMODB"] == exported["AWS_ENDPOINT_URL_S3"]
+        client = redis.Redis.from_url(exported["REDIS_URL"])
+        assert client.ping()
+        assert client.execute_command("FT._LIST") == []
+        children = _children_of(process.pid)
+        assert len(children) == 2, children
+
+        # A second process shares the servers through the printed variables.
+        shared = subprocess.run(
+            [*WAM, "db", "seed"],
+            env=_clean_env(tmp_path / "second", **exported),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert shared.returncode == 0, shared.stderr
+        assert "cust_003  +15550003  enterprise" in shared.stdout
+    finally:
+        process.send_signal(how)
+        process.wait(timeout=15)
+    assert _wait_gone(children, pid_alive) == [], f"orphans after {how.name}"
+
+
+def test_second_owner_of_a_data_dir_is_refused(tmp_path) -> None:
+    process, _ = _start_infra(tmp_path)
+    try:
+        second = subprocess.run(
+            [*WAM, "infra", "up"],
+            env=_clean_env(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert second.returncode == 2
+        assert "Another process already runs the embedded Redis" in second.stderr
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=15)
+
+
+def test_embedded_redis_keeps_sessions_across_restart(tmp_path) -> None:
+    from checkpointers import EmbeddedRedis
+
+    with EmbeddedRedis(tmp_path) as first:
+        client = redis.Redis.from_url(first.url)
+        client.set("session", "kept")
+        client.execute_command("BGREWRITEAOF")
+        time.sleep(0)  # the rewrite is not needed for correctness: AOF already has the write
+        client.close()
+    with EmbeddedRedis(tmp_path) as second:
+        assert redis.Redis.from_url(second.url).get("session") == b"kept"
+
+
+def test_db_init_is_idempotent_and_help_lists_commands(servers, tmp_path) -> None:
+    env = _clean_env(
+        tmp_path,
+        REDIS_URL=servers.redis_url,
+        AWS_ENDPOINT_URL_DYNAMODB=servers.aws.url,
+        AWS_ENDPOINT_URL_S3=servers.aws.url,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        TABLE_PREFIX="cli-test-",
+    )
+    first = subprocess.run(
+        [*WAM, "db", "init"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert first.returncode == 0, first.stderr
+    assert (
+        "created: cli-test-conversations, cli-test-customers, cli-test-service-levels"
+        in first.stdout
+    )
+    again = subprocess.run(
+        [*WAM, "db", "init"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert again.returncode == 0 and "created: none" in again.stdout
+
+    helped = subprocess.run([*WAM, "--help"], capture_output=True, text=True, timeout=30)
+    for command in ("infra", "db", "serve"):
+        assert command in helped.stdout
+
+
+def test_invalid_setting_stops_startup_naming_the_variable(tmp_path) -> None:
+    result = subprocess.run(
+        [*WAM, "db", "init"],
+        env=_clean_env(tmp_path, SESSION_TTL_MINUTES="soon"),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "SESSION_TTL_MINUTES: Input should be a valid integer" in result.stderr
+    assert "Traceback" not in result.stderr
