@@ -1,0 +1,322 @@
+"""The `offline` provider: a deterministic development model. It is not an LLM.
+
+It exists so the whole system runs with no network and no credentials (local runs, Studio, tests,
+evals). It supports `bind_tools`: it picks the bound tool whose name, description and examples best
+match the customer's message and fills the arguments from the tool's schema. After a tool answers, it
+replies from that output, quoting knowledge-base passages with their source. When nothing matches it
+says it does not know rather than inventing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages.utils import count_tokens_approximately
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import Field
+
+from tools.knowledge import STOPWORDS
+from tools.language import Language, detect_language
+from tools.service_actions import fold
+
+OFFLINE_MODEL_ID = "offline-dev-model"
+_WORD = re.compile(r"[a-z0-9]+")
+_NUMBER = re.compile(r"\b(\d{1,3})\b")
+_MUSIC = ("spotify", "apple music", "deezer", "youtube music", "amazon music", "tidal", "pandora")
+_DESTINATION = re.compile(
+    r"\b(?:to|into|in|al|a la|a el|hacia|en)\s+(?:the\s+|my\s+|el\s+|la\s+|mi\s+)?"
+    r"([a-z ]{3,30}?)(?:[.?!,]|$| please| por favor)"
+)
+_STEMS = ("ing", "es", "s", "ar", "er", "ir", "os", "as", "a", "o", "e")
+
+GREETINGS = {"hello", "hi", "hey", "hola", "buenos", "buenas", "good", "morning", "evening"}
+THANKS = {"thanks", "thank", "gracias", "thx", "appreciate", "agradezco"}
+GOODBYES = {"bye", "goodbye", "adios", "chao", "hasta", "luego", "later"}
+
+_REPLIES: dict[str, dict[Language, str]] = {
+    "greeting": {
+        "en": "Hello! I'm the Hogar Smart Home assistant. How can I help you today?",
+        "es": "¡Hola! Soy el asistente de Hogar Smart Home. ¿En qué te puedo ayudar hoy?",
+    },
+    "thanks": {
+        "en": "You're welcome! Anything else I can help with?",
+        "es": "¡De nada! ¿Te puedo ayudar con algo más?",
+    },
+    "goodbye": {
+        "en": "Goodbye! Write to us here any time.",
+        "es": "¡Hasta luego! Escríbenos aquí cuando quieras.",
+    },
+    "unknown": {
+        "en": "I'm sorry, I don't have that information. I can connect you with a person if you "
+        "like.",
+        "es": "Lo siento, no tengo esa información. Si quieres, te comunico con una persona.",
+    },
+    "found": {"en": "Here is what I found: ", "es": "Esto es lo que encontré: "},
+    "error": {
+        "en": "Sorry, I couldn't complete that right now: ",
+        "es": "Lo siento, no pude completarlo ahora: ",
+    },
+    "need_number": {
+        "en": "Which volume would you like, from 0 to 100?",
+        "es": "¿Qué volumen quieres, de 0 a 100?",
+    },
+}
+
+
+def _stem(word: str) -> str:
+    for suffix in _STEMS:
+        if len(word) - len(suffix) >= 4 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def content_terms(text: str) -> set[str]:
+    """Folded, stemmed words without function words."""
+    return {_stem(w) for w in _WORD.findall(fold(text)) if w not in STOPWORDS and len(w) > 1}
+
+
+def _text_of(message: BaseMessage) -> str:
+    content = message.content
+    if isinstance(content, str):
+        return content
+    return " ".join(
+        part.get("text", "") if isinstance(part, dict) else str(part) for part in content
+    )
+
+
+class OfflineChatModel(BaseChatModel):
+    """Deterministic stand-in for a chat model; see the module docstring."""
+
+    model_id: str = OFFLINE_MODEL_ID
+    bound_tools: list[dict[str, Any]] = Field(default_factory=list)
+    min_tool_score: float = 1.0
+
+    @property
+    def _llm_type(self) -> str:
+        return "offline"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_id": self.model_id, "tools": [t["name"] for t in self.bound_tools]}
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: str | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        described = []
+        for item in tools:
+            schema = convert_to_openai_tool(item)["function"]
+            examples = []
+            if isinstance(item, BaseTool) and item.metadata:
+                examples = list(item.metadata.get("examples", []))
+            described.append(
+                {
+                    "name": schema["name"],
+                    "description": schema.get("description", ""),
+                    "parameters": schema.get("parameters", {}),
+                    "examples": examples,
+                }
+            )
+        return self.model_copy(update={"bound_tools": described})
+
+    # Generation -------------------------------------------------------------------------------
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        question = next(
+            (_text_of(m) for m in reversed(messages) if isinstance(m, HumanMessage)), ""
+        )
+        language = detect_language(question)
+        tool_outputs = self._pending_tool_outputs(messages)
+        if tool_outputs:
+            message = AIMessage(content=self._answer_from_tools(question, tool_outputs, language))
+        else:
+            message = self._first_step(question, language)
+        input_tokens = count_tokens_approximately(messages)
+        output_tokens = count_tokens_approximately([message])
+        message.usage_metadata = {
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
+            "total_tokens": input_tokens + output_tokens,
+        }
+        message.response_metadata = {"model_name": self.model_id, "model_provider": "offline"}
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    @staticmethod
+    def _pending_tool_outputs(messages: list[BaseMessage]) -> list[ToolMessage]:
+        outputs: list[ToolMessage] = []
+        for message in reversed(messages):
+            if isinstance(message, ToolMessage):
+                outputs.append(message)
+            else:
+                break
+        return outputs[::-1]
+
+    def _first_step(self, question: str, language: Language) -> AIMessage:
+        words = set(_WORD.findall(fold(question)))
+        small_talk = self._small_talk(words)
+        choice = self._choose_tool(question)
+        if choice is not None and not (small_talk and choice["name"] == "search_knowledge_base"):
+            arguments = self._fill_arguments(choice, question)
+            if arguments is None:
+                return AIMessage(content=_REPLIES["need_number"][language])
+            call_id = f"call_{abs(hash((choice['name'], question))) % 10**10}"
+            return AIMessage(
+                content="",
+                tool_calls=[{"name": choice["name"], "args": arguments, "id": call_id}],
+            )
+        return AIMessage(content=_REPLIES[small_talk or "unknown"][language])
+
+    @staticmethod
+    def _small_talk(words: set[str]) -> str | None:
+        if len(words) > 6:
+            return None
+        if words & THANKS:
+            return "thanks"
+        if words & GOODBYES:
+            return "goodbye"
+        if words & GREETINGS:
+            return "greeting"
+        return None
+
+    def _choose_tool(self, question: str) -> dict[str, Any] | None:
+        asked = content_terms(question)
+        if not asked or not self.bound_tools:
+            return None
+        best: tuple[float, int, dict[str, Any]] | None = None
+        for order, candidate in enumerate(self.bound_tools):
+            name_terms = content_terms(candidate["name"].replace("_", " "))
+            description = candidate["description"].split("\n")[0]
+            example_scores = [len(asked & content_terms(e)) for e in candidate["examples"]]
+            score = (
+                1.5 * len(asked & name_terms)
+                + len(asked & content_terms(description))
+                + 1.5 * max(example_scores, default=0)
+            )
+            if candidate["name"] == "search_knowledge_base":
+                score = max(score, self.min_tool_score)  # any real question may be in the KB
+            key = (score, -order, candidate)
+            if best is None or key[:2] > best[:2]:
+                best = key
+        if best is None or best[0] < self.min_tool_score:
+            return None
+        return best[2]
+
+    def _fill_arguments(self, choice: dict[str, Any], question: str) -> dict[str, Any] | None:
+        schema = choice["parameters"]
+        required = set(schema.get("required", []))
+        folded = fold(question)
+        arguments: dict[str, Any] = {}
+        for name, spec in schema.get("properties", {}).items():
+            value = self._value_for(name, spec, question, folded)
+            if value is None and name in required:
+                if spec.get("type") in ("integer", "number"):
+                    return None
+                value = question
+            if value is not None:
+                arguments[name] = value
+        return arguments
+
+    @staticmethod
+    def _value_for(name: str, spec: dict[str, Any], question: str, folded: str) -> Any:
+        kind = spec.get("type", "string")
+        enum = spec.get("enum")
+        if enum:
+            mentioned = [v for v in enum if fold(str(v)) in folded]
+            return mentioned[0] if mentioned else spec.get("default")
+        if kind in ("integer", "number"):
+            number = _NUMBER.search(folded)
+            return int(number.group(1)) if number else None
+        if kind != "string":
+            return None
+        if "location" in name or "destination" in name or "room" in name:
+            match = _DESTINATION.search(folded)
+            return match.group(1).strip() if match else None
+        if name == "service":
+            return next((s for s in _MUSIC if s in folded), None)
+        if name == "device":
+            return question
+        return question
+
+    def _answer_from_tools(
+        self, question: str, outputs: list[ToolMessage], language: Language
+    ) -> str:
+        parts = []
+        for output in outputs:
+            text = _text_of(output).strip()
+            if text.startswith("NO_RESULTS"):
+                continue
+            if text.startswith("ESCALATED:"):
+                parts.append(_escalation_reply(language))
+            elif text.startswith(("ERROR:", "Error:")):
+                parts.append(_REPLIES["error"][language] + text.split(":", 1)[1].strip())
+            elif "[source:" in text:
+                parts.append(_best_passage_answer(question, text))
+            else:
+                parts.append(_render_result(text, language))
+        if not parts:
+            return _REPLIES["unknown"][language]
+        return "\n\n".join(parts)
+
+
+def _escalation_reply(language: Language) -> str:
+    if language == "es":
+        return (
+            "Te comunico con una persona de nuestro equipo; te responderá en este chat en horario "
+            "de atención (lun-vie 9-18, sáb 10-14)."
+        )
+    return (
+        "I'm handing you over to a person on our team; they will reply in this chat during "
+        "opening hours (Mon-Fri 9-18, Sat 10-14 ET)."
+    )
+
+
+def _best_passage_answer(question: str, text: str) -> str:
+    """The sentences of the retrieved passages that best match the question, with their source."""
+    asked = content_terms(question)
+    scored: list[tuple[int, int, str, str]] = []
+    for block_index, block in enumerate(text.split("\n\n")):
+        match = re.search(r"\[source: ([^\]]+)\]", block)
+        if not match:
+            continue
+        source = match.group(1)
+        body = block[: match.start()].strip()
+        for sentence in re.split(r"(?<=[.!?])\s+", body.replace("\n", " ")):
+            if sentence and not sentence.startswith("#"):
+                overlap = len(asked & content_terms(sentence))
+                scored.append((overlap, -block_index, sentence.strip(), source))
+    if not scored:
+        return text
+    scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    top = [item for item in scored if item[0] == scored[0][0] and item[3] == scored[0][3]][:2]
+    sentences = " ".join(item[2] for item in top)
+    return f"{sentences} [source: {scored[0][3]}]"
+
+
+def _render_result(text: str, language: Language) -> str:
+    """A tool's JSON result as readable lines; plain text as it is."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(data, dict):
+        fields = ", ".join(f"{key.replace('_', ' ')}: {value}" for key, value in data.items())
+        return _REPLIES["found"][language] + fields
+    return _REPLIES["found"][language] + json.dumps(data, ensure_ascii=False)

@@ -1,0 +1,211 @@
+"""Tools built from API_INTEGRATION configs: one tool per operation of a business's HTTP API.
+
+A config names a base URL (`${ENV}` placeholders expand from the environment), auth from an
+environment secret, a timeout, retries, and operations with JSON-schema parameters. Path
+placeholders that are not parameters (`{customer_id}`) are filled from the conversation's state,
+never by the model. Throttling (429) and server errors are retried with backoff and jitter.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import httpx
+import yaml
+from langchain_core.tools import BaseTool, StructuredTool
+from langgraph.prebuilt import InjectedState
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+_PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
+_PATH_PARAM = re.compile(r"\{(\w+)\}")
+_JSON_TYPES: dict[str, type] = {
+    "string": str,
+    "integer": int,
+    "number": float,
+    "boolean": bool,
+    "array": list,
+    "object": dict,
+}
+STATE_PARAMETERS = ("customer_id", "wa_id", "user_id")
+
+
+class IntegrationConfigError(ValueError):
+    """An integration config is invalid; the message names the file and field."""
+
+
+class AuthConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["none", "bearer", "api_key"] = "none"
+    secret_env: str | None = None
+    header: str = "X-API-Key"
+
+
+class Operation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,60}$")]
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "GET"
+    path: str
+    description: Annotated[str, Field(min_length=5)]
+    examples: list[str] = Field(default_factory=list)
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+
+
+class ApiIntegrationConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,40}$")]
+    description: str = ""
+    base_url: str
+    auth: AuthConfig = Field(default_factory=AuthConfig)
+    timeout_seconds: float = Field(default=10, gt=0, le=120)
+    retries: int = Field(default=2, ge=0, le=10)
+    operations: list[Operation] = Field(min_length=1)
+
+    def resolved_base_url(self) -> str:
+        def expand(match: re.Match[str]) -> str:
+            value = os.environ.get(match.group(1))
+            if not value:
+                raise IntegrationConfigError(
+                    f"integration {self.name}: base_url needs environment variable {match.group(1)}"
+                )
+            return value
+
+        return _PLACEHOLDER.sub(expand, self.base_url).rstrip("/")
+
+
+def load_integrations(directory: Path) -> dict[str, ApiIntegrationConfig]:
+    """Every `*.yaml` of `directory` (missing folder: none)."""
+    integrations: dict[str, ApiIntegrationConfig] = {}
+    if not directory.is_dir():
+        return integrations
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            config = ApiIntegrationConfig.model_validate(yaml.safe_load(path.read_text("utf-8")))
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+            )
+            raise IntegrationConfigError(f"{path}: {problems}") from None
+        except yaml.YAMLError as error:
+            raise IntegrationConfigError(f"{path}: not valid YAML: {error}") from None
+        integrations[config.name] = config
+    return integrations
+
+
+def _retryable(error: BaseException) -> bool:
+    if isinstance(error, httpx.HTTPStatusError):
+        return error.response.status_code == 429 or error.response.status_code >= 500
+    return isinstance(error, httpx.TransportError)
+
+
+def _arguments_model(operation: Operation) -> type[BaseModel]:
+    schema = operation.parameters
+    required = set(schema.get("required", []))
+    fields: dict[str, Any] = {}
+    for name, spec in schema.get("properties", {}).items():
+        python_type = _JSON_TYPES.get(spec.get("type", "string"), str)
+        description = spec.get("description")
+        if name in required:
+            fields[name] = (python_type, Field(description=description))
+        else:
+            fields[name] = (python_type | None, Field(default=None, description=description))
+    for name in _PATH_PARAM.findall(operation.path):
+        if name in STATE_PARAMETERS:
+            fields[name] = (Annotated[str | None, InjectedState(name)], None)
+    model_name = "".join(part.title() for part in operation.name.split("_")) + "Input"
+    return create_model(model_name, **fields)
+
+
+class ApiToolError(RuntimeError):
+    pass
+
+
+def build_api_tools(
+    config: ApiIntegrationConfig, transport: httpx.AsyncBaseTransport | None = None
+) -> list[BaseTool]:
+    """One tool per operation; the HTTP client is shared and created on first use."""
+    clients: dict[str, httpx.AsyncClient] = {}
+
+    def client() -> httpx.AsyncClient:
+        if "client" not in clients:
+            headers = {"Accept": "application/json"}
+            secret = os.environ.get(config.auth.secret_env or "") if config.auth.secret_env else None
+            if config.auth.type != "none" and not secret:
+                raise IntegrationConfigError(
+                    f"integration {config.name}: auth needs environment variable "
+                    f"{config.auth.secret_env}"
+                )
+            if config.auth.type == "bearer":
+                headers["Authorization"] = f"Bearer {secret}"
+            elif config.auth.type == "api_key":
+                headers[config.auth.header] = str(secret)
+            clients["client"] = httpx.AsyncClient(
+                base_url=config.resolved_base_url(),
+                headers=headers,
+                timeout=config.timeout_seconds,
+                transport=transport,
+            )
+        return clients["client"]
+
+    def make(operation: Operation) -> BaseTool:
+        path_names = _PATH_PARAM.findall(operation.path)
+
+        async def call(**arguments: Any) -> str:
+            missing = [n for n in path_names if not arguments.get(n)]
+            if missing:
+                return (
+                    f"ERROR: cannot call {operation.name}: no {', '.join(missing)} is known for "
+                    "this conversation (the WhatsApp number is not linked to an account)."
+                )
+            path = operation.path.format(**{n: arguments.pop(n) for n in path_names})
+            for name in STATE_PARAMETERS:
+                arguments.pop(name, None)
+            body = {k: v for k, v in arguments.items() if v is not None}
+            try:
+                async for attempt in AsyncRetrying(
+                    stop=stop_after_attempt(config.retries + 1),
+                    wait=wait_exponential_jitter(initial=0.2, max=3),
+                    retry=retry_if_exception(_retryable),
+                    reraise=True,
+                ):
+                    with attempt:
+                        response = await client().request(
+                            operation.method,
+                            path,
+                            params=body if operation.method == "GET" else None,
+                            json=body if operation.method != "GET" else None,
+                        )
+                        response.raise_for_status()
+            except httpx.HTTPStatusError as error:
+                return (
+                    f"ERROR: {config.name} API answered {error.response.status_code} to "
+                    f"{operation.name}: {error.response.text[:300]}"
+                )
+            except httpx.HTTPError as error:
+                return f"ERROR: {config.name} API unreachable for {operation.name}: {error!r}"
+            return response.text
+
+        description = operation.description
+        if operation.examples:
+            description += " Examples: " + "; ".join(operation.examples)
+        built = StructuredTool.from_function(
+            coroutine=call,
+            name=operation.name,
+            description=description,
+            args_schema=_arguments_model(operation),
+        )
+        built.metadata = {"integration": config.name, "examples": operation.examples}
+        return built
+
+    return [make(operation) for operation in config.operations]

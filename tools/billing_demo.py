@@ -1,0 +1,107 @@
+"""The demo business's billing API: a small HTTP service the `billing` integration calls locally.
+
+In production the integration's `BILLING_API_URL` points at the real billing system; locally the
+stack serves this one on a loopback port with a bearer token, so the agent's tools go through real
+HTTP, auth, timeouts and retries.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from importlib import resources
+from typing import Annotated, Any
+
+import uvicorn
+import yaml
+from fastapi import Depends, FastAPI, Header, HTTPException
+from pydantic import BaseModel, Field
+
+from checkpointers import free_loopback_port
+
+
+class RefundRequest(BaseModel):
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+def demo_billing_records() -> dict[str, Any]:
+    text = (resources.files("tools") / "demo_data" / "billing.yaml").read_text("utf-8")
+    records: dict[str, Any] = yaml.safe_load(text)
+    return records
+
+
+def create_billing_app(token: str, records: dict[str, Any] | None = None) -> FastAPI:
+    data = records if records is not None else demo_billing_records()
+    refunds: list[dict[str, Any]] = []
+    app = FastAPI(title="Demo billing API")
+
+    def authorized(authorization: Annotated[str | None, Header()] = None) -> None:
+        if authorization != f"Bearer {token}":
+            raise HTTPException(status_code=401, detail="missing or wrong bearer token")
+
+    def customer(customer_id: str) -> dict[str, Any]:
+        if customer_id not in data:
+            raise HTTPException(status_code=404, detail=f"no billing account {customer_id}")
+        record: dict[str, Any] = data[customer_id]
+        return record
+
+    guard = [Depends(authorized)]
+
+    @app.get("/customers/{customer_id}/invoices/latest", dependencies=guard)
+    def latest_invoice(customer_id: str) -> dict[str, Any]:
+        invoice: dict[str, Any] = customer(customer_id)["invoices"][-1]
+        return invoice
+
+    @app.get("/customers/{customer_id}/balance", dependencies=guard)
+    def balance(customer_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = customer(customer_id)["balance"]
+        return result
+
+    @app.get("/customers/{customer_id}/payment-method", dependencies=guard)
+    def payment_method(customer_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = customer(customer_id)["payment_method"]
+        return result
+
+    @app.post("/customers/{customer_id}/refunds", status_code=201, dependencies=guard)
+    def request_refund(customer_id: str, request: RefundRequest) -> dict[str, Any]:
+        invoice = customer(customer_id)["invoices"][-1]
+        refund = {
+            "refund_id": f"RF-{uuid.uuid4().hex[:8].upper()}",
+            "invoice": invoice["number"],
+            "status": "under_review",
+            "reason": request.reason,
+            "resolution_days": 5,
+        }
+        refunds.append(refund)
+        return refund
+
+    app.state.refunds = refunds
+    return app
+
+
+class BackgroundServer:
+    """A uvicorn server on a loopback port in a daemon thread of this process."""
+
+    def __init__(self, app: FastAPI, port: int | None = None) -> None:
+        self.port = port or free_loopback_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="billing-api", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> str:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError(f"billing API did not start on {self.url}")
+            time.sleep(0.01)
+        return self.url
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=5)
