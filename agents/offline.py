@@ -36,6 +36,7 @@ _DESTINATION = re.compile(
     r"\b(?:to|into|in|al|a la|a el|hacia|en)\s+(?:the\s+|my\s+|el\s+|la\s+|mi\s+)?"
     r"([a-z ]{3,30}?)(?:[.?!,]|$| please| por favor)"
 )
+_FOLLOW_UP_OPENER = re.compile(r"^\W*(and|y|e|what about|how about|also|tambien|and if|y si)\b")
 _STEMS = ("ing", "es", "s", "ar", "er", "ir", "os", "as", "a", "o", "e")
 
 GREETINGS = {"hello", "hi", "hey", "hola", "buenos", "buenas", "good", "morning", "evening"}
@@ -140,10 +141,12 @@ class OfflineChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        question = next(
-            (_text_of(m) for m in reversed(messages) if isinstance(m, HumanMessage)), ""
-        )
+        asked = [_text_of(m) for m in messages if isinstance(m, HumanMessage)]
+        question = asked[-1] if asked else ""
         language = detect_language(question)
+        if len(asked) > 1 and _FOLLOW_UP_OPENER.match(fold(question)):
+            # A short follow-up ("and for enterprise?") is read with the message before it.
+            question = f"{asked[-2]} {question}"
         tool_outputs = self._pending_tool_outputs(messages)
         if tool_outputs:
             message = AIMessage(content=self._answer_from_tools(question, tool_outputs, language))
@@ -268,7 +271,9 @@ class OfflineChatModel(BaseChatModel):
             elif text.startswith(("ERROR:", "Error:")):
                 parts.append(_REPLIES["error"][language] + text.split(":", 1)[1].strip())
             elif "[source:" in text:
-                parts.append(_best_passage_answer(question, text))
+                answer = _best_passage_answer(question, text)
+                if answer:
+                    parts.append(answer)
             else:
                 parts.append(_render_result(text, language))
         if not parts:
@@ -288,26 +293,35 @@ def _escalation_reply(language: Language) -> str:
     )
 
 
-def _best_passage_answer(question: str, text: str) -> str:
-    """The sentences of the retrieved passages that best match the question, with their source."""
+def _best_passage_answer(question: str, text: str) -> str | None:
+    """The sentences of the retrieved passages that best match the question, with their source.
+
+    None when no sentence shares a content word with the question: better "I don't know" than a
+    passage that only looks related.
+    """
     asked = content_terms(question)
-    scored: list[tuple[int, int, str, str]] = []
-    for block_index, block in enumerate(text.split("\n\n")):
-        match = re.search(r"\[source: ([^\]]+)\]", block)
-        if not match:
-            continue
-        source = match.group(1)
-        body = block[: match.start()].strip()
-        for sentence in re.split(r"(?<=[.!?])\s+", body.replace("\n", " ")):
-            if sentence and not sentence.startswith("#"):
-                overlap = len(asked & content_terms(sentence))
-                scored.append((overlap, -block_index, sentence.strip(), source))
+    scored: list[tuple[float, int, str, str]] = []
+    pieces = re.split(r"\[source: ([^\]]+)\]", text)
+    for block_index in range(0, len(pieces) - 1, 2):
+        body, source = pieces[block_index], pieces[block_index + 1]
+        lines = body.splitlines()
+        heading_bonus = 0.5 * len(asked & content_terms(" ".join(
+            line for line in lines if line.startswith("#")
+        )))
+        prose = " ".join(line for line in lines if not line.startswith("#"))
+        for sentence in re.split(r"(?<=[.!?])\s+", re.sub(r"\s+", " ", prose).strip()):
+            if sentence:
+                overlap = len(asked & content_terms(sentence)) + heading_bonus
+                scored.append((overlap, -block_index, sentence, source))
     if not scored:
-        return text
+        return None
     scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
-    top = [item for item in scored if item[0] == scored[0][0] and item[3] == scored[0][3]][:2]
-    sentences = " ".join(item[2] for item in top)
-    return f"{sentences} [source: {scored[0][3]}]"
+    if scored[0][0] == 0:
+        return None
+    best, source = scored[0][0], scored[0][3]
+    top = [item for item in scored if item[3] == source and item[0] >= max(1, best - 1)][:2]
+    top.sort(key=lambda item: re.sub(r"\s+", " ", text).find(item[2]))
+    return f"{' '.join(item[2] for item in top)} [source: {source}]"
 
 
 def _render_result(text: str, language: Language) -> str:

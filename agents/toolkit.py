@@ -102,4 +102,10 @@ class Toolkit:
                 "with its [source: ...] to cite. query: the customer's question."
             ),
         )
+        built.metadata = {
+            "examples": [
+                title for base, _ in bases if isinstance(base, LocalKnowledgeBase)
+                for title in base.titles()
+            ]
+        }
         return built

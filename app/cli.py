@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -20,8 +21,12 @@ cli = typer.Typer(
 )
 infra = typer.Typer(help="The embedded local stack (Redis with modules, moto DynamoDB/S3).")
 db = typer.Typer(help="DynamoDB tables and demo data.")
+agents_cli = typer.Typer(help="Agent config files.")
+kb = typer.Typer(help="Knowledge bases.")
 cli.add_typer(infra, name="infra")
 cli.add_typer(db, name="db")
+cli.add_typer(agents_cli, name="agents")
+cli.add_typer(kb, name="kb")
 
 
 def _settings() -> Settings:
@@ -94,6 +99,133 @@ def serve(
             f"serving on http://{bind_host}:{bind_port} (redis {redact_url(runtime.redis_url)})"
         )
         uvicorn.run(app, host=bind_host, port=bind_port, log_config=None)
+
+
+@agents_cli.command("list")
+def agents_list(
+    path: Annotated[Path | None, typer.Argument(help="Agents folder (default: AGENTS_DIR)")] = None,
+) -> None:
+    """List the agents of a folder: id, model, tools, knowledge bases."""
+    from agents import load_agents
+    from app.wiring import agent_summary, agents_dir
+
+    folder = path or agents_dir(_settings())
+    for agent in load_agents(folder).values():
+        row = agent_summary(agent)
+        extras = ", ".join(row["tools"] + row["api_integrations"]) or "no tools"
+        marker = " (fallback)" if row["fallback"] else ""
+        typer.echo(
+            f"{row['id']:<16} {row['provider']}:{row['model_id']}  [{extras}]"
+            f"  kb={','.join(row['knowledge_bases']) or '-'}{marker}"
+        )
+
+
+@agents_cli.command("validate")
+def agents_validate(
+    path: Annotated[Path | None, typer.Argument(help="A config file or an agents folder")] = None,
+) -> None:
+    """Validate agent configs (schema, prompt files, tools and integrations they name)."""
+    from agents import load_agent_config, load_agents
+    from agents.loader import LoadedAgent
+    from app.wiring import agents_dir, structural_deps
+
+    settings = _settings()
+    target = path or agents_dir(settings)
+    if target.is_dir():
+        loaded = load_agents(target)
+    else:
+        config, prompt = load_agent_config(target)
+        loaded = {config.id: LoadedAgent(config, prompt, target)}
+    folder = target if target.is_dir() else target.parent
+    deps = structural_deps(settings, loaded, folder)
+    for agent_id, agent in loaded.items():
+        deps.agent_graph(agent_id)
+        typer.echo(f"ok  {agent.path}")
+
+
+@cli.command()
+def graph(
+    xray: Annotated[bool, typer.Option(help="Draw the agents' inner nodes too")] = False,
+) -> None:
+    """Print the supervisor graph as Mermaid text."""
+    from agents import load_agents
+    from app.wiring import agents_dir, structural_deps
+    from graph import compile_supervisor
+
+    settings = _settings()
+    folder = agents_dir(settings)
+    deps = structural_deps(settings, load_agents(folder), folder)
+    typer.echo(compile_supervisor(deps).get_graph(xray=xray).draw_mermaid())
+
+
+@kb.command("ingest")
+def kb_ingest(
+    path: Annotated[Path, typer.Argument(help="A document or a folder (txt, md, html, pdf)")],
+    kb_id: Annotated[str, typer.Option("--kb", help="Knowledge-base id, as in agent configs")],
+) -> None:
+    """Upload documents to S3 (kb-documents/<kb>/), chunk them, and index them for retrieval."""
+    from redis import Redis
+
+    from stores import aws_client
+    from tools import LocalKnowledgeBase, ingest_path
+
+    settings = _settings()
+    with running_stack(settings) as runtime:
+        base = LocalKnowledgeBase(Redis.from_url(runtime.redis_url), kb_id)
+        for document in ingest_path(
+            path, base, s3=aws_client("s3", settings.aws_region), bucket=settings.s3_bucket
+        ):
+            typer.echo(
+                f"{document.source:<28} {document.language}  {document.chunks} chunk(s)  "
+                f"s3://{settings.s3_bucket}/{document.s3_key}"
+            )
+        typer.echo(f"{kb_id}: {base.document_count()} chunk(s) indexed")
+
+
+@cli.command()
+def chat(
+    user: Annotated[str, typer.Option(help="The WhatsApp number you write from")] = "+15550001",
+    phone_number_id: Annotated[
+        str | None, typer.Option(help="Business number id (default: WHATSAPP_PHONE_NUMBER_ID)")
+    ] = None,
+) -> None:
+    """Chat in the terminal as a WhatsApp user; shows the routed agent and the tools called."""
+    import asyncio
+
+    asyncio.run(_chat(user, phone_number_id))
+
+
+async def _chat(user: str, phone_number_id: str | None) -> None:
+    from agents import AgentContext
+    from checkpointers import async_redis_saver
+    from graph import compile_supervisor, run_turn
+
+    settings = _settings()
+    with running_stack(settings) as runtime:
+        deps = runtime.supervisor_deps()
+        wa_id = user.removeprefix("whatsapp:").lstrip("+")
+        number = phone_number_id or settings.whatsapp_phone_number_id
+        context = AgentContext(
+            router_threshold=settings.router_threshold,
+            max_history_tokens=settings.max_history_tokens,
+        )
+        async with async_redis_saver(runtime.redis_url, settings.session_ttl_minutes) as saver:
+            graph = compile_supervisor(deps, saver)
+            typer.echo(f"Chatting as +{wa_id} (thread {number}:{wa_id}). Ctrl-D to quit.")
+            while True:
+                try:
+                    text = input("you> ").strip()
+                except EOFError:
+                    break
+                if not text:
+                    continue
+                result = await run_turn(
+                    graph, phone_number_id=number, wa_id=wa_id, texts=[text], context=context
+                )
+                tools = ", ".join(result.tools) or "none"
+                flags = "  ESCALATED" if result.escalation_triggered else ""
+                typer.echo(f"[{result.agent_id} | tools: {tools} | {result.model_id}]{flags}")
+                typer.echo(f"bot> {result.reply}\n")
 
 
 def main() -> None:

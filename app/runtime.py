@@ -16,8 +16,18 @@ from types import FrameType
 import structlog
 from redis import Redis
 
+from agents import load_agents
+from agents.schema import ProviderName
 from app.localstack import LocalStack
 from app.settings import Settings
+from app.wiring import (
+    agents_dir,
+    build_deps,
+    demo_billing_api,
+    index_bundled_knowledge,
+    model_override,
+)
+from graph import SupervisorDeps
 from checkpointers import check_redis_modules, redact_url
 from stores import Stores, aws_client, ensure_bucket, seed_demo
 
@@ -34,6 +44,24 @@ class Runtime:
     def redis_url(self) -> str:
         assert self.settings.redis_url is not None
         return self.settings.redis_url
+
+    @property
+    def model_override(self) -> ProviderName | None:
+        return model_override(self.settings, embedded_aws=self.stack.aws is not None)
+
+    def supervisor_deps(self, *, index_knowledge: bool = True) -> SupervisorDeps:
+        """Agents, models, tools and stores; bundled KB documents indexed on first use."""
+        redis = Redis.from_url(self.redis_url)
+        agents = load_agents(agents_dir(self.settings))
+        if index_knowledge:
+            index_bundled_knowledge(self.settings, redis, agents)
+        return build_deps(
+            self.settings,
+            stores=self.stores,
+            redis=redis,
+            override=self.model_override,
+            agents=agents,
+        )
 
 
 def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -61,7 +89,7 @@ def prepare_data(settings: Settings, stores: Stores, *, seed: bool) -> None:
 
 @contextmanager
 def running_stack(settings: Settings, *, prepare: bool = True) -> Iterator[Runtime]:
-    with sigterm_as_interrupt(), LocalStack(settings) as stack:
+    with sigterm_as_interrupt(), LocalStack(settings) as stack, demo_billing_api():
         settings = stack.settings
         assert settings.redis_url is not None
         client = Redis.from_url(settings.redis_url)

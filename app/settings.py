@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     # Models. Unset: bedrock when AWS credentials are configured, else offline.
     model_provider: ModelProviderName | None = None
 
+    # Agents: the folder of agent configs (YAML + prompts, integrations/, knowledge/).
+    agents_dir: Path | None = None
+    router_threshold: float = Field(default=0.35, ge=0, le=1)
+    max_history_tokens: int = Field(default=1500, ge=200, le=100_000)
+
     # Local files: AOF of the embedded Redis and other state.
     data_dir: Path = Path(".data")
 

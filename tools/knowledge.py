@@ -116,8 +116,13 @@ class LocalKnowledgeBase:
                     "position": position,
                 },
             )
+        pipe.sadd(f"kbmeta:{self.kb_id}:titles", title)
         pipe.execute()
         return len(chunks)
+
+    def titles(self) -> list[str]:
+        """Titles of the indexed documents (the search tool shows them as examples)."""
+        return sorted(_text(t) for t in self.redis.smembers(f"kbmeta:{self.kb_id}:titles"))
 
     def delete_source(self, source: str) -> None:
         for key in self.redis.scan_iter(match=f"{self.prefix}*", count=500):
@@ -135,11 +140,8 @@ class LocalKnowledgeBase:
         if not terms:
             return []
         language = detect_language(query)
-        # Each term matches itself (stemmed by RediSearch in the query's language) or a prefix.
-        expression = " | ".join(
-            f"({_escape(term)}|{_escape(term[:5])}*)" if len(term) > 5 else _escape(term)
-            for term in terms
-        )
+        # Each term matches itself, stemmed by RediSearch in the query's language.
+        expression = " | ".join(_escape(term) for term in terms)
         search = (
             Query(expression)
             .language(_LANGUAGE_NAMES[language])

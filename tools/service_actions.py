@@ -42,6 +42,10 @@ ROOMS: dict[str, tuple[str, ...]] = {
 }
 
 
+# The customer comes from the graph state, never from the model's arguments.
+CustomerId = Annotated[str | None, InjectedState("customer_id")]
+
+
 class PermissionDeniedError(Exception):
     """The customer's tier does not include the action."""
 
@@ -250,7 +254,6 @@ class ServiceActions:
     def tools(self) -> list[BaseTool]:
         """The LangChain tools; `customer_id` is injected from the graph state."""
         actions = self
-        CustomerId = Annotated[str | None, InjectedState("customer_id")]
 
         @tool
         def check_device_status(customer_id: CustomerId, device: str = "") -> str:
@@ -299,28 +302,28 @@ class ServiceActions:
             """
             return actions.manage_music_service(customer_id, service, operation)
 
-        examples = {
-            check_device_status: [
+        examples = [
+            (check_device_status, [
                 "is my speaker online", "status of my devices", "is it offline",
                 "estado de mi altavoz", "está conectado", "funciona mi dispositivo",
-            ],
-            get_device_info: [
+            ]),
+            (get_device_info, [
                 "what devices do I have", "device info", "list my devices",
                 "qué dispositivos tengo", "información del dispositivo", "mis dispositivos",
-            ],
-            set_volume: [
+            ]),
+            (set_volume, [
                 "set the volume to 30", "turn the volume down", "volume up", "louder",
                 "pon el volumen en 30", "baja el volumen", "sube el volumen",
-            ],
-            relocate_device: [
+            ]),
+            (relocate_device, [
                 "move my speaker to the bedroom", "relocate the display", "move it to the kitchen",
                 "mueve mi altavoz al dormitorio", "cambia la pantalla de sala", "mover a la cocina",
-            ],
-            manage_music_service: [
+            ]),
+            (manage_music_service, [
                 "connect spotify", "link apple music", "disconnect deezer", "music service",
                 "conecta spotify", "vincular apple music", "servicio de música",
-            ],
-        }
-        for service_tool, phrases in examples.items():
+            ]),
+        ]
+        for service_tool, phrases in examples:
             service_tool.metadata = {"examples": phrases}
-        return list(examples)
+        return [service_tool for service_tool, _ in examples]

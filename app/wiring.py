@@ -1,0 +1,144 @@
+"""Builds the supervisor's dependencies from settings: agents, models, tools, stores, router."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import structlog
+from redis import Redis
+
+from agents import LoadedAgent, ModelRegistry, Toolkit, default_agents_dir, load_agents
+from agents.schema import ProviderName
+from app.localstack import aws_credentials_configured
+from app.settings import Settings
+from graph import CascadeRouter, LocalRouter, SupervisorDeps
+from stores import CustomerStore, Stores, aws_client
+from tools import LocalKnowledgeBase, ServiceActions, ingest_path, load_integrations
+from tools.billing_demo import BackgroundServer, create_billing_app
+
+log = structlog.get_logger(__name__)
+
+
+def agents_dir(settings: Settings) -> Path:
+    return settings.agents_dir or default_agents_dir()
+
+
+def model_override(settings: Settings, embedded_aws: bool) -> ProviderName | None:
+    """`MODEL_PROVIDER` if set; `offline` without real AWS credentials; else each agent's own."""
+    if settings.model_provider:
+        return settings.model_provider
+    if embedded_aws or not aws_credentials_configured():
+        return "offline"
+    return None
+
+
+def build_deps(
+    settings: Settings,
+    *,
+    stores: Stores | None,
+    redis: Redis | None,
+    override: ProviderName | None,
+    agents: dict[str, LoadedAgent] | None = None,
+) -> SupervisorDeps:
+    folder = agents_dir(settings)
+    loaded = agents if agents is not None else load_agents(folder)
+    registry = ModelRegistry(override=override, region=settings.aws_region)
+    toolkit = Toolkit(
+        service_actions=ServiceActions(stores.customers) if stores else None,
+        redis=redis,
+        integrations=load_integrations(folder / "integrations"),
+        region=settings.aws_region,
+    )
+    router = CascadeRouter(LocalRouter(loaded), None, threshold=settings.router_threshold)
+    log.info(
+        "agents loaded",
+        agents=list(loaded),
+        provider=override or "per agent config",
+        folder=str(folder),
+    )
+    deps = SupervisorDeps(
+        agents=loaded,
+        registry=registry,
+        toolkit=toolkit,
+        router=router,
+        conversations=stores.conversations if stores else None,
+        customers=stores.customers if stores else None,
+    )
+    for agent_id in loaded:
+        deps.agent_graph(agent_id)  # fail at start-up, not mid-conversation, on a bad reference
+    return deps
+
+
+def structural_deps(
+    settings: Settings, agents: dict[str, LoadedAgent], folder: Path
+) -> SupervisorDeps:
+    """Deps that build every graph but reach no server: for drawing and validating configs.
+
+    The Redis and DynamoDB clients here connect lazily and are never called.
+    """
+    registry = ModelRegistry(override="offline", region=settings.aws_region)
+    toolkit = Toolkit(
+        service_actions=ServiceActions(CustomerStore(None, "", "")),
+        redis=Redis.from_url("redis://127.0.0.1:1/0"),
+        integrations=load_integrations(folder / "integrations"),
+        region=settings.aws_region,
+    )
+    return SupervisorDeps(
+        agents=agents, registry=registry, toolkit=toolkit, router=CascadeRouter(LocalRouter(agents))
+    )
+
+
+def index_bundled_knowledge(settings: Settings, redis: Redis, agents: dict[str, LoadedAgent]) -> None:
+    """Index `<agents dir>/knowledge/<kb id>/` into each local KB that is still empty."""
+    folder = agents_dir(settings) / "knowledge"
+    s3 = aws_client("s3", settings.aws_region)
+    seen: set[str] = set()
+    for agent in agents.values():
+        for ref in agent.config.knowledge_bases:
+            if ref.backend != "local" or ref.id in seen:
+                continue
+            seen.add(ref.id)
+            base = LocalKnowledgeBase(redis, ref.id)
+            documents = folder / ref.id
+            if base.document_count() == 0 and documents.is_dir():
+                ingested = ingest_path(documents, base, s3=s3, bucket=settings.s3_bucket)
+                log.info("knowledge base indexed", kb=ref.id, documents=len(ingested))
+
+
+@contextmanager
+def demo_billing_api() -> Iterator[str | None]:
+    """Serve the demo billing API when `BILLING_API_URL` is unset; yields its URL (or None)."""
+    if os.environ.get("BILLING_API_URL"):
+        yield None
+        return
+    token = os.environ.get("BILLING_API_TOKEN") or secrets.token_urlsafe(16)
+    server = BackgroundServer(create_billing_app(token))
+    url = server.start()
+    os.environ["BILLING_API_URL"], os.environ["BILLING_API_TOKEN"] = url, token
+    log.info("demo billing api started", url=url)
+    try:
+        yield url
+    finally:
+        server.stop()
+        os.environ.pop("BILLING_API_URL", None)
+        os.environ.pop("BILLING_API_TOKEN", None)
+
+
+def agent_summary(agent: LoadedAgent) -> dict[str, Any]:
+    config = agent.config
+    return {
+        "id": config.id,
+        "name": config.name,
+        "provider": config.model.provider,
+        "model_id": config.model.model_id,
+        "tools": config.tools,
+        "knowledge_bases": [ref.id for ref in config.knowledge_bases],
+        "api_integrations": config.api_integrations,
+        "fallback": config.fallback,
+        "file": str(agent.path),
+    }

@@ -1,0 +1,243 @@
+"""Routing a customer message to a domain agent.
+
+- `LocalRouter`: no network. Each agent is described by its description and example utterances (in
+  English and Spanish); a message is compared to every example by TF-IDF over stemmed words and
+  character trigrams (so typos still match). Agent score = best example similarity, plus a little
+  of the description's.
+- `LLMRouter`: a chat model with structured output (agent id, confidence, reason).
+- `CascadeRouter`: local first; below a confidence threshold, the LLM router (when configured).
+  Sticky: a follow-up ("yes", "the second one", "and for premium?") stays with the active agent unless
+  the router sees a clear switch. Unknown or low-confidence input goes to the fallback agent.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Protocol
+
+import structlog
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import BaseModel, Field
+
+from agents import LoadedAgent, fallback_agent_id
+from tools.knowledge import STOPWORDS
+from tools.service_actions import fold
+
+log = structlog.get_logger(__name__)
+
+_WORD = re.compile(r"[a-z0-9]+")
+_SUFFIXES = ("ing", "es", "s", "ar", "er", "ir", "os", "as", "a", "o", "e")
+
+# Function words, and verbs of asking that say nothing about the topic. Greetings and thanks stay:
+# they are what routes to the general agent.
+ROUTER_STOPWORDS = (
+    frozenset(STOPWORDS) - {"hi", "hello", "hola", "gracias", "yes", "no"}
+) | frozenset(
+    "tell want need know like get give show let help would could please can quiero necesito "
+    "puedo saber dime decir gustaria quisiera ayudar ayudame".split()
+)
+
+FOLLOW_UP_WORDS = frozenset(
+    "yes yeah yep ok okay sure please no nope thanks right correct exactly that this one first "
+    "second third last other another and what about for also too then it them same more less "
+    "si sí vale claro dale bueno listo perfecto eso ese esa este esta uno primero segundo "
+    "tercero ultimo último otro otra y que tal para tambien también entonces lo la mismo mas "
+    "más menos".split()
+)
+
+
+class RouteDecision(BaseModel):
+    """Where a message goes, how sure the router is, and why."""
+
+    agent_id: str = Field(description="The id of the agent that should answer")
+    confidence: float = Field(ge=0, le=1, description="0 (a guess) to 1 (certain)")
+    reason: str = Field(description="One short sentence: why this agent")
+
+
+class Router(Protocol):
+    async def aroute(self, text: str, *, active_agent: str | None = None) -> RouteDecision: ...
+
+
+def _stem(word: str) -> str:
+    for suffix in _SUFFIXES:
+        if len(word) - len(suffix) >= 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def features(text: str) -> Counter[str]:
+    """Stemmed content words (weight 1) and their character trigrams (weight 1/3 each)."""
+    counts: Counter[str] = Counter()
+    for word in _WORD.findall(fold(text)):
+        if word in ROUTER_STOPWORDS:
+            continue
+        stem = _stem(word)
+        counts[f"w:{stem}"] += 1
+        padded = f"_{word}_"
+        for i in range(len(padded) - 2):
+            counts[f"c:{padded[i : i + 3]}"] += 1 / 3
+    return counts
+
+
+def is_follow_up(text: str) -> bool:
+    """Short replies that only make sense in the current conversation."""
+    words = _WORD.findall(fold(text))
+    if not words or len(words) > 5:
+        return False
+    unknown = [w for w in words if w not in FOLLOW_UP_WORDS and fold(w) not in FOLLOW_UP_WORDS]
+    starts_like_follow_up = words[0] in {"and", "y", "what", "que", "the", "el", "la", "also"}
+    return len(unknown) == 0 or (starts_like_follow_up and len(unknown) <= 2)
+
+
+@dataclass
+class _Example:
+    agent_id: str
+    vector: dict[str, float]
+    is_description: bool
+
+
+class LocalRouter:
+    """TF-IDF nearest-example routing over the agents' own descriptions and examples."""
+
+    def __init__(self, agents: dict[str, LoadedAgent]) -> None:
+        self.fallback = fallback_agent_id(agents)
+        self.agent_ids = list(agents)
+        texts: list[tuple[str, str, bool]] = []
+        for agent_id, agent in agents.items():
+            texts.append((agent_id, agent.config.description, True))
+            texts.extend((agent_id, example, False) for example in agent.config.all_examples())
+        documents = [features(text) for _, text, _ in texts]
+        frequency: Counter[str] = Counter()
+        for document in documents:
+            frequency.update(set(document))
+        total = len(documents)
+        self._idf = {term: math.log((1 + total) / (1 + df)) + 1 for term, df in frequency.items()}
+        self._default_idf = math.log(1 + total) + 1
+        self._examples = [
+            _Example(agent_id, self._vector(document), is_description)
+            for (agent_id, _, is_description), document in zip(texts, documents, strict=True)
+        ]
+
+    def _vector(self, counts: Counter[str]) -> dict[str, float]:
+        weighted = {t: c * self._idf.get(t, self._default_idf) for t, c in counts.items()}
+        norm = math.sqrt(sum(v * v for v in weighted.values())) or 1.0
+        return {t: v / norm for t, v in weighted.items()}
+
+    def scores(self, text: str) -> dict[str, float]:
+        query = self._vector(features(text))
+        best: dict[str, float] = dict.fromkeys(self.agent_ids, 0.0)
+        described: dict[str, float] = dict.fromkeys(self.agent_ids, 0.0)
+        for example in self._examples:
+            similarity = sum(w * example.vector.get(t, 0.0) for t, w in query.items())
+            table = described if example.is_description else best
+            table[example.agent_id] = max(table[example.agent_id], similarity)
+        return {a: best[a] + 0.35 * described[a] for a in self.agent_ids}
+
+    def route(self, text: str, *, active_agent: str | None = None) -> RouteDecision:
+        scores = self.scores(text)
+        ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+        (top, top_score), (_, second_score) = ranked[0], ranked[1]
+        if top_score <= 0.05:
+            return RouteDecision(
+                agent_id=self.fallback, confidence=0.0, reason="no agent's examples match"
+            )
+        margin = (top_score - second_score) / top_score
+        confidence = round(min(1.0, top_score / 0.3) * (0.4 + 0.6 * margin), 3)
+        return RouteDecision(
+            agent_id=top,
+            confidence=confidence,
+            reason=f"closest examples: {top} {top_score:.2f} vs next {second_score:.2f}",
+        )
+
+    async def aroute(self, text: str, *, active_agent: str | None = None) -> RouteDecision:
+        return self.route(text, active_agent=active_agent)
+
+
+class LLMRouter:
+    """A chat model chooses the agent, with structured output."""
+
+    def __init__(self, model: BaseChatModel, agents: dict[str, LoadedAgent]) -> None:
+        self.agents = agents
+        self.fallback = fallback_agent_id(agents)
+        self._structured = model.with_structured_output(RouteDecision)
+        catalogue = "\n".join(
+            f"- {agent_id}: {agent.config.description}" for agent_id, agent in agents.items()
+        )
+        self._system = (
+            "You route WhatsApp messages of a smart-home company's customers to one agent.\n"
+            f"Agents:\n{catalogue}\n"
+            "Answer with the agent id, your confidence from 0 to 1, and a short reason. "
+            f"When nothing fits, choose {self.fallback}."
+        )
+
+    async def aroute(self, text: str, *, active_agent: str | None = None) -> RouteDecision:
+        note = f"\nThe conversation is currently with: {active_agent}." if active_agent else ""
+        decision = await self._structured.ainvoke(
+            [SystemMessage(self._system + note), HumanMessage(text)]
+        )
+        assert isinstance(decision, RouteDecision)
+        if decision.agent_id not in self.agents:
+            return RouteDecision(
+                agent_id=self.fallback,
+                confidence=0.0,
+                reason=f"LLM chose unknown agent {decision.agent_id!r}",
+            )
+        return decision
+
+
+class CascadeRouter:
+    """Local router first; the LLM router below `threshold`; sticky follow-ups; a fallback."""
+
+    def __init__(
+        self,
+        local: LocalRouter,
+        llm: LLMRouter | None = None,
+        *,
+        threshold: float = 0.35,
+        switch_threshold: float = 0.6,
+    ) -> None:
+        self.local = local
+        self.llm = llm
+        self.threshold = threshold
+        self.switch_threshold = switch_threshold
+
+    async def aroute(
+        self, text: str, *, active_agent: str | None = None, threshold: float | None = None
+    ) -> RouteDecision:
+        limit = self.threshold if threshold is None else threshold
+        decision = self.local.route(text, active_agent=active_agent)
+        if active_agent and active_agent in self.local.agent_ids:
+            clear_switch = (
+                decision.agent_id != active_agent and decision.confidence >= self.switch_threshold
+            )
+            if is_follow_up(text) and not clear_switch:
+                return RouteDecision(
+                    agent_id=active_agent,
+                    confidence=max(decision.confidence, limit),
+                    reason=f"follow-up stays with {active_agent}",
+                )
+        if decision.confidence >= limit:
+            return decision
+        if self.llm is not None:
+            try:
+                llm_decision = await self.llm.aroute(text, active_agent=active_agent)
+                if llm_decision.confidence >= limit:
+                    return llm_decision
+            except Exception as error:
+                log.warning("llm router failed; using the local decision", error=repr(error)[:200])
+        if active_agent and active_agent in self.local.agent_ids and decision.confidence < limit:
+            if decision.agent_id == active_agent or decision.confidence < limit / 2:
+                return RouteDecision(
+                    agent_id=active_agent,
+                    confidence=decision.confidence,
+                    reason=f"unclear message stays with {active_agent}",
+                )
+        return RouteDecision(
+            agent_id=self.local.fallback,
+            confidence=decision.confidence,
+            reason=f"low confidence ({decision.reason}); fallback",
+        )
