@@ -142,16 +142,21 @@ class OfflineChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         asked = [_text_of(m) for m in messages if isinstance(m, HumanMessage)]
-        question = asked[-1] if asked else ""
+        question = focus = asked[-1] if asked else ""
         language = detect_language(question)
-        if len(asked) > 1 and _FOLLOW_UP_OPENER.match(fold(question)):
-            # A short follow-up ("and for enterprise?") is read with the message before it.
+        if len(asked) > 1 and (
+            _FOLLOW_UP_OPENER.match(fold(question)) or not content_terms(question)
+        ):
+            # A follow-up ("and for enterprise?") is read with the message before it; tools are
+            # still asked about the follow-up itself when it has words of its own.
             question = f"{asked[-2]} {question}"
         tool_outputs = self._pending_tool_outputs(messages)
         if tool_outputs:
-            message = AIMessage(content=self._answer_from_tools(question, tool_outputs, language))
+            message = AIMessage(
+                content=self._answer_from_tools(question, focus, tool_outputs, language)
+            )
         else:
-            message = self._first_step(question, language)
+            message = self._first_step(focus if content_terms(focus) else question, language)
         input_tokens = count_tokens_approximately(messages)
         output_tokens = count_tokens_approximately([message])
         message.usage_metadata = {
@@ -259,7 +264,7 @@ class OfflineChatModel(BaseChatModel):
         return question
 
     def _answer_from_tools(
-        self, question: str, outputs: list[ToolMessage], language: Language
+        self, question: str, focus: str, outputs: list[ToolMessage], language: Language
     ) -> str:
         parts = []
         for output in outputs:
@@ -271,7 +276,7 @@ class OfflineChatModel(BaseChatModel):
             elif text.startswith(("ERROR:", "Error:")):
                 parts.append(_REPLIES["error"][language] + text.split(":", 1)[1].strip())
             elif "[source:" in text:
-                answer = _best_passage_answer(question, text)
+                answer = _best_passage_answer(question, text, focus)
                 if answer:
                     parts.append(answer)
             else:
@@ -293,13 +298,14 @@ def _escalation_reply(language: Language) -> str:
     )
 
 
-def _best_passage_answer(question: str, text: str) -> str | None:
+def _best_passage_answer(question: str, text: str, focus: str = "") -> str | None:
     """The sentences of the retrieved passages that best match the question, with their source.
 
     None when no sentence shares a content word with the question: better "I don't know" than a
     passage that only looks related.
     """
     asked = content_terms(question)
+    focused = content_terms(focus)
     scored: list[tuple[float, int, str, str]] = []
     pieces = re.split(r"\[source: ([^\]]+)\]", text)
     for block_index in range(0, len(pieces) - 1, 2):
@@ -311,7 +317,8 @@ def _best_passage_answer(question: str, text: str) -> str | None:
         prose = " ".join(line for line in lines if not line.startswith("#"))
         for sentence in re.split(r"(?<=[.!?])\s+", re.sub(r"\s+", " ", prose).strip()):
             if sentence:
-                overlap = len(asked & content_terms(sentence)) + heading_bonus
+                terms = content_terms(sentence)
+                overlap = len(asked & terms) + len(focused & terms) + heading_bonus
                 scored.append((overlap, -block_index, sentence, source))
     if not scored:
         return None
@@ -319,7 +326,7 @@ def _best_passage_answer(question: str, text: str) -> str | None:
     if scored[0][0] == 0:
         return None
     best, source = scored[0][0], scored[0][3]
-    top = [item for item in scored if item[3] == source and item[0] >= max(1, best - 1)][:2]
+    top = [item for item in scored if item[3] == source and item[0] > 0 and item[0] >= best - 1][:2]
     top.sort(key=lambda item: re.sub(r"\s+", " ", text).find(item[2]))
     return f"{' '.join(item[2] for item in top)} [source: {source}]"
 

@@ -175,7 +175,7 @@ def build_api_tools(
             try:
                 async for attempt in AsyncRetrying(
                     stop=stop_after_attempt(config.retries + 1),
-                    wait=wait_exponential_jitter(initial=0.2, max=3),
+                    wait=wait_exponential_jitter(multiplier=0.2, max=3),
                     retry=retry_if_exception(_retryable),
                     reraise=True,
                 ):

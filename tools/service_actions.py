@@ -60,16 +60,27 @@ def _say(customer: Customer | None, english: str, spanish: str) -> str:
     return spanish if customer is not None and customer.language == "es" else english
 
 
-def normalize_room(text: str) -> str | None:
-    """The room id (`bedroom`) named in free text (`el dormitorio`), longest synonym first."""
+def _room_mentions(text: str) -> list[tuple[int, int, str]]:
+    """(position, -length, room) of every room named in `text`."""
     folded = f" {fold(text)} "
-    best: tuple[int, str] | None = None
+    found = []
     for room, synonyms in ROOMS.items():
         for synonym in (room.replace("_", " "), *synonyms):
-            if f" {synonym} " in folded or f" {synonym}s " in folded:
-                candidate = (len(synonym), room)
-                best = max(best, candidate) if best else candidate
-    return best[1] if best else None
+            for form in (f" {synonym} ", f" {synonym}s "):
+                position = folded.find(form)
+                if position >= 0:
+                    found.append((position, -len(synonym), room))
+    return sorted(found)
+
+
+def normalize_room(text: str) -> str | None:
+    """The room id (`bedroom`) named in free text (`el dormitorio`), longest synonym first."""
+    mentions = _room_mentions(text)
+    return min(mentions, key=lambda m: m[1])[2] if mentions else None
+
+
+def rooms_in(text: str) -> set[str]:
+    return {room for _, _, room in _room_mentions(text)}
 
 
 def find_devices(customer: Customer, reference: str | None) -> list[Device]:
@@ -77,13 +88,13 @@ def find_devices(customer: Customer, reference: str | None) -> list[Device]:
     if not reference or not reference.strip():
         return list(customer.devices)
     folded = f" {fold(reference)} "
-    room = normalize_room(reference)
+    rooms = rooms_in(reference)
     matches = [
         device
         for device in customer.devices
         if f" {fold(device.id)} " in folded
         or (device.name and fold(device.name) in folded)
-        or (room is not None and device.location == room)
+        or device.location in rooms
     ]
     if matches:
         return matches
