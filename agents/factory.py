@@ -52,7 +52,7 @@ def bounded_history(messages: list[AnyMessage], max_tokens: int) -> list[AnyMess
     Whatever the length of the conversation, the model sees a bounded window (the full history
     stays in DynamoDB); tool results are never separated from the call that asked for them.
     """
-    trimmed: list[AnyMessage] = trim_messages(
+    trimmed: list[AnyMessage] = trim_messages(  # type: ignore[assignment]
         messages,
         strategy="last",
         token_counter=count_tokens_approximately,
@@ -80,7 +80,9 @@ def _context_block(state: AgentState) -> str:
     return "\n".join(lines)
 
 
-def effective_model_settings(settings: ModelSettings, context: AgentContext | None) -> ModelSettings:
+def effective_model_settings(
+    settings: ModelSettings, context: AgentContext | None
+) -> ModelSettings:
     """The agent's model settings with the run's overrides applied."""
     if context is None:
         return settings

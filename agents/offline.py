@@ -1,10 +1,10 @@
-"""The `offline` provider: a deterministic development model. It is not an LLM.
+"""The `offline` provider: a deterministic development model, not an LLM.
 
-It exists so the whole system runs with no network and no credentials (local runs, Studio, tests,
+It lets the whole system run with no network and no credentials (local runs, Studio, tests,
 evals). It supports `bind_tools`: it picks the bound tool whose name, description and examples best
-match the customer's message and fills the arguments from the tool's schema. After a tool answers, it
-replies from that output, quoting knowledge-base passages with their source. When nothing matches it
-says it does not know rather than inventing.
+match the customer's message and fills the arguments from the tool's schema. After a tool answers,
+it replies from that output, quoting knowledge-base passages with their source. When nothing
+matches it says it does not know rather than inventing.
 """
 
 from __future__ import annotations
@@ -311,9 +311,9 @@ def _best_passage_answer(question: str, text: str, focus: str = "") -> str | Non
     for block_index in range(0, len(pieces) - 1, 2):
         body, source = pieces[block_index], pieces[block_index + 1]
         lines = body.splitlines()
-        heading_bonus = 0.5 * len(asked & content_terms(" ".join(
-            line for line in lines if line.startswith("#")
-        )))
+        heading_bonus = 0.5 * len(
+            asked & content_terms(" ".join(line for line in lines if line.startswith("#")))
+        )
         prose = " ".join(line for line in lines if not line.startswith("#"))
         for sentence in re.split(r"(?<=[.!?])\s+", re.sub(r"\s+", " ", prose).strip()):
             if sentence:

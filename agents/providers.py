@@ -42,9 +42,7 @@ def merge_consecutive_assistant_messages(messages: Sequence[BaseMessage]) -> lis
             and isinstance(previous, AIMessage)
             and not previous.tool_calls
         ):
-            text = "\n\n".join(
-                part for part in (_plain(previous), _plain(message)) if part.strip()
-            )
+            text = "\n\n".join(part for part in (_plain(previous), _plain(message)) if part.strip())
             merged[-1] = message.model_copy(update={"content": text})
             continue
         merged.append(message)
@@ -103,7 +101,7 @@ class ModelRegistry:
             client = boto3.session.Session().client(
                 "bedrock-runtime", region_name=region, config=_BEDROCK_CONFIG
             )
-            return ChatBedrockConverse(
+            return ChatBedrockConverse(  # type: ignore[call-arg]
                 client=client,
                 model=settings.model_id,
                 region_name=region,

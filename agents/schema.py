@@ -10,11 +10,21 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 AgentId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,40}$")]
 ProviderName = Literal["bedrock", "openai", "offline"]
 Language = Literal["en", "es"]
+
+
+_LANGUAGES: tuple[Language, ...] = ("en", "es")
 
 
 class AgentConfigError(ValueError):
@@ -68,7 +78,7 @@ class AgentConfig(BaseModel):
     api_integrations: list[str] = Field(default_factory=list)
     tools: list[str] = Field(default_factory=list)
     required_service_level: Literal["basic", "premium", "enterprise"] | None = None
-    languages: list[Language] = Field(default_factory=lambda: ["en", "es"], min_length=1)
+    languages: list[Language] = Field(default_factory=lambda: list(_LANGUAGES), min_length=1)
     max_model_calls: int = Field(default=4, ge=1, le=20)
     fallback: bool = False
 
@@ -97,7 +107,9 @@ def load_agent_config(path: Path) -> tuple[AgentConfig, str]:
     except OSError as error:
         raise AgentConfigError(f"{path}: cannot read: {error.strerror}") from None
     if not isinstance(data, dict):
-        raise AgentConfigError(f"{path}: (file): expected a mapping of fields, got {type(data).__name__}")
+        raise AgentConfigError(
+            f"{path}: (file): expected a mapping of fields, got {type(data).__name__}"
+        )
     try:
         config = AgentConfig.model_validate(data)
     except ValidationError as error:
@@ -116,7 +128,9 @@ def load_agent_config(path: Path) -> tuple[AgentConfig, str]:
                 f"(looked in {prompt_path.parent})"
             ) from None
         if not prompt:
-            raise AgentConfigError(f"{path}: system_prompt_file: {config.system_prompt_file} is empty")
+            raise AgentConfigError(
+                f"{path}: system_prompt_file: {config.system_prompt_file} is empty"
+            )
     else:
         prompt = (config.system_prompt or "").strip()
     return config, prompt

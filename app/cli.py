@@ -9,10 +9,12 @@ from typing import Annotated
 
 import typer
 
+from agents import AgentConfigError
 from app.logging import configure_logging
 from app.runtime import prepare_data, running_stack
 from app.settings import ConfigurationError, Settings, load_settings
 from checkpointers import EmbeddedServerError, RedisModulesMissingError, redact_url
+from tools import IngestError, IntegrationConfigError
 
 cli = typer.Typer(
     help="Answer a business's WhatsApp customers with a team of LangGraph agents.",
@@ -196,6 +198,8 @@ def chat(
 
 
 async def _chat(user: str, phone_number_id: str | None) -> None:
+    import asyncio
+
     from agents import AgentContext
     from checkpointers import async_redis_saver
     from graph import compile_supervisor, run_turn
@@ -214,7 +218,7 @@ async def _chat(user: str, phone_number_id: str | None) -> None:
             typer.echo(f"Chatting as +{wa_id} (thread {number}:{wa_id}). Ctrl-D to quit.")
             while True:
                 try:
-                    text = input("you> ").strip()
+                    text = (await asyncio.to_thread(input, "you> ")).strip()
                 except EOFError:
                     break
                 if not text:
@@ -232,7 +236,14 @@ def main() -> None:
     """Entry point: configuration and start-up errors end in one clear line, not a traceback."""
     try:
         cli()
-    except (ConfigurationError, RedisModulesMissingError, EmbeddedServerError) as error:
+    except (
+        ConfigurationError,
+        RedisModulesMissingError,
+        EmbeddedServerError,
+        AgentConfigError,
+        IntegrationConfigError,
+        IngestError,
+    ) as error:
         typer.echo(f"error: {error}", err=True)
         raise SystemExit(2) from None
     except KeyboardInterrupt:

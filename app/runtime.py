@@ -27,8 +27,8 @@ from app.wiring import (
     index_bundled_knowledge,
     model_override,
 )
-from graph import SupervisorDeps
 from checkpointers import check_redis_modules, redact_url
+from graph import SupervisorDeps
 from stores import Stores, aws_client, ensure_bucket, seed_demo
 
 log = structlog.get_logger(__name__)

@@ -93,7 +93,9 @@ def structural_deps(
     )
 
 
-def index_bundled_knowledge(settings: Settings, redis: Redis, agents: dict[str, LoadedAgent]) -> None:
+def index_bundled_knowledge(
+    settings: Settings, redis: Redis, agents: dict[str, LoadedAgent]
+) -> None:
     """Index `<agents dir>/knowledge/<kb id>/` into each local KB that is still empty."""
     folder = agents_dir(settings) / "knowledge"
     s3 = aws_client("s3", settings.aws_region)

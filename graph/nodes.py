@@ -22,6 +22,7 @@ from graph.deps import SupervisorDeps
 from graph.state import SupervisorState
 from stores import ConversationMessage, whatsapp_user_id
 from tools import ESCALATION_TOOL, detect_language
+from tools.language import Language
 
 log = structlog.get_logger(__name__)
 
@@ -93,9 +94,13 @@ class SupervisorNodes:
                 if summary:
                     variables["history_summary"] = summary
             variables["session_started_at"] = time.time()
-            log.info("session started", session_id=updates["session_id"], customer=updates.get(
-                "customer_id"))
-        updates["language"] = detect_language(text, default=language) if text else language
+            log.info(
+                "session started",
+                session_id=updates["session_id"],
+                customer=updates.get("customer_id"),
+            )
+        default: Language = "es" if language == "es" else "en"
+        updates["language"] = detect_language(text, default=default) if text else language
         variables["turn_started_at"] = time.time()
         updates["context_variables"] = variables
         return updates
@@ -116,9 +121,7 @@ class SupervisorNodes:
             lines.append(f"[{item.timestamp[:10]}] {who}: {content}")
         return " | ".join(lines)
 
-    async def route(
-        self, state: SupervisorState, runtime: Runtime[AgentContext]
-    ) -> dict[str, Any]:
+    async def route(self, state: SupervisorState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
         inbound = inbound_of_turn(state.messages)
         text = " ".join(_text(m) for m in inbound)
         decision = await self.deps.router.aroute(
@@ -182,9 +185,9 @@ class SupervisorNodes:
         elapsed = int((time.time() - started) * 1000) if started else None
         turn = messages_this_turn(state.messages)
         tokens = sum(
-            (m.usage_metadata or {}).get("total_tokens", 0)
+            m.usage_metadata["total_tokens"]
             for m in turn
-            if isinstance(m, AIMessage)
+            if isinstance(m, AIMessage) and m.usage_metadata
         )
         metadata = {
             "language": state.language,
@@ -232,9 +235,7 @@ class SupervisorNodes:
         return {}
 
     @staticmethod
-    def compact_history(
-        state: SupervisorState, runtime: Runtime[AgentContext]
-    ) -> dict[str, Any]:
+    def compact_history(state: SupervisorState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
         """Remove the oldest turns beyond the token budget: checkpoints stay small and flat.
 
         DynamoDB already holds every removed message; the cut always lands on a customer message so
@@ -251,8 +252,8 @@ class SupervisorNodes:
             cut = index
         while cut < len(messages) and not isinstance(messages[cut], HumanMessage):
             cut += 1
-        last_turn_start = len(messages) - len(messages_this_turn(messages)) - len(
-            inbound_of_turn(messages)
+        last_turn_start = (
+            len(messages) - len(messages_this_turn(messages)) - len(inbound_of_turn(messages))
         )
         cut = min(cut, last_turn_start)
         if cut <= 0:

@@ -1,13 +1,13 @@
 """Routing a customer message to a domain agent.
 
-- `LocalRouter`: no network. Each agent is described by its description and example utterances (in
+- `LocalRouter`: no network. An agent is known by its description and example utterances (in
   English and Spanish); a message is compared to every example by TF-IDF over stemmed words and
   character trigrams (so typos still match). Agent score = best example similarity, plus a little
   of the description's.
 - `LLMRouter`: a chat model with structured output (agent id, confidence, reason).
 - `CascadeRouter`: local first; below a confidence threshold, the LLM router (when configured).
-  Sticky: a follow-up ("yes", "the second one", "and for premium?") stays with the active agent unless
-  the router sees a clear switch. Unknown or low-confidence input goes to the fallback agent.
+  Sticky: a follow-up ("yes", "the second one", "and for premium?") stays with the active agent
+  unless the router sees a clear switch. Unknown or low-confidence input goes to the fallback agent.
 """
 
 from __future__ import annotations
@@ -69,17 +69,18 @@ def _stem(word: str) -> str:
     return word
 
 
-def features(text: str) -> Counter[str]:
+def features(text: str) -> dict[str, float]:
     """Stemmed content words (weight 1) and their character trigrams (weight 1/3 each)."""
-    counts: Counter[str] = Counter()
+    counts: dict[str, float] = {}
     for word in _WORD.findall(fold(text)):
         if word in ROUTER_STOPWORDS:
             continue
         stem = _stem(word)
-        counts[f"w:{stem}"] += 1
+        counts[f"w:{stem}"] = counts.get(f"w:{stem}", 0.0) + 1
         padded = f"_{word}_"
         for i in range(len(padded) - 2):
-            counts[f"c:{padded[i : i + 3]}"] += 1 / 3
+            gram = f"c:{padded[i : i + 3]}"
+            counts[gram] = counts.get(gram, 0.0) + 1 / 3
     return counts
 
 
@@ -122,7 +123,7 @@ class LocalRouter:
             for (agent_id, _, is_description), document in zip(texts, documents, strict=True)
         ]
 
-    def _vector(self, counts: Counter[str]) -> dict[str, float]:
+    def _vector(self, counts: dict[str, float]) -> dict[str, float]:
         weighted = {t: c * self._idf.get(t, self._default_idf) for t, c in counts.items()}
         norm = math.sqrt(sum(v * v for v in weighted.values())) or 1.0
         return {t: v / norm for t, v in weighted.items()}
@@ -229,13 +230,16 @@ class CascadeRouter:
                     return llm_decision
             except Exception as error:
                 log.warning("llm router failed; using the local decision", error=repr(error)[:200])
-        if active_agent and active_agent in self.local.agent_ids and decision.confidence < limit:
-            if decision.agent_id == active_agent or decision.confidence < limit / 2:
-                return RouteDecision(
-                    agent_id=active_agent,
-                    confidence=decision.confidence,
-                    reason=f"unclear message stays with {active_agent}",
-                )
+        if (
+            active_agent
+            and active_agent in self.local.agent_ids
+            and (decision.agent_id == active_agent or decision.confidence < limit / 2)
+        ):
+            return RouteDecision(
+                agent_id=active_agent,
+                confidence=decision.confidence,
+                reason=f"unclear message stays with {active_agent}",
+            )
         return RouteDecision(
             agent_id=self.local.fallback,
             confidence=decision.confidence,

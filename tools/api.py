@@ -140,7 +140,9 @@ def build_api_tools(
     def client() -> httpx.AsyncClient:
         if "client" not in clients:
             headers = {"Accept": "application/json"}
-            secret = os.environ.get(config.auth.secret_env or "") if config.auth.secret_env else None
+            secret = (
+                os.environ.get(config.auth.secret_env or "") if config.auth.secret_env else None
+            )
             if config.auth.type != "none" and not secret:
                 raise IntegrationConfigError(
                     f"integration {config.name}: auth needs environment variable "

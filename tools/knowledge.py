@@ -81,7 +81,7 @@ class LocalKnowledgeBase:
 
     def ensure_index(self) -> None:
         try:
-            self.redis.ft(self.index_name).info()
+            self.redis.ft(self.index_name).info()  # type: ignore[no-untyped-call]
             return
         except ResponseError:
             pass
@@ -92,7 +92,7 @@ class LocalKnowledgeBase:
                 TagField("source"),
                 TagField("lang"),
             ],
-            definition=IndexDefinition(
+            definition=IndexDefinition(  # type: ignore[no-untyped-call]
                 prefix=[self.prefix], index_type=IndexType.HASH, language_field="language"
             ),
             stopwords=STOPWORDS,
@@ -131,7 +131,7 @@ class LocalKnowledgeBase:
 
     def document_count(self) -> int:
         try:
-            return int(self.redis.ft(self.index_name).info()["num_docs"])
+            return int(self.redis.ft(self.index_name).info()["num_docs"])  # type: ignore[no-untyped-call]
         except ResponseError:
             return 0
 
@@ -146,7 +146,7 @@ class LocalKnowledgeBase:
             Query(expression)
             .language(_LANGUAGE_NAMES[language])
             .with_scores()
-            .scorer("BM25")
+            .scorer("TFIDF")
             .paging(0, k * 3)
             .return_fields("source", "title", "text", "lang")
         )
@@ -168,7 +168,9 @@ class LocalKnowledgeBase:
             for doc in result.docs
         ]
         # Prefer passages in the customer's language when scores are close.
-        passages.sort(key=lambda p: p.score * (1.25 if p.language == language else 1.0), reverse=True)
+        passages.sort(
+            key=lambda p: p.score * (1.25 if p.language == language else 1.0), reverse=True
+        )
         unique: list[Passage] = []
         for passage in passages:
             if all(passage.text != seen.text for seen in unique):
@@ -200,7 +202,7 @@ class BedrockKnowledgeBase:
         self._client = client
 
     def _retriever(self, k: int) -> Any:
-        return self._retriever_class(
+        return self._retriever_class(  # type: ignore[call-arg]
             knowledge_base_id=self.bedrock_kb_id,
             region_name=self._region,
             client=self._client,

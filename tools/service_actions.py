@@ -314,26 +314,63 @@ class ServiceActions:
             return actions.manage_music_service(customer_id, service, operation)
 
         examples = [
-            (check_device_status, [
-                "is my speaker online", "status of my devices", "is it offline",
-                "estado de mi altavoz", "está conectado", "funciona mi dispositivo",
-            ]),
-            (get_device_info, [
-                "what devices do I have", "device info", "list my devices",
-                "qué dispositivos tengo", "información del dispositivo", "mis dispositivos",
-            ]),
-            (set_volume, [
-                "set the volume to 30", "turn the volume down", "volume up", "louder",
-                "pon el volumen en 30", "baja el volumen", "sube el volumen",
-            ]),
-            (relocate_device, [
-                "move my speaker to the bedroom", "relocate the display", "move it to the kitchen",
-                "mueve mi altavoz al dormitorio", "cambia la pantalla de sala", "mover a la cocina",
-            ]),
-            (manage_music_service, [
-                "connect spotify", "link apple music", "disconnect deezer", "music service",
-                "conecta spotify", "vincular apple music", "servicio de música",
-            ]),
+            (
+                check_device_status,
+                [
+                    "is my speaker online",
+                    "status of my devices",
+                    "is it offline",
+                    "estado de mi altavoz",
+                    "está conectado",
+                    "funciona mi dispositivo",
+                ],
+            ),
+            (
+                get_device_info,
+                [
+                    "what devices do I have",
+                    "device info",
+                    "list my devices",
+                    "qué dispositivos tengo",
+                    "información del dispositivo",
+                    "mis dispositivos",
+                ],
+            ),
+            (
+                set_volume,
+                [
+                    "set the volume to 30",
+                    "turn the volume down",
+                    "volume up",
+                    "louder",
+                    "pon el volumen en 30",
+                    "baja el volumen",
+                    "sube el volumen",
+                ],
+            ),
+            (
+                relocate_device,
+                [
+                    "move my speaker to the bedroom",
+                    "relocate the display",
+                    "move it to the kitchen",
+                    "mueve mi altavoz al dormitorio",
+                    "cambia la pantalla de sala",
+                    "mover a la cocina",
+                ],
+            ),
+            (
+                manage_music_service,
+                [
+                    "connect spotify",
+                    "link apple music",
+                    "disconnect deezer",
+                    "music service",
+                    "conecta spotify",
+                    "vincular apple music",
+                    "servicio de música",
+                ],
+            ),
         ]
         for service_tool, phrases in examples:
             service_tool.metadata = {"examples": phrases}

@@ -1,4 +1,4 @@
-"""The demo business on the session's real servers: seeded tables, indexed KB, billing API, graph."""
+"""The demo business on the real servers: seeded tables, indexed KB, billing API, graph."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ from stores.aws import aws_client
 
 @pytest.fixture(scope="session")
 def billing_api(servers: Any) -> Iterator[str]:
-    previous = {name: os.environ.pop(name, None) for name in ("BILLING_API_URL", "BILLING_API_TOKEN")}
+    previous = {
+        name: os.environ.pop(name, None) for name in ("BILLING_API_URL", "BILLING_API_TOKEN")
+    }
     with demo_billing_api() as url:
         assert url is not None
         yield url
@@ -62,8 +64,13 @@ def new_customer(stores: Stores, demo: SupervisorDeps):
                 "service_level": level,
                 "language": language,
                 "devices": [
-                    {"id": f"dev_t{i}", "type": "SmartSpeaker", "name": f"Speaker {i}",
-                     "location": rooms[i], "volume": 50}
+                    {
+                        "id": f"dev_t{i}",
+                        "type": "SmartSpeaker",
+                        "name": f"Speaker {i}",
+                        "location": rooms[i],
+                        "volume": 50,
+                    }
                     for i in range(devices)
                 ],
             }

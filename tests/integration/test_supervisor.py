@@ -74,7 +74,10 @@ async def test_allowed_action_changes_the_customer_record(supervisor, stores: St
     customer = new_customer("basic")
     result = await turn(supervisor, customer.phone[1:], "Set the volume of my speaker to 30")
     assert result.tool_calls == [
-        {"name": "set_volume", "args": {"volume": 30, "device": "Set the volume of my speaker to 30"}}
+        {
+            "name": "set_volume",
+            "args": {"volume": 30, "device": "Set the volume of my speaker to 30"},
+        }
     ]
     stored = stores.customers.get_customer(customer.id)
     assert stored is not None and stored.devices[0].volume == 30
@@ -93,7 +96,9 @@ async def test_forbidden_action_is_denied_naming_the_tier(supervisor, stores: St
 
 async def test_premium_customer_may_relocate(supervisor, stores: Stores, new_customer):
     customer = new_customer("premium", language="es", devices=2)
-    result = await turn(supervisor, customer.phone[1:], "Mueve el altavoz de la cocina al dormitorio")
+    result = await turn(
+        supervisor, customer.phone[1:], "Mueve el altavoz de la cocina al dormitorio"
+    )
     assert result.language == "es"
     assert result.tool_calls[0]["name"] == "relocate_device"
     stored = stores.customers.get_customer(customer.id)
