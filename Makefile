@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format bench evals clean install
+.PHONY: run test lint format bench evals clean install studio
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# LangGraph Studio on the embedded stack (no reload: the embedded Redis writes under .data/).
+studio: $(STAMP)
+	$(BIN)/langgraph dev --no-reload --no-browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -7,10 +7,13 @@ that Redis can hold checkpoints, and on the way out (exit, Ctrl-C, SIGTERM) stop
 
 from __future__ import annotations
 
+import atexit
 import signal
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from types import FrameType
 
 import structlog
@@ -19,7 +22,8 @@ from redis import Redis
 from agents import load_agents
 from agents.schema import ProviderName
 from app.localstack import LocalStack
-from app.settings import Settings
+from app.logging import configure_logging
+from app.settings import Settings, get_settings
 from app.wiring import (
     agents_dir,
     build_deps,
@@ -70,7 +74,14 @@ def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
 
 @contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C so `finally` blocks (which stop child servers) run."""
+    """Treat SIGTERM like Ctrl-C so `finally` blocks (which stop child servers) run.
+
+    Only the main thread may set signal handlers; elsewhere (a server loading graphs in a worker
+    thread) the host process owns its signals and exit handlers stop the servers.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
         yield
@@ -104,3 +115,20 @@ def running_stack(settings: Settings, *, prepare: bool = True) -> Iterator[Runti
         if prepare:
             prepare_data(settings, stores, seed=stack.aws is not None)
         yield Runtime(settings=settings, stores=stores, stack=stack)
+
+
+_process_stack = ExitStack()
+
+
+@lru_cache(maxsize=1)
+def process_deps() -> SupervisorDeps:
+    """One stack and one set of deps for the whole process, stopped at exit.
+
+    For hosts that import graph modules several times (`langgraph dev` loads the graph file once
+    per graph it serves).
+    """
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    runtime = _process_stack.enter_context(running_stack(settings))
+    atexit.register(_process_stack.close)
+    return runtime.supervisor_deps()

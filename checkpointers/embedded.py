@@ -15,6 +15,7 @@ import contextlib
 import ctypes
 import fcntl
 import os
+import queue
 import signal
 import socket
 import subprocess
@@ -22,10 +23,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Any, Self
 
 _PR_SET_PDEATHSIG = 1
 
@@ -52,6 +54,44 @@ def _die_with_parent(parent_pid: int) -> Callable[[], None]:
     return preexec
 
 
+class _Spawner:
+    """A daemon thread that lives as long as the process and forks children for other threads.
+
+    The kernel's parent-death signal fires when the *thread* that forked exits. The main thread
+    lives as long as the process; a worker thread of some host (a server loading graphs in an
+    executor) may not, so children are forked from this thread instead.
+    """
+
+    def __init__(self) -> None:
+        self._requests: queue.Queue[tuple[Callable[[], Any], Future[Any]]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def run(self, function: Callable[[], Any]) -> Any:
+        if threading.current_thread() is threading.main_thread():
+            return function()
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._serve, name="child-spawner", daemon=True
+                )
+                self._thread.start()
+        result: Future[Any] = Future()
+        self._requests.put((function, result))
+        return result.result()
+
+    def _serve(self) -> None:
+        while True:
+            function, result = self._requests.get()
+            try:
+                result.set_result(function())
+            except BaseException as error:
+                result.set_exception(error)
+
+
+_spawner = _Spawner()
+
+
 class ChildProcess:
     """A server process owned by this one: started, waited on until ready, and always stopped."""
 
@@ -69,16 +109,16 @@ class ChildProcess:
     def start(self, ready: Callable[[], bool], timeout: float = 10.0) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
-        # The kernel's parent-death signal fires when the *thread* that forked exits, so it is
-        # only armed from the main thread, which lives as long as the process.
-        on_main_thread = threading.current_thread() is threading.main_thread()
-        self._process = subprocess.Popen(
-            self.argv,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_die_with_parent(os.getpid()) if on_main_thread else None,
+        log = self._log
+        self._process = _spawner.run(
+            lambda: subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent(os.getpid()),
+            )
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

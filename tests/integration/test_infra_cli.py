@@ -33,6 +33,13 @@ def _children_of(pid: int) -> list[int]:
     return [int(p) for p in out.stdout.split()]
 
 
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for child in _children_of(pid):
+        found += [child, *_descendants(child)]
+    return found
+
+
 def _wait_gone(pids: list[int], pid_alive, timeout: float = 10.0) -> list[int]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -158,3 +165,92 @@ def test_invalid_setting_stops_startup_naming_the_variable(tmp_path) -> None:
     assert result.returncode == 2
     assert "SESSION_TTL_MINUTES: Input should be a valid integer" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_child_started_from_a_finished_thread_dies_with_its_parent(tmp_path, pid_alive) -> None:
+    script = (
+        "import threading, time, sys\n"
+        "from checkpointers import EmbeddedRedis\n"
+        f"server = EmbeddedRedis({str(tmp_path)!r})\n"
+        "worker = threading.Thread(target=server.start); worker.start(); worker.join()\n"
+        "print(server.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    time.sleep(0.3)
+    assert pid_alive(child), "the server stopped when the thread that started it ended"
+    parent.kill()
+    parent.wait()
+    assert _wait_gone([child], pid_alive) == []
+
+
+def test_langgraph_dev_serves_the_graphs_without_aws(tmp_path, pid_alive) -> None:
+    import httpx
+
+    from checkpointers import free_loopback_port
+
+    port = free_loopback_port()
+    root = Path(__file__).resolve().parents[2]
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "langgraph"),
+            "dev",
+            "--no-reload",
+            "--no-browser",
+            "--port",
+            str(port),
+            "--config",
+            str(root / "langgraph.json"),
+        ],
+        cwd=root,
+        env=_clean_env(tmp_path, LOG_LEVEL="WARNING"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/ok", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        graphs = httpx.post(f"{base}/assistants/search", json={}, timeout=10).json()
+        assert {a["graph_id"] for a in graphs} == {
+            "supervisor",
+            "sales",
+            "device_support",
+            "billing",
+            "general",
+        }
+        tree = _descendants(server.pid)
+        names = subprocess.run(
+            ["ps", "-ww", "-o", "args=", "-p", ",".join(map(str, tree))],
+            capture_output=True,
+            text=True,
+        ).stdout
+        assert "valkey-server" in names and "moto.server" in names, names
+        thread = httpx.post(f"{base}/threads", json={}, timeout=10).json()["thread_id"]
+        state = httpx.post(
+            f"{base}/threads/{thread}/runs/wait",
+            json={
+                "assistant_id": "supervisor",
+                "input": {
+                    "messages": [{"type": "human", "content": "¿Cuál es su horario?"}],
+                    "wa_id": "15550004",
+                },
+                "context": {"router_threshold": 0.3},
+            },
+            timeout=60,
+        ).json()
+        assert state["active_agent"] == "general"
+        assert state["language"] == "es"
+        assert "[source: horario-y-contacto]" in state["messages"][-1]["content"]
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    assert _wait_gone(tree, pid_alive) == [], "processes left after langgraph dev stopped"
