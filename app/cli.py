@@ -14,6 +14,7 @@ from app.logging import configure_logging
 from app.runtime import prepare_data, running_stack
 from app.settings import ConfigurationError, Settings, load_settings
 from checkpointers import EmbeddedServerError, RedisModulesMissingError, redact_url
+from server.accounts import AccountConfigError
 from tools import IngestError, IntegrationConfigError
 
 cli = typer.Typer(
@@ -87,20 +88,53 @@ def db_seed() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default: HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: PORT)")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Workers in this process (default: WORKERS)")
+    ] = None,
 ) -> None:
-    """Run the server on the configured, or embedded, infrastructure."""
+    """The webhook API and its workers, on the configured (or embedded) infrastructure."""
     import uvicorn
 
+    from app.channel import build_channel
     from server import create_app
 
     settings = _settings()
     with running_stack(settings) as runtime:
-        app = create_app(redis_url=runtime.redis_url, stores=runtime.stores)
+        channel = build_channel(runtime, workers)
+        app = create_app(channel)
         bind_host, bind_port = host or settings.host, port if port is not None else settings.port
+        where = f"http://{bind_host}:{bind_port}"
         typer.echo(
-            f"serving on http://{bind_host}:{bind_port} (redis {redact_url(runtime.redis_url)})"
+            f"serving on {where} (redis {redact_url(runtime.redis_url)}, "
+            f"{channel.config.workers} worker(s))"
         )
+        if channel.config.simulator:
+            typer.echo(f"simulator: open {where}/ and chat as a demo customer")
         uvicorn.run(app, host=bind_host, port=bind_port, log_config=None)
+
+
+@cli.command()
+def worker(
+    count: Annotated[int, typer.Option("--count", help="Workers in this process")] = 1,
+) -> None:
+    """Workers only (no HTTP), for scale-out against a shared Redis (`REDIS_URL`)."""
+    import asyncio
+
+    from app.channel import build_channel
+    from server import running_channel
+
+    settings = _settings()
+
+    async def run(channel: object) -> None:
+        async with running_channel(channel, count):  # type: ignore[arg-type]
+            await asyncio.Event().wait()
+
+    with running_stack(settings) as runtime:
+        typer.echo(f"{count} worker(s) on redis {redact_url(runtime.redis_url)}; Ctrl-C stops")
+        try:
+            asyncio.run(run(build_channel(runtime, count)))
+        except KeyboardInterrupt:
+            typer.echo("stopping", err=True)
 
 
 @agents_cli.command("list")
@@ -243,6 +277,7 @@ def main() -> None:
         AgentConfigError,
         IntegrationConfigError,
         IngestError,
+        AccountConfigError,
     ) as error:
         typer.echo(f"error: {error}", err=True)
         raise SystemExit(2) from None

@@ -67,6 +67,13 @@ class Settings(BaseSettings):
     whatsapp_phone_number_id: str = "100000000000001"
     whatsapp_api_base_url: str | None = None
     business_accounts_file: Path | None = None
+    simulator_enabled: bool | None = None
+    transcribe_enabled: bool = False
+    webhook_max_body_bytes: int = Field(default=1_048_576, ge=1024, le=50_000_000)
+
+    # Workers.
+    workers: int = Field(default=1, ge=0, le=64)
+    visibility_timeout_seconds: int = Field(default=60, ge=5, le=3600)
 
     # HTTP server.
     host: str = "127.0.0.1"

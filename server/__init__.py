@@ -1,5 +1,23 @@
 """The WhatsApp channel: FastAPI app, webhook, queue and workers, Graph API client, simulator."""
 
-from server.app import create_app
+from server.accounts import AccountConfigError, AccountRegistry, BusinessAccount
+from server.app import Channel, create_app, running_channel
+from server.config import ChannelConfig
+from server.media import MediaStore, Transcriber
+from server.metrics import Metrics
+from server.whatsapp import GraphApiClient, LocalOutbox
 
-__all__ = ["create_app"]
+__all__ = [
+    "AccountConfigError",
+    "AccountRegistry",
+    "BusinessAccount",
+    "Channel",
+    "ChannelConfig",
+    "GraphApiClient",
+    "LocalOutbox",
+    "MediaStore",
+    "Metrics",
+    "Transcriber",
+    "create_app",
+    "running_channel",
+]

@@ -15,12 +15,14 @@ from stores.models import (
     ServiceAction,
     ServiceLevel,
     ServiceLevelName,
+    UserProfile,
     format_timestamp,
     utc_now_iso,
     whatsapp_user_id,
 )
 from stores.schema import ensure_bucket, ensure_tables, table_specs
 from stores.seed import demo_customers, demo_service_levels, seed_demo
+from stores.users import UserStore
 
 
 @dataclass
@@ -30,6 +32,7 @@ class Stores:
     dynamodb: Any
     conversations: ConversationStore
     customers: CustomerStore
+    users: UserStore
     prefix: str
 
     @classmethod
@@ -41,6 +44,7 @@ class Stores:
                 dynamodb, f"{prefix}conversations", conversation_ttl_days
             ),
             customers=CustomerStore(dynamodb, f"{prefix}customers", f"{prefix}service-levels"),
+            users=UserStore(dynamodb, f"{prefix}users"),
             prefix=prefix,
         )
 
@@ -59,6 +63,8 @@ __all__ = [
     "ServiceLevel",
     "ServiceLevelName",
     "Stores",
+    "UserProfile",
+    "UserStore",
     "aws_client",
     "demo_customers",
     "demo_service_levels",

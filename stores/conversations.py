@@ -95,6 +95,48 @@ class ConversationStore:
             return [part.strip() for part in inside.split(",")] if inside else None
         return [reason.get("Code", "None") for reason in reasons]
 
+    def link_message_id(self, alias: str, message_id: str) -> bool:
+        """Let `alias` (e.g. the wamid Meta gave a sent message) find the item of `message_id`."""
+        key = self.key_of(message_id)
+        if key is None:
+            return False
+        guard = {
+            "user_id": _GUARD_PREFIX + alias,
+            "timestamp": _GUARD_SORT,
+            "item_user_id": key["user_id"],
+            "item_timestamp": key["timestamp"],
+            "ttl": int(time.time()) + self.ttl_days * 86_400,
+        }
+        self._db.put_item(TableName=self.table, Item=_to_item(guard))
+        return True
+
+    def advance_status(self, message_id: str, status: str, rank: int, **attributes: Any) -> bool:
+        """Move a message's delivery status forward only (a late `sent` never overwrites `read`).
+
+        Returns False when the message is unknown or already at this rank or beyond.
+        """
+        key = self.key_of(message_id)
+        if key is None:
+            return False
+        values = {"status": status, "status_rank": rank, **attributes}
+        names = {f"#a{i}": name for i, name in enumerate(values)}
+        try:
+            self._db.update_item(
+                TableName=self.table,
+                Key=_to_item(key),
+                UpdateExpression="SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(values))),
+                ConditionExpression="attribute_not_exists(#a1) OR #a1 < :v1",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=_to_item(
+                    {f":v{i}": value for i, value in enumerate(values.values())}
+                ),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def update_status(self, message_id: str, status: str, **attributes: Any) -> bool:
         """Set `status` (and extra attributes) on a logged message. False when it is unknown."""
         key = self.key_of(message_id)
@@ -202,6 +244,14 @@ class ConversationStore:
 
     async def aupdate_status(self, message_id: str, status: str, **attributes: Any) -> bool:
         return await asyncio.to_thread(self.update_status, message_id, status, **attributes)
+
+    async def alink_message_id(self, alias: str, message_id: str) -> bool:
+        return await asyncio.to_thread(self.link_message_id, alias, message_id)
+
+    async def aadvance_status(
+        self, message_id: str, status: str, rank: int, **attributes: Any
+    ) -> bool:
+        return await asyncio.to_thread(self.advance_status, message_id, status, rank, **attributes)
 
     async def adelete_user(self, user_id: str) -> int:
         return await asyncio.to_thread(self.delete_user, user_id)

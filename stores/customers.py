@@ -105,6 +105,9 @@ class CustomerStore:
             customers.extend(Customer(**_from_item(item)) for item in page["Items"])
         return sorted(customers, key=lambda c: c.id)
 
+    async def alist_customers(self) -> list[Customer]:
+        return await asyncio.to_thread(self.list_customers)
+
     async def aget_customer(self, customer_id: str) -> Customer | None:
         return await asyncio.to_thread(self.get_customer, customer_id)
 

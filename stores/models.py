@@ -114,9 +114,24 @@ class ConversationMessage(BaseModel):
     processing_time_ms: int | None = Field(default=None, ge=0)
     tokens_used: int | None = Field(default=None, ge=0)
     status: str | None = None
+    status_rank: int | None = None
+    status_error_code: int | None = None
     escalation_triggered: bool = False
     metadata: dict[str, Any] = Field(default_factory=dict)
     ttl: int | None = None
+
+
+class UserProfile(BaseModel):
+    """A WhatsApp user: whether they accept messages ("STOP"/"BAJA" opts out), since when."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: Annotated[str, StringConstraints(pattern=r"^whatsapp:\+\d{6,15}$")]
+    whatsapp_number: str
+    opted_in: bool = True
+    language_preference: Literal["en", "es"] | None = None
+    first_interaction_date: IsoTimestamp = Field(default_factory=utc_now_iso)
+    updated_at: IsoTimestamp = Field(default_factory=utc_now_iso)
 
 
 def whatsapp_user_id(wa_id: str) -> str:

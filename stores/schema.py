@@ -4,6 +4,7 @@
   TTL on `ttl`.
 - `<prefix>customers`: `id`, GSI `PhoneIndex` (`phone`) to find the customer writing on WhatsApp.
 - `<prefix>service-levels`: `level`.
+- `<prefix>users`: `user_id` (`whatsapp:+<wa_id>`): opt-in state, first contact (the USER entity).
 """
 
 from __future__ import annotations
@@ -63,6 +64,13 @@ def table_specs(prefix: str) -> list[TableSpec]:
                     {"AttributeName": "phone", "AttributeType": "S"},
                 ],
                 "GlobalSecondaryIndexes": [_gsi(PHONE_INDEX, "phone")],
+            },
+        ),
+        TableSpec(
+            name=f"{prefix}users",
+            definition={
+                "KeySchema": [{"AttributeName": "user_id", "KeyType": "HASH"}],
+                "AttributeDefinitions": [{"AttributeName": "user_id", "AttributeType": "S"}],
             },
         ),
         TableSpec(

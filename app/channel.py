@@ -1,0 +1,80 @@
+"""Builds the WhatsApp channel (server/) from settings and a running stack."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agents import load_agents
+from app.runtime import Runtime
+from app.wiring import agents_dir, build_deps, index_bundled_knowledge
+from graph import SupervisorDeps
+from server import (
+    AccountRegistry,
+    Channel,
+    ChannelConfig,
+    GraphApiClient,
+    LocalOutbox,
+    MediaStore,
+    Transcriber,
+)
+from stores import aws_client
+
+
+def build_channel(runtime: Runtime, workers: int | None = None) -> Channel:
+    settings = runtime.settings
+    local = settings.whatsapp_api_base_url is None
+    outbox = LocalOutbox() if local else None
+    sender = outbox if outbox is not None else GraphApiClient(str(settings.whatsapp_api_base_url))
+    simulator = settings.simulator_enabled if settings.simulator_enabled is not None else local
+    config = ChannelConfig(
+        verify_token=settings.whatsapp_verify_token,
+        app_secret=settings.whatsapp_app_secret,
+        redis_url=runtime.redis_url,
+        session_ttl_minutes=settings.session_ttl_minutes,
+        max_body_bytes=settings.webhook_max_body_bytes,
+        workers=settings.workers if workers is None else workers,
+        simulator=simulator,
+        transcribe=settings.transcribe_enabled,
+        visibility_timeout_ms=settings.visibility_timeout_seconds * 1000,
+        default_phone_number_id=settings.whatsapp_phone_number_id,
+    )
+    accounts = AccountRegistry.load(
+        settings.whatsapp_phone_number_id,
+        settings.whatsapp_access_token,
+        settings.agents_dir,
+        settings.business_accounts_file,
+    )
+    s3 = aws_client("s3", settings.aws_region)
+
+    def deps_for(folder: Path | None) -> SupervisorDeps:
+        from redis import Redis
+
+        redis = Redis.from_url(runtime.redis_url)
+        agents = load_agents(folder or agents_dir(settings))
+        index_bundled_knowledge(
+            settings.model_copy(update={"agents_dir": folder}) if folder else settings,
+            redis,
+            agents,
+        )
+        return build_deps(
+            settings.model_copy(update={"agents_dir": folder}) if folder else settings,
+            stores=runtime.stores,
+            redis=redis,
+            override=runtime.model_override,
+            agents=agents,
+        )
+
+    return Channel(
+        config=config,
+        stores=runtime.stores,
+        accounts=accounts,
+        deps_for=deps_for,
+        sender=sender,
+        outbox=outbox,
+        media=MediaStore(s3, settings.s3_bucket),
+        transcriber=(
+            Transcriber(aws_client("transcribe", settings.aws_region), settings.s3_bucket)
+            if settings.transcribe_enabled
+            else None
+        ),
+    )

@@ -1,0 +1,111 @@
+"""Business accounts (tenancy by `metadata.phone_number_id`).
+
+The default account comes from `WHATSAPP_PHONE_NUMBER_ID` / `WHATSAPP_ACCESS_TOKEN`; more come from
+`BUSINESS_ACCOUNTS_FILE` (the seed's BUSINESS_ACCOUNT entity), each with its number, token (read
+from an environment variable, never stored in the file) and agents folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class AccountConfigError(ValueError):
+    """The business-accounts file is invalid; the message names the file and field."""
+
+
+class BusinessAccount(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account_id: str
+    account_name: str
+    phone_number_id: Annotated[str, Field(pattern=r"^\d{5,20}$")]
+    access_token: str = Field(repr=False)
+    agents_dir: Path | None = None
+    status: str = "active"
+
+
+class _AccountEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account_id: str
+    account_name: str
+    phone_number_id: Annotated[str, Field(pattern=r"^\d{5,20}$")]
+    access_token_env: str
+    agents_dir: Path | None = None
+    status: str = "active"
+
+
+class AccountRegistry:
+    def __init__(self, accounts: list[BusinessAccount]) -> None:
+        self._by_number = {a.phone_number_id: a for a in accounts if a.status == "active"}
+
+    def get(self, phone_number_id: str | None) -> BusinessAccount | None:
+        return self._by_number.get(phone_number_id or "")
+
+    def all(self) -> list[BusinessAccount]:
+        return list(self._by_number.values())
+
+    @classmethod
+    def load(
+        cls,
+        default_number: str,
+        default_token: str,
+        default_agents_dir: Path | None,
+        accounts_file: Path | None,
+    ) -> AccountRegistry:
+        accounts = [
+            BusinessAccount(
+                account_id="default",
+                account_name="Default business",
+                phone_number_id=default_number,
+                access_token=default_token,
+                agents_dir=default_agents_dir,
+            )
+        ]
+        if accounts_file is not None:
+            accounts += _load_file(accounts_file)
+        return cls(accounts)
+
+
+def _load_file(path: Path) -> list[BusinessAccount]:
+    try:
+        data = yaml.safe_load(path.read_text("utf-8")) or []
+    except (OSError, yaml.YAMLError) as error:
+        raise AccountConfigError(f"{path}: cannot read: {error}") from None
+    if not isinstance(data, list):
+        raise AccountConfigError(f"{path}: expected a list of accounts")
+    accounts = []
+    for index, raw in enumerate(data):
+        try:
+            entry = _AccountEntry.model_validate(raw)
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{index}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+            )
+            raise AccountConfigError(f"{path}: {problems}") from None
+        token = os.environ.get(entry.access_token_env)
+        if not token:
+            raise AccountConfigError(
+                f"{path}: {index}.access_token_env: environment variable "
+                f"{entry.access_token_env} is not set"
+            )
+        folder = entry.agents_dir
+        if folder is not None and not folder.is_absolute():
+            folder = (path.parent / folder).resolve()
+        accounts.append(
+            BusinessAccount(
+                account_id=entry.account_id,
+                account_name=entry.account_name,
+                phone_number_id=entry.phone_number_id,
+                access_token=token,
+                agents_dir=folder,
+                status=entry.status,
+            )
+        )
+    return accounts

@@ -1,0 +1,19 @@
+"""What the channel needs from the settings (built by the `wam` shell from `Settings`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    verify_token: str
+    app_secret: str
+    redis_url: str
+    session_ttl_minutes: int = 30
+    max_body_bytes: int = 1_048_576
+    workers: int = 1
+    simulator: bool = True
+    transcribe: bool = False
+    visibility_timeout_ms: int = 60_000
+    default_phone_number_id: str = "100000000000001"

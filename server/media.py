@@ -1,0 +1,84 @@
+"""Inbound media, stored in S3 under `media/<type>/<yyyy>/<mm>/<dd>/<id>.<ext>`.
+
+Voice notes are transcribed with Amazon Transcribe when enabled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import mimetypes
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+FOLDERS = {
+    "image": "images",
+    "document": "documents",
+    "audio": "audio",
+    "video": "videos",
+    "sticker": "stickers",
+}
+
+
+def media_key(kind: str, message_id: str, mime_type: str, moment: datetime | None = None) -> str:
+    """The seed's S3 layout for inbound media."""
+    day = (moment or datetime.now(UTC)).strftime("%Y/%m/%d")
+    extension = mimetypes.guess_extension((mime_type or "").split(";")[0].strip()) or ".bin"
+    safe_id = "".join(c if c.isalnum() or c in "._-" else "_" for c in message_id)
+    return f"media/{FOLDERS.get(kind, kind)}/{day}/{safe_id}{extension}"
+
+
+class MediaStore:
+    def __init__(self, s3: Any, bucket: str) -> None:
+        self.s3 = s3
+        self.bucket = bucket
+
+    async def put(self, kind: str, message_id: str, content: bytes, mime_type: str) -> str:
+        key = media_key(kind, message_id, mime_type)
+        await asyncio.to_thread(
+            self.s3.put_object, Bucket=self.bucket, Key=key, Body=content, ContentType=mime_type
+        )
+        return key
+
+
+class Transcriber:
+    """Amazon Transcribe on a stored voice note; returns the text (or raises on failure)."""
+
+    def __init__(self, transcribe: Any, bucket: str, timeout: float = 120.0) -> None:
+        self.client = transcribe
+        self.bucket = bucket
+        self.timeout = timeout
+
+    def transcribe(self, key: str, language: str | None = None) -> str:
+        job = f"wam-{int(time.time() * 1000)}-{abs(hash(key)) % 10**8}"
+        options: dict[str, Any] = {
+            "IdentifyLanguage": True,
+            "LanguageOptions": ["en-US", "es-US", "es-ES"],
+        }
+        if language:
+            options = {"LanguageCode": "es-US" if language == "es" else "en-US"}
+        self.client.start_transcription_job(
+            TranscriptionJobName=job,
+            Media={"MediaFileUri": f"s3://{self.bucket}/{key}"},
+            OutputBucketName=self.bucket,
+            OutputKey=f"transcripts/{job}.json",
+            **options,
+        )
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            status = self.client.get_transcription_job(TranscriptionJobName=job)
+            state = status["TranscriptionJob"]["TranscriptionJobStatus"]
+            if state == "COMPLETED":
+                uri = status["TranscriptionJob"]["Transcript"]["TranscriptFileUri"]
+                document = json.loads(httpx.get(uri, timeout=30).text)
+                return str(document["results"]["transcripts"][0]["transcript"])
+            if state == "FAILED":
+                raise RuntimeError(status["TranscriptionJob"].get("FailureReason", "failed"))
+            time.sleep(1)
+        raise TimeoutError(f"transcription {job} did not finish in {self.timeout:.0f}s")
+
+    async def atranscribe(self, key: str, language: str | None = None) -> str:
+        return await asyncio.to_thread(self.transcribe, key, language)

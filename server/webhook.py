@@ -1,0 +1,174 @@
+"""Meta's webhook contract: verification (GET) and notifications (POST).
+
+POST checks `X-Hub-Signature-256` over the raw body before parsing anything (missing: 401,
+mismatch: 403), refuses oversized bodies (413), then queues each message once and applies each
+status. It answers 200 only after the queue accepted the messages, and 503 when Redis (or
+DynamoDB, for statuses) is unreachable, so Meta retries and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Annotated, Any
+
+import structlog
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import ValidationError
+from redis.exceptions import RedisError
+
+from server.config import ChannelConfig
+from server.masking import mask_phone
+from server.payloads import InboundMessage, Status, WebhookPayload, describe_message
+from server.worker import queue_fields
+from stores import Stores
+
+log = structlog.get_logger(__name__)
+router = APIRouter(tags=["webhook"])
+
+STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+
+
+def signature_for(body: bytes, secret: str) -> str:
+    """The `X-Hub-Signature-256` value Meta sends for `body`."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def get_config(request: Request) -> ChannelConfig:
+    config: ChannelConfig = request.app.state.config
+    return config
+
+
+Config = Annotated[ChannelConfig, Depends(get_config)]
+
+
+@router.get("/webhook", response_class=PlainTextResponse)
+async def verify(
+    config: Config,
+    mode: Annotated[str | None, Query(alias="hub.mode")] = None,
+    token: Annotated[str | None, Query(alias="hub.verify_token")] = None,
+    challenge: Annotated[str | None, Query(alias="hub.challenge")] = None,
+) -> PlainTextResponse:
+    if (
+        mode == "subscribe"
+        and token is not None
+        and hmac.compare_digest(token.encode(), config.verify_token.encode())
+    ):
+        return PlainTextResponse(challenge or "", status_code=200)
+    return PlainTextResponse("verification failed", status_code=403)
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+@router.post("/webhook")
+async def receive(request: Request, config: Config) -> JSONResponse:
+    metrics = request.app.state.metrics
+    body = await _read_body(request, config.max_body_bytes)
+    if body is None:
+        metrics.webhooks.labels(outcome="too_large").inc()
+        return JSONResponse({"error": "body too large"}, status_code=413)
+    signature = request.headers.get("x-hub-signature-256")
+    if not signature:
+        metrics.webhooks.labels(outcome="unsigned").inc()
+        return JSONResponse({"error": "missing X-Hub-Signature-256"}, status_code=401)
+    if not hmac.compare_digest(signature.encode(), signature_for(body, config.app_secret).encode()):
+        metrics.webhooks.labels(outcome="bad_signature").inc()
+        return JSONResponse({"error": "signature mismatch"}, status_code=403)
+    try:
+        payload = WebhookPayload.model_validate(json.loads(body))
+    except (ValueError, ValidationError) as error:
+        metrics.webhooks.labels(outcome="invalid").inc()
+        log.warning("webhook body not understood", error=str(error)[:300])
+        return JSONResponse({"error": "body is not a WhatsApp webhook payload"}, status_code=400)
+    try:
+        queued = await _accept(request, payload)
+    except (RedisError, OSError) as error:
+        metrics.webhooks.labels(outcome="unavailable").inc()
+        log.error("queue unavailable; Meta will retry", error=repr(error)[:200])
+        return JSONResponse({"error": "temporarily unavailable"}, status_code=503)
+    metrics.webhooks.labels(outcome="accepted").inc()
+    return JSONResponse({"status": "ok", "queued": queued})
+
+
+async def _accept(request: Request, payload: WebhookPayload) -> int:
+    queue = request.app.state.queue
+    accounts = request.app.state.accounts
+    stores: Stores = request.app.state.stores
+    queued = 0
+    for entry in payload.entry:
+        for change in entry.changes:
+            value = change.value
+            number = value.metadata.phone_number_id if value.metadata else None
+            for status in value.statuses:
+                await _apply_status(request, stores, status)
+            if not value.messages:
+                continue
+            if accounts.get(number) is None:
+                log.warning(
+                    "message to a number no account owns; acknowledged, not answered",
+                    phone_number_id=number,
+                    messages=len(value.messages),
+                )
+                continue
+            names = {c.wa_id: c.profile.name for c in value.contacts if c.profile}
+            for message in value.messages:
+                fields = _fields(message, str(number), names.get(message.from_))
+                if await queue.enqueue_once(message.id, fields):
+                    queued += 1
+                    log.info(
+                        "message queued",
+                        message_id=message.id,
+                        type=message.type,
+                        user=mask_phone(message.from_),
+                    )
+                else:
+                    log.info("duplicate delivery ignored", message_id=message.id)
+    return queued
+
+
+def _fields(message: InboundMessage, phone_number_id: str, name: str | None) -> dict[str, str]:
+    media = message.media
+    return queue_fields(
+        message_id=message.id,
+        phone_number_id=phone_number_id,
+        wa_id=message.from_,
+        type=message.type,
+        text=describe_message(message),
+        media_id=media.id if media else None,
+        mime_type=media.mime_type if media else None,
+        contact_name=name,
+        timestamp=message.timestamp,
+    )
+
+
+async def _apply_status(request: Request, stores: Stores, status: Status) -> None:
+    metrics = request.app.state.metrics
+    metrics.statuses.labels(status=status.status).inc()
+    rank = STATUS_RANK.get(status.status)
+    if rank is None:
+        log.info("status ignored", status=status.status, message_id=status.id)
+        return
+    extra: dict[str, Any] = {}
+    if status.status == "failed":
+        code = status.errors[0].code if status.errors else None
+        extra["status_error_code"] = code
+        log.warning(
+            "message delivery failed",
+            message_id=status.id,
+            code=code,
+            title=status.errors[0].title if status.errors else None,
+        )
+    moved = await stores.conversations.aadvance_status(status.id, status.status, rank, **extra)
+    log.info("status", message_id=status.id, status=status.status, applied=moved)
