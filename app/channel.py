@@ -36,6 +36,7 @@ def build_channel(runtime: Runtime, workers: int | None = None) -> Channel:
         simulator=simulator,
         transcribe=settings.transcribe_enabled,
         visibility_timeout_ms=settings.visibility_timeout_seconds * 1000,
+        burst_window_ms=settings.burst_window_ms,
         default_phone_number_id=settings.whatsapp_phone_number_id,
     )
     accounts = AccountRegistry.load(

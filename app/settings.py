@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     # Workers.
     workers: int = Field(default=1, ge=0, le=64)
     visibility_timeout_seconds: int = Field(default=60, ge=5, le=3600)
+    burst_window_ms: int = Field(default=800, ge=0, le=10_000)
 
     # HTTP server.
     host: str = "127.0.0.1"

@@ -81,6 +81,7 @@ async def running_channel(channel: Channel, workers: int) -> AsyncIterator[dict[
                     metrics=channel.metrics,
                     settings=WorkerSettings(
                         visibility_timeout_ms=channel.config.visibility_timeout_ms,
+                        burst_window_ms=channel.config.burst_window_ms,
                         transcribe=channel.config.transcribe,
                     ),
                 ).run(stop)

@@ -16,4 +16,5 @@ class ChannelConfig:
     simulator: bool = True
     transcribe: bool = False
     visibility_timeout_ms: int = 60_000
+    burst_window_ms: int = 800
     default_phone_number_id: str = "100000000000001"

@@ -120,8 +120,9 @@ def _score(entry_id: str) -> float:
 @dataclass
 class WorkerSettings:
     visibility_timeout_ms: int = 60_000
-    lock_ttl_ms: int = 120_000
+    lock_ttl_ms: int | None = None  # default: the visibility timeout (refreshed while alive)
     max_deliveries: int = 5
+    burst_window_ms: int = 800
     transcribe: bool = False
     reply_ttl_seconds: int = 7 * 24 * 3600
 
@@ -170,12 +171,10 @@ class Worker:
             try:
                 if time.monotonic() - last_claim > self.settings.visibility_timeout_ms / 4000:
                     last_claim = time.monotonic()
-                    for entry in await self.queue.claim_stale(
-                        self.name, self.settings.visibility_timeout_ms
-                    ):
-                        await self.handle_entry(*entry)
-                for entry in await self.queue.read(self.name, block_ms=500):
-                    await self.handle_entry(*entry)
+                    await self.handle_entries(
+                        await self.queue.claim_stale(self.name, self.settings.visibility_timeout_ms)
+                    )
+                await self.handle_entries(await self.queue.read(self.name, block_ms=500))
                 self.metrics.queue_depth.set(await self.queue.depth())
             except asyncio.CancelledError:
                 raise
@@ -184,22 +183,30 @@ class Worker:
                 await asyncio.sleep(1)
         log.info("worker stopped", worker=self.name)
 
-    async def handle_entry(self, entry_id: str, fields: dict[str, str]) -> None:
-        try:
-            item = InboundItem.from_entry(entry_id, fields)
-        except KeyError as error:
-            log.error("malformed queue entry dropped", entry_id=entry_id, missing=str(error))
-            await self.queue.ack([entry_id])
-            return
-        await self.redis.zadd(f"wam:mbox:{item.thread_id}", {entry_id: _score(entry_id)}, nx=True)
-        await self.drain(item.thread_id)
+    async def handle_entries(self, entries: list[tuple[str, dict[str, str]]]) -> None:
+        """Mail every entry of a read first, then answer each thread: a burst is one turn."""
+        threads: list[str] = []
+        for entry_id, fields in entries:
+            try:
+                item = InboundItem.from_entry(entry_id, fields)
+            except KeyError as error:
+                log.error("malformed queue entry dropped", entry_id=entry_id, missing=str(error))
+                await self.queue.ack([entry_id])
+                continue
+            await self.redis.zadd(
+                f"wam:mbox:{item.thread_id}", {entry_id: _score(entry_id)}, nx=True
+            )
+            if item.thread_id not in threads:
+                threads.append(item.thread_id)
+        for thread_id in threads:
+            await self.drain(thread_id)
 
     # One thread at a time -------------------------------------------------------------------
 
     async def drain(self, thread_id: str) -> None:
         """Answer the thread's mailbox, turn after turn, while this worker holds its lock."""
         lock, mailbox = f"wam:lock:{thread_id}", f"wam:mbox:{thread_id}"
-        if not await self.redis.set(lock, self.name, nx=True, px=self.settings.lock_ttl_ms):
+        if not await self.redis.set(lock, self.name, nx=True, px=self._lock_ttl_ms):
             return
         keeper = asyncio.create_task(self._keep_lock(lock))
         try:
@@ -209,6 +216,8 @@ class Worker:
                 if not ids:
                     if await self._release_if_empty(keys=[lock, mailbox], args=[self.name]) != 0:
                         return
+                    continue
+                if await self._burst_still_arriving(ids[-1]):
                     continue
                 entries = await self.queue.fetch(ids)
                 found = {entry_id for entry_id, _ in entries}
@@ -228,10 +237,29 @@ class Worker:
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
 
+    async def _burst_still_arriving(self, newest_entry_id: str) -> bool:
+        """Wait out the burst window after the newest message (by Redis's clock), so messages a
+        user sends in a row are answered as one turn. True when it waited (re-read the mailbox)."""
+        window = self.settings.burst_window_ms
+        if window <= 0:
+            return False
+        seconds, microseconds = await self.redis.time()
+        now_ms = seconds * 1000 + microseconds // 1000
+        age = now_ms - int(newest_entry_id.split("-")[0])
+        if age >= window:
+            return False
+        await asyncio.sleep((window - age) / 1000)
+        return True
+
+    @property
+    def _lock_ttl_ms(self) -> int:
+        return self.settings.lock_ttl_ms or self.settings.visibility_timeout_ms
+
     async def _keep_lock(self, lock: str) -> None:
+        """A live worker keeps its thread; a dead one loses it after one lock TTL."""
         while True:
-            await asyncio.sleep(self.settings.lock_ttl_ms / 3000)
-            await self._refresh(keys=[lock], args=[self.name, self.settings.lock_ttl_ms])
+            await asyncio.sleep(self._lock_ttl_ms / 3000)
+            await self._refresh(keys=[lock], args=[self.name, self._lock_ttl_ms])
 
     async def _answer_with_retries(self, items: list[InboundItem]) -> None:
         """Answer; on failure count the delivery, and give up politely after `max_deliveries`."""

@@ -141,8 +141,8 @@ def test_db_init_is_idempotent_and_help_lists_commands(servers, tmp_path) -> Non
     )
     assert first.returncode == 0, first.stderr
     assert (
-        "created: cli-test-conversations, cli-test-customers, cli-test-service-levels"
-        in first.stdout
+        "created: cli-test-conversations, cli-test-customers, cli-test-users, "
+        "cli-test-service-levels" in first.stdout
     )
     again = subprocess.run(
         [*WAM, "db", "init"], env=env, capture_output=True, text=True, timeout=60

@@ -1,0 +1,72 @@
+"""A local stand-in for Meta's Graph API: records sends and read receipts, serves media, and can
+be told to fail (429, Meta error codes) or hang on the next sends."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+
+def create_graph_api_stub() -> FastAPI:
+    app = FastAPI()
+    app.state.sent = []
+    app.state.reads = []
+    app.state.requests = 0
+    app.state.failures = []
+    app.state.hang_seconds = 0.0
+    app.state.media = {}
+    counter = itertools.count(1)
+
+    @app.post("/{phone_number_id}/messages")
+    async def messages(phone_number_id: str, request: Request) -> Response:
+        payload: dict[str, Any] = await request.json()
+        app.state.requests += 1
+        if request.headers.get("authorization") != "Bearer test-token":
+            return JSONResponse({"error": {"code": 190, "message": "bad token"}}, 401)
+        if payload.get("status") == "read":
+            app.state.reads.append(payload)
+            return JSONResponse({"success": True})
+        if app.state.failures:
+            status, code = app.state.failures.pop(0)
+            return JSONResponse({"error": {"code": code, "message": f"failure {code}"}}, status)
+        if app.state.hang_seconds:
+            hang, app.state.hang_seconds = app.state.hang_seconds, 0.0
+            await asyncio.sleep(hang)
+            return JSONResponse({"error": {"code": 2, "message": "too late"}}, 503)
+        wamid = f"wamid.out.{next(counter)}"
+        app.state.sent.append({"phone_number_id": phone_number_id, "id": wamid, **payload})
+        return JSONResponse({"messaging_product": "whatsapp", "messages": [{"id": wamid}]})
+
+    @app.get("/media-files/{media_id}")
+    async def media_file(media_id: str, request: Request) -> Response:
+        content, mime = app.state.media[media_id]
+        return Response(content, media_type=mime)
+
+    @app.get("/{media_id}")
+    async def media_url(media_id: str, request: Request) -> Response:
+        if media_id not in app.state.media:
+            return JSONResponse({"error": {"code": 100, "message": "unknown media"}}, 404)
+        base = str(request.base_url).rstrip("/")
+        return JSONResponse(
+            {
+                "url": f"{base}/media-files/{media_id}",
+                "mime_type": app.state.media[media_id][1],
+                "id": media_id,
+            }
+        )
+
+    return app
+
+
+def sent_to(app: FastAPI, wa_id: str) -> list[dict[str, Any]]:
+    return [m for m in app.state.sent if m["to"] == wa_id]
+
+
+def text_of(message: dict[str, Any]) -> str:
+    if message["type"] == "text":
+        return str(message["text"]["body"])
+    return str(message["interactive"]["body"]["text"])

@@ -1,0 +1,610 @@
+"""The WhatsApp channel over HTTP: the real FastAPI app and workers on real Redis and DynamoDB,
+replying through the real Graph API client to a local stub of Meta's API."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from checkpointers import EmbeddedRedis
+from graph import SupervisorDeps
+from server import AccountRegistry, Channel, ChannelConfig, GraphApiClient, MediaStore, create_app
+from server.webhook import signature_for
+from stores import Stores, aws_client, whatsapp_user_id
+from tests.integration.conftest import new_wa_id
+from tests.integration.graph_api_stub import create_graph_api_stub, sent_to, text_of
+from tools.billing_demo import BackgroundServer
+
+pytestmark = pytest.mark.integration
+NUMBER = "100000000000001"
+SECRET = "test-secret"
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def message(wa_id: str, kind: str = "text", message_id: str | None = None, **body: Any) -> dict:
+    content = body or ({"text": {"body": "hello"}} if kind == "text" else {})
+    return {
+        "from": wa_id,
+        "id": message_id or f"wamid.in.{uuid.uuid4().hex}",
+        "timestamp": str(int(time.time())),
+        "type": kind,
+        **content,
+    }
+
+
+def payload(*messages: dict, statuses: list[dict] | None = None, number: str = NUMBER) -> dict:
+    value: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550100000", "phone_number_id": number},
+    }
+    if messages:
+        value["contacts"] = [{"profile": {"name": "Test"}, "wa_id": messages[0]["from"]}]
+        value["messages"] = list(messages)
+    if statuses:
+        value["statuses"] = statuses
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "waba", "changes": [{"field": "messages", "value": value}]}],
+    }
+
+
+def post(base: str, body: dict | bytes, secret: str | None = SECRET) -> httpx.Response:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers = {"content-type": "application/json"}
+    if secret is not None:
+        headers["x-hub-signature-256"] = signature_for(raw, secret)
+    return httpx.post(f"{base}/webhook", content=raw, headers=headers, timeout=10)
+
+
+@pytest.fixture(scope="module")
+def graph_api() -> Iterator[tuple[Any, str]]:
+    app = create_graph_api_stub()
+    server = BackgroundServer(app)
+    server.start()
+    yield app, server.url
+    server.stop()
+
+
+def make_channel(
+    settings,
+    stores: Stores,
+    demo: SupervisorDeps,
+    graph_url: str,
+    *,
+    workers: int,
+    redis_url: str | None = None,
+) -> Channel:
+    return Channel(
+        config=ChannelConfig(
+            verify_token="test-verify",
+            app_secret=SECRET,
+            redis_url=redis_url or settings.redis_url,
+            workers=workers,
+            visibility_timeout_ms=1500,
+            max_body_bytes=64_000,
+            default_phone_number_id=NUMBER,
+            burst_window_ms=300,
+        ),
+        stores=stores,
+        accounts=AccountRegistry.load(NUMBER, "test-token", None, None),
+        deps_for=lambda folder: demo,
+        sender=GraphApiClient(graph_url, attempts=4),
+        media=MediaStore(aws_client("s3", settings.aws_region), settings.s3_bucket),
+    )
+
+
+@pytest.fixture(scope="module")
+def app_url(settings, stores, demo, graph_api) -> Iterator[str]:
+    server = BackgroundServer(
+        create_app(make_channel(settings, stores, demo, graph_api[1], workers=2))
+    )
+    server.start()
+    yield server.url
+    server.stop()
+
+
+def test_verification_answers_the_challenge_only_with_the_right_token(app_url) -> None:
+    query = {
+        "hub.mode": "subscribe",
+        "hub.verify_token": "test-verify",
+        "hub.challenge": "1158201444",
+    }
+    good = httpx.get(f"{app_url}/webhook", params=query)
+    assert good.status_code == 200 and good.text == "1158201444"
+    assert good.headers["content-type"].startswith("text/plain")
+    bad = httpx.get(f"{app_url}/webhook", params=query | {"hub.verify_token": "nope"})
+    assert bad.status_code == 403
+    assert httpx.get(f"{app_url}/webhook", params=query | {"hub.mode": "x"}).status_code == 403
+
+
+def test_signatures_are_checked_before_parsing(app_url) -> None:
+    body = payload(message(new_wa_id()))
+    assert post(app_url, body, secret=None).status_code == 401
+    assert post(app_url, body, secret="wrong").status_code == 403
+    assert post(app_url, b"not json at all", secret=None).status_code == 401
+    assert post(app_url, b"not json at all").status_code == 400
+    assert post(app_url, b"x" * 70_000).status_code == 413
+
+
+def test_text_message_is_answered_through_the_graph(app_url, graph_api, stores) -> None:
+    stub, _ = graph_api
+    inbound = message("15550002", text={"body": "How much is the premium plan?"})
+    assert post(app_url, payload(inbound)).json() == {"status": "ok", "queued": 1}
+    reply = wait_for(
+        lambda: [m for m in sent_to(stub, "15550002") if "$29.99" in text_of(m)], what="the reply"
+    )[0]
+    assert "[source: plans-and-pricing]" in text_of(reply)
+    assert any(
+        r["message_id"] == inbound["id"] and r["typing_indicator"] == {"type": "text"}
+        for r in stub.state.reads
+    )
+
+    def sent_item():
+        item = stores.conversations.get(reply["id"])
+        return item if item is not None and item.status == "sent" else None
+
+    logged = wait_for(sent_item, what="the logged reply marked sent")
+    assert logged.agent_id == "sales" and logged.content == text_of(reply)
+
+
+def test_duplicate_delivery_is_answered_once(app_url, graph_api) -> None:
+    stub, _ = graph_api
+    wa_id = new_wa_id()
+    first = message(wa_id, text={"body": "What are your opening hours?"})
+    assert post(app_url, payload(first)).json()["queued"] == 1
+    assert post(app_url, payload(first)).json()["queued"] == 0
+    wait_for(lambda: len(sent_to(stub, wa_id)) == 1, what="first reply")
+    assert post(app_url, payload(first)).json()["queued"] == 0
+    # A later message of the same user is answered after anything still pending for it.
+    post(app_url, payload(message(wa_id, text={"body": "thanks"})))
+    wait_for(lambda: len(sent_to(stub, wa_id)) == 2, what="second reply")
+    assert "Monday to Friday" in text_of(sent_to(stub, wa_id)[0])
+    assert "welcome" in text_of(sent_to(stub, wa_id)[1])
+
+
+def test_burst_of_three_messages_is_one_turn(app_url, graph_api, stores) -> None:
+    stub, _ = graph_api
+    wa_id = new_wa_id()
+    burst = [
+        message(wa_id, text={"body": text})
+        for text in ("hi", "I was charged twice", "I want a refund please")
+    ]
+    assert post(app_url, payload(*burst)).json()["queued"] == 3
+    wait_for(lambda: sent_to(stub, wa_id), what="the reply")
+    logged = wait_for(
+        lambda: [
+            m
+            for m in stores.conversations.user_messages(whatsapp_user_id(wa_id))
+            if m.direction == "outbound"
+        ],
+        what="the logged reply",
+    )
+    messages = stores.conversations.user_messages(whatsapp_user_id(wa_id))
+    assert [m.direction for m in messages] == ["inbound"] * 3 + ["outbound"]
+    assert len(sent_to(stub, wa_id)) == 1
+    assert logged[0].agent_id == "billing"
+
+
+def test_long_answer_is_split_and_throttling_is_retried(
+    app_url, graph_api, settings, stores, demo
+) -> None:
+    import asyncio
+
+    from redis.asyncio import Redis
+
+    from server.queue import InboundQueue
+    from server.worker import InboundItem, Worker
+
+    stub, url = graph_api
+    wa_id = new_wa_id()
+    long_text = ("This is a fairly long sentence about smart speakers. " * 60 + "\n\n") * 2
+    stub.state.failures = [(429, 130429), (503, 1)]
+    requests_before = stub.state.requests
+
+    async def send() -> None:
+        redis = Redis.from_url(settings.redis_url)
+        worker = Worker(
+            redis=redis,
+            queue=InboundQueue(redis),
+            accounts=AccountRegistry.load(NUMBER, "test-token", None, None),
+            graph_for=None,
+            sender=GraphApiClient(url),
+            stores=stores,
+        )  # type: ignore[arg-type]
+        item = InboundItem("1-0", f"wamid.in.{uuid.uuid4().hex}", NUMBER, wa_id, "text", "x")
+        account = worker.accounts.get(NUMBER)
+        assert account is not None
+        await worker._reply_once(account, item, long_text.strip())
+        await worker._reply_once(account, item, long_text.strip())  # replay: not sent again
+        await redis.aclose()
+
+    asyncio.run(send())
+    pieces = [text_of(m) for m in sent_to(stub, wa_id)]
+    assert len(long_text.strip()) > 5000 and len(pieces) == 2
+    assert all(len(p) <= 4096 for p in pieces)
+    assert pieces[0].endswith("speakers.") and "".join(pieces).replace(" ", "") == (
+        long_text.strip().replace(" ", "").replace("\n", "")
+    )
+    assert stub.state.requests - requests_before == 4  # 429 and 503 retried, then 2 sends
+
+
+def test_outside_the_24_hour_window_is_not_retried(graph_api) -> None:
+    import asyncio
+
+    from server.whatsapp import OutsideWindowError, text_payload
+
+    stub, url = graph_api
+    stub.state.failures = [(400, 131047)]
+    before = stub.state.requests
+
+    async def send() -> None:
+        with pytest.raises(OutsideWindowError):
+            await GraphApiClient(url).send(NUMBER, "test-token", text_payload("15550009", "hi"))
+
+    asyncio.run(send())
+    assert stub.state.requests - before == 1
+
+
+def test_statuses_only_move_forward(app_url, stores) -> None:
+    from stores import ConversationMessage
+
+    wa_id = new_wa_id()
+    item = ConversationMessage(
+        user_id=whatsapp_user_id(wa_id),
+        session_id="s-status",
+        message_id=f"in-{uuid.uuid4().hex}:reply",
+        direction="outbound",
+        role="assistant",
+        content="hi",
+    )
+    stores.conversations.append(item)
+    wamid = f"wamid.out.{uuid.uuid4().hex}"
+    stores.conversations.link_message_id(wamid, item.message_id)
+
+    def status(name: str, **extra: Any) -> None:
+        body = payload(
+            statuses=[
+                {"id": wamid, "status": name, "timestamp": "1", "recipient_id": wa_id, **extra}
+            ]
+        )
+        assert post(app_url, body).status_code == 200
+
+    status("delivered")
+    status("read")
+    status("sent")  # late
+    status("delivered")  # late
+    assert stores.conversations.get(wamid).status == "read"
+    status("failed", errors=[{"code": 131026, "title": "Message undeliverable"}])
+    stored = stores.conversations.get(wamid)
+    assert stored.status == "failed" and stored.status_error_code == 131026
+
+
+def test_every_documented_message_type_is_accepted(app_url, graph_api) -> None:
+    stub, _ = graph_api
+    wa_id = new_wa_id()
+    stub.state.media["media-img-1"] = (b"\x89PNG fake", "image/png")
+    kinds = [
+        message(wa_id, text={"body": "hello"}),
+        message(
+            wa_id,
+            "image",
+            image={
+                "id": "media-img-1",
+                "mime_type": "image/png",
+                "sha256": "x",
+                "caption": "my router",
+            },
+        ),
+        message(
+            wa_id,
+            "audio",
+            audio={"id": "media-a", "mime_type": "audio/ogg; codecs=opus", "voice": True},
+        ),
+        message(wa_id, "video", video={"id": "media-v", "mime_type": "video/mp4"}),
+        message(
+            wa_id,
+            "document",
+            document={
+                "id": "media-d",
+                "mime_type": "application/pdf",
+                "filename": "invoice.pdf",
+                "caption": "bill",
+            },
+        ),
+        message(
+            wa_id,
+            "sticker",
+            sticker={"id": "media-s", "mime_type": "image/webp", "animated": False},
+        ),
+        message(
+            wa_id,
+            "location",
+            location={
+                "latitude": 37.77,
+                "longitude": -122.41,
+                "name": "Office",
+                "address": "120 Market St",
+            },
+        ),
+        message(
+            wa_id,
+            "contacts",
+            contacts=[
+                {
+                    "name": {"formatted_name": "Ana", "first_name": "Ana"},
+                    "phones": [{"phone": "+1555", "type": "CELL"}],
+                }
+            ],
+        ),
+        message(
+            wa_id,
+            "interactive",
+            interactive={"type": "button_reply", "button_reply": {"id": "b1", "title": "Yes"}},
+        ),
+        message(
+            wa_id,
+            "interactive",
+            interactive={
+                "type": "list_reply",
+                "list_reply": {"id": "r1", "title": "Premium", "description": "$29.99"},
+            },
+        ),
+        message(wa_id, "button", button={"text": "Track order", "payload": "TRACK"}),
+        message(wa_id, "reaction", reaction={"message_id": "wamid.x", "emoji": "👍"}),
+        message(
+            wa_id,
+            "order",
+            order={
+                "catalog_id": "c1",
+                "text": "for home",
+                "product_items": [
+                    {
+                        "product_retailer_id": "echo-mini",
+                        "quantity": 2,
+                        "item_price": 49,
+                        "currency": "USD",
+                    }
+                ],
+            },
+        ),
+        message(
+            wa_id,
+            "system",
+            system={
+                "body": "User changed number",
+                "type": "user_changed_number",
+                "new_wa_id": "15550999",
+            },
+        ),
+        message(wa_id, "unsupported", errors=[{"code": 131051, "title": "Message type unknown"}]),
+        message(
+            wa_id,
+            "text",
+            text={"body": "from an ad"},
+            referral={
+                "source_url": "https://example.com/ad",
+                "source_type": "ad",
+                "source_id": "1",
+                "headline": "Sale",
+            },
+        ),
+        message(wa_id, "hologram", hologram={"dimensions": 3}),
+    ]
+    for inbound in kinds:
+        response = post(app_url, payload(inbound))
+        assert response.status_code == 200, (inbound["type"], response.text)
+        assert response.json()["queued"] == 1
+    wait_for(lambda: sent_to(stub, wa_id), what="a reply to the burst")
+    assert post(app_url, payload(message(wa_id), number="999999")).json()["queued"] == 0
+
+
+def test_opt_out_and_opt_in(app_url, graph_api, stores) -> None:
+    stub, _ = graph_api
+    wa_id = new_wa_id()
+
+    def say(text: str) -> None:
+        post(app_url, payload(message(wa_id, text={"body": text})))
+
+    say("STOP")
+    wait_for(lambda: len(sent_to(stub, wa_id)) == 1, what="opt-out confirmation")
+    assert "START" in text_of(sent_to(stub, wa_id)[0])
+    assert stores.users.get(wa_id).opted_in is False
+    say("hello?")
+    wait_for(
+        lambda: any(
+            m.content == "hello?"
+            for m in stores.conversations.user_messages(whatsapp_user_id(wa_id))
+        ),
+        what="the unanswered message logged",
+    )
+    say("ALTA")
+    wait_for(lambda: len(sent_to(stub, wa_id)) == 2, what="opt-in confirmation")
+    assert stores.users.get(wa_id).opted_in is True
+    say("What are your opening hours?")
+    wait_for(lambda: len(sent_to(stub, wa_id)) == 3, what="an answer again")
+    assert "Monday to Friday" in text_of(sent_to(stub, wa_id)[2])
+
+
+def test_health_readiness_and_metrics(app_url) -> None:
+    assert httpx.get(f"{app_url}/healthz").json() == {"status": "ok"}
+    ready = httpx.get(f"{app_url}/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"] == {"redis": "ok", "dynamodb": "ok"}
+    metrics = httpx.get(f"{app_url}/metrics").text
+    for name in (
+        "wam_webhooks_total",
+        "wam_queue_depth",
+        "wam_turn_seconds",
+        "wam_sends_total",
+        "wam_model_seconds",
+    ):
+        assert name in metrics
+
+
+def test_redis_down_gives_503(settings, stores, demo, graph_api, tmp_path) -> None:
+    redis = EmbeddedRedis(tmp_path)
+    redis.start()
+    app = create_app(
+        make_channel(settings, stores, demo, graph_api[1], workers=0, redis_url=redis.url)
+    )
+    server = BackgroundServer(app)
+    server.start()
+    try:
+        assert post(server.url, payload(message(new_wa_id()))).status_code == 200
+        redis.stop()
+        response = post(server.url, payload(message(new_wa_id())))
+        assert response.status_code == 503
+        assert httpx.get(f"{server.url}/readyz").status_code == 503
+    finally:
+        server.stop()
+        redis.stop()
+
+
+def test_worker_killed_mid_turn_is_replaced_and_answers_once(
+    settings, servers, stores, demo, graph_api, tmp_path, billing_api
+) -> None:
+    """A worker process dies while sending; another takes the message over and answers once.
+
+    Its own Redis: only the two worker processes consume this stream.
+    """
+    stub, url = graph_api
+    redis = EmbeddedRedis(tmp_path / "redis")
+    redis.start()
+    api = BackgroundServer(
+        create_app(make_channel(settings, stores, demo, url, workers=0, redis_url=redis.url))
+    )
+    api.start()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env.update(
+        REDIS_URL=redis.url,
+        AWS_ENDPOINT_URL_DYNAMODB=servers.aws.url,
+        AWS_ENDPOINT_URL_S3=servers.aws.url,
+        TABLE_PREFIX=settings.table_prefix,
+        WHATSAPP_API_BASE_URL=url,
+        WHATSAPP_ACCESS_TOKEN="test-token",
+        WHATSAPP_PHONE_NUMBER_ID=NUMBER,
+        MODEL_PROVIDER="offline",
+        VISIBILITY_TIMEOUT_SECONDS="5",
+        DATA_DIR=str(tmp_path),
+        LOG_FORMAT="json",
+    )
+    wa_id = new_wa_id()
+    stub.state.hang_seconds = 60.0  # the first send never completes: the worker dies during it
+    victim = subprocess.Popen(
+        [sys.executable, "-c", "from app.cli import main; main()", "worker", "--count", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    replacement = None
+    try:
+        requests = stub.state.requests
+        post(api.url, payload(message(wa_id, text={"body": "When is my payment due?"})))
+        wait_for(
+            lambda: stub.state.hang_seconds == 0.0 and stub.state.requests > requests,
+            timeout=60,
+            what="the first worker to start sending",
+        )
+        os.killpg(victim.pid, signal.SIGKILL)
+        victim.wait()
+        replacement = subprocess.Popen(
+            [sys.executable, "-c", "from app.cli import main; main()", "worker", "--count", "1"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        reply = wait_for(lambda: sent_to(stub, wa_id), timeout=60, what="the replacement's reply")
+        assert "get_balance" in text_of(reply[0]) and "not linked" in text_of(reply[0])
+        post(api.url, payload(message(wa_id, text={"body": "thanks"})))
+        wait_for(lambda: len(sent_to(stub, wa_id)) == 2, timeout=30, what="a later reply")
+        assert len(sent_to(stub, wa_id)) == 2, "the first message was answered twice"
+        outbound = [
+            m
+            for m in stores.conversations.user_messages(whatsapp_user_id(wa_id))
+            if m.direction == "outbound"
+        ]
+        assert len(outbound) == 2
+    finally:
+        if victim.poll() is None:
+            os.killpg(victim.pid, signal.SIGKILL)
+        if replacement is not None:
+            os.killpg(replacement.pid, signal.SIGTERM)
+            replacement.wait(timeout=20)
+        api.stop()
+        redis.stop()
+
+
+def test_simulator_page_and_outbox(settings, stores, demo, graph_api, tmp_path) -> None:
+    from server import LocalOutbox
+
+    redis = EmbeddedRedis(tmp_path)  # its own stream: no other test's workers answer here
+    redis.start()
+    channel = make_channel(settings, stores, demo, graph_api[1], workers=1, redis_url=redis.url)
+    channel.outbox = LocalOutbox()
+    channel.sender = channel.outbox
+    server = BackgroundServer(create_app(channel))
+    server.start()
+    try:
+        page = httpx.get(server.url + "/")
+        assert page.status_code == 200 and "WhatsApp simulator" in page.text
+        customers = httpx.get(server.url + "/simulator/customers").json()
+        assert {
+            "wa_id": "15550004",
+            "name": "María García",
+            "service_level": "basic",
+            "language": "es",
+        } in customers
+        sent = httpx.post(
+            server.url + "/simulator/messages",
+            json={"wa_id": "15550004", "text": "¿Cuál es su horario?"},
+        )
+        assert sent.json()["webhook_status"] == 200
+        replies = httpx.get(
+            server.url + "/simulator/outbox", params={"wa_id": "15550004", "wait": 20}, timeout=30
+        ).json()
+        assert replies and "[source: horario-y-contacto]" in replies[0]["text"]
+        bad = httpx.post(server.url + "/simulator/messages", json={"wa_id": "x", "text": ""})
+        assert bad.status_code == 422
+    finally:
+        server.stop()
+        redis.stop()
+
+
+def test_business_accounts_file_adds_tenants(tmp_path: Path, monkeypatch) -> None:
+    from server import AccountConfigError
+
+    accounts = tmp_path / "accounts.yaml"
+    accounts.write_text(
+        "- {account_id: acme, account_name: Acme, phone_number_id: '200000000000002',\n"
+        "   access_token_env: ACME_TOKEN, agents_dir: acme-agents}\n"
+    )
+    with pytest.raises(AccountConfigError, match="ACME_TOKEN is not set"):
+        AccountRegistry.load(NUMBER, "t", None, accounts)
+    monkeypatch.setenv("ACME_TOKEN", "acme-secret")
+    registry = AccountRegistry.load(NUMBER, "t", None, accounts)
+    acme = registry.get("200000000000002")
+    assert acme is not None and acme.access_token == "acme-secret"
+    assert acme.agents_dir == tmp_path / "acme-agents"
+    assert registry.get(NUMBER) is not None and registry.get("3") is None
