@@ -85,7 +85,9 @@ class BackgroundServer:
 
     def __init__(self, app: FastAPI, port: int | None = None) -> None:
         self.port = port or free_loopback_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", timeout_graceful_shutdown=2
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="billing-api", daemon=True)
 
