@@ -26,6 +26,10 @@ test: $(STAMP)
 studio: $(STAMP)
 	$(BIN)/langgraph dev --no-reload --no-browser
 
+# The full eval datasets through the real graph (CI runs the smoke subset inside `make test`).
+evals: $(STAMP)
+	$(BIN)/wam evals run --out eval-results
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

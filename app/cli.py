@@ -14,6 +14,7 @@ from app.logging import configure_logging
 from app.runtime import prepare_data, running_stack
 from app.settings import ConfigurationError, Settings, load_settings
 from checkpointers import EmbeddedServerError, RedisModulesMissingError, redact_url
+from evals.dataset import DatasetError
 from server.accounts import AccountConfigError
 from tools import IngestError, IntegrationConfigError
 
@@ -26,10 +27,12 @@ infra = typer.Typer(help="The embedded local stack (Redis with modules, moto Dyn
 db = typer.Typer(help="DynamoDB tables and demo data.")
 agents_cli = typer.Typer(help="Agent config files.")
 kb = typer.Typer(help="Knowledge bases.")
+evals_cli = typer.Typer(help="Score agent answers against datasets; compare runs.")
 cli.add_typer(infra, name="infra")
 cli.add_typer(db, name="db")
 cli.add_typer(agents_cli, name="agents")
 cli.add_typer(kb, name="kb")
+cli.add_typer(evals_cli, name="evals")
 
 
 def _settings() -> Settings:
@@ -266,6 +269,168 @@ async def _chat(user: str, phone_number_id: str | None) -> None:
                 typer.echo(f"bot> {result.reply}\n")
 
 
+_CONTEXT_FIELDS = {
+    "model_provider": str,
+    "model_id": str,
+    "temperature": float,
+    "router_threshold": float,
+    "max_history_tokens": int,
+}
+
+
+def _context_overrides(pairs: list[str]) -> dict[str, object]:
+    overrides: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in _CONTEXT_FIELDS:
+            raise typer.BadParameter(
+                f"--set {pair!r}: use key=value with key one of {', '.join(_CONTEXT_FIELDS)}"
+            )
+        try:
+            overrides[key] = _CONTEXT_FIELDS[key](value)
+        except ValueError:
+            raise typer.BadParameter(f"--set {pair!r}: {value!r} is not a valid {key}") from None
+    return overrides
+
+
+def _run_evals(
+    agents_dir: Path | None,
+    datasets: list[str],
+    tags: list[str],
+    limit: int | None,
+    overrides: dict[str, object],
+    out: Path,
+    concurrency: int,
+    seed: int,
+) -> dict[str, object]:
+    import asyncio
+
+    from agents import AgentContext, load_agents
+    from app.wiring import agents_dir as default_agents_dir
+    from app.wiring import build_deps, index_bundled_knowledge
+    from checkpointers import async_redis_saver
+    from evals import RunOptions, run_evals, tables, write_results
+    from graph import compile_supervisor
+
+    settings = _settings()
+    if agents_dir is not None:
+        settings = settings.model_copy(update={"agents_dir": agents_dir.resolve()})
+    folder = default_agents_dir(settings)
+    context = AgentContext(
+        router_threshold=settings.router_threshold, max_history_tokens=settings.max_history_tokens
+    )
+    for key, value in overrides.items():
+        setattr(context, key, value)
+    options = RunOptions(
+        datasets=datasets,
+        tags=tags,
+        limit=limit,
+        concurrency=concurrency,
+        seed=seed,
+        context=context,
+    )
+
+    with running_stack(settings) as runtime:
+        from redis import Redis
+
+        redis = Redis.from_url(runtime.redis_url)
+        agents = load_agents(folder)
+        index_bundled_knowledge(runtime.settings, redis, agents)
+        deps = build_deps(
+            runtime.settings,
+            stores=runtime.stores,
+            redis=redis,
+            override=runtime.model_override,
+            agents=agents,
+        )
+
+        async def go() -> dict[str, object]:
+            async with async_redis_saver(runtime.redis_url, settings.session_ttl_minutes) as saver:
+                return await run_evals(
+                    compile_supervisor(deps, saver), runtime.stores, options, folder
+                )
+
+        results = asyncio.run(go())
+    typer.echo(tables(results))
+    json_path, html_path = write_results(results, out)
+    typer.echo(f"\nwrote {json_path} and {html_path}")
+    return results
+
+
+@evals_cli.command("run")
+def evals_run(
+    dataset: Annotated[
+        list[str] | None,
+        typer.Option("--dataset", help="single_turn, conversations, or a .jsonl path (repeatable)"),
+    ] = None,
+    agents_dir: Annotated[Path | None, typer.Option(help="Agents folder to evaluate")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="Run context, e.g. router_threshold=0.4 or model_provider=bedrock"
+        ),
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option(help="Only cases with this tag (e.g. smoke)")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many cases")] = None,
+    out: Annotated[Path, typer.Option(help="Folder for results.json and report.html")] = Path(
+        "eval-results"
+    ),
+    concurrency: Annotated[int, typer.Option(help="Conversations in flight")] = 4,
+    seed: Annotated[int, typer.Option(help="Seed (unknown numbers, order)")] = 7,
+) -> None:
+    """Run the eval datasets through the real graph and score every turn."""
+    _run_evals(
+        agents_dir,
+        dataset or ["single_turn", "conversations"],
+        tag or [],
+        limit,
+        _context_overrides(set_ or []),
+        out,
+        concurrency,
+        seed,
+    )
+
+
+@evals_cli.command("compare")
+def evals_compare(
+    run_a: Annotated[Path, typer.Argument(help="Baseline: a results folder/json, or agents dir")],
+    run_b: Annotated[Path, typer.Argument(help="Candidate: a results folder/json, or agents dir")],
+    metric: Annotated[list[str] | None, typer.Option(help="Metrics that gate (repeatable)")] = None,
+    threshold: Annotated[float, typer.Option(help="Largest allowed drop of a gated metric")] = 0.02,
+    dataset: Annotated[list[str] | None, typer.Option(help="Datasets, when comparing dirs")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="Tags, when comparing dirs")] = None,
+) -> None:
+    """Per-metric deltas and flipped cases; exits 1 when a gated metric regresses."""
+    from evals import compare, is_results, load_results
+
+    def resolve(path: Path, label: str) -> dict[str, object]:
+        if is_results(path):
+            return load_results(path)
+        return _run_evals(
+            path,
+            dataset or ["single_turn", "conversations"],
+            tag or [],
+            None,
+            {},
+            Path("eval-results") / label,
+            4,
+            7,
+        )
+
+    comparison = compare(
+        resolve(run_a, "a"),
+        resolve(run_b, "b"),  # type: ignore[arg-type]
+        metric or ["routing_accuracy", "answer_correctness"],
+        threshold,
+    )
+    typer.echo(comparison.render())
+    if comparison.regressions:
+        typer.echo(f"\nREGRESSED beyond {threshold}: {', '.join(comparison.regressions)}", err=True)
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """Entry point: configuration and start-up errors end in one clear line, not a traceback."""
     try:
@@ -278,6 +443,7 @@ def main() -> None:
         IntegrationConfigError,
         IngestError,
         AccountConfigError,
+        DatasetError,
     ) as error:
         typer.echo(f"error: {error}", err=True)
         raise SystemExit(2) from None

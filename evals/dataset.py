@@ -1,0 +1,113 @@
+"""Eval datasets (JSONL in `evals/datasets/`): single-turn cases and multi-turn conversations."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class DatasetError(ValueError):
+    """A dataset line is invalid; the message names the file, line and field."""
+
+
+class ExpectedTool(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class Turn(BaseModel):
+    """What the customer says and what a good answer does."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: str = Field(min_length=1)
+    agent: str
+    expected_tools: list[ExpectedTool] = Field(default_factory=list)
+    required_facts: list[str] = Field(default_factory=list)
+    kb_source: str | None = None
+    refusal: bool = False
+
+
+class Conversation(BaseModel):
+    """One or more turns by one customer (`customer`: a demo customer's number, or None)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    language: Literal["en", "es"]
+    customer: str | None = None
+    difficulty: Literal["easy", "medium", "hard"] = "easy"
+    tags: list[str] = Field(default_factory=list)
+    turns: list[Turn] = Field(min_length=1)
+
+
+class SingleTurnCase(Turn):
+    id: str
+    language: Literal["en", "es"]
+    customer: str | None = None
+    difficulty: Literal["easy", "medium", "hard"] = "easy"
+    tags: list[str] = Field(default_factory=list)
+
+    def as_conversation(self) -> Conversation:
+        turn = Turn(**self.model_dump(include=set(Turn.model_fields)))
+        return Conversation(
+            id=self.id,
+            language=self.language,
+            customer=self.customer,
+            difficulty=self.difficulty,
+            tags=self.tags,
+            turns=[turn],
+        )
+
+
+DATASETS = ("single_turn", "conversations")
+
+
+def dataset_path(name: str) -> Path:
+    candidate = Path(name)
+    if candidate.suffix == ".jsonl" and candidate.is_file():
+        return candidate
+    return Path(str(resources.files("evals") / "datasets" / f"{name}.jsonl"))
+
+
+def load_dataset(name: str) -> list[Conversation]:
+    """Conversations of a dataset (`single_turn`, `conversations`, or a .jsonl path)."""
+    path = dataset_path(name)
+    if not path.is_file():
+        raise DatasetError(f"{path}: no such dataset (known: {', '.join(DATASETS)})")
+    conversations = []
+    for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            model = Conversation if "turns" in data else SingleTurnCase
+            item = model.model_validate(data)
+        except (ValueError, ValidationError) as error:
+            raise DatasetError(f"{path}:{number}: {error}") from None
+        conversations.append(item.as_conversation() if isinstance(item, SingleTurnCase) else item)
+    ids = [c.id for c in conversations]
+    if len(ids) != len(set(ids)):
+        raise DatasetError(f"{path}: duplicate case ids")
+    return conversations
+
+
+def dataset_hash(names: list[str]) -> str:
+    digest = hashlib.sha256()
+    for name in names:
+        digest.update(dataset_path(name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def select(
+    conversations: list[Conversation], tags: list[str] | None, limit: int | None
+) -> list[Conversation]:
+    chosen = [c for c in conversations if not tags or set(tags) <= set(c.tags)]
+    return chosen[:limit] if limit else chosen

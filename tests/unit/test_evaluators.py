@@ -1,0 +1,144 @@
+"""Evaluators on hand-made results, and the offline router's accuracy over the whole dataset."""
+
+from __future__ import annotations
+
+import asyncio
+
+from agents import load_agents
+from evals import compare, evaluate_turn, load_dataset
+from evals.dataset import Turn
+from graph import CascadeRouter, LocalRouter, TurnResult
+
+
+def _result(reply: str, agent: str = "sales", calls=(), outputs=()) -> TurnResult:
+    return TurnResult(
+        reply,
+        agent,
+        [c["name"] for c in calls],
+        list(calls),
+        list(outputs),
+        False,
+        "offline",
+        "en",
+        "s",
+        {},
+    )
+
+
+def _scores(turn: Turn, result: TurnResult) -> dict[str, float]:
+    return {r["key"]: r["score"] for r in evaluate_turn(turn, result)}
+
+
+def test_a_good_grounded_answer_scores_one_everywhere() -> None:
+    turn = Turn(
+        input="How much is premium?",
+        agent="sales",
+        expected_tools=[{"name": "search_knowledge_base"}],
+        required_facts=["$29.99"],
+        kb_source="plans-and-pricing",
+    )
+    result = _result(
+        "Premium costs $29.99 per month. [source: plans-and-pricing]",
+        calls=[{"name": "search_knowledge_base", "args": {"query": "x"}}],
+        outputs=["Premium costs $29.99.\n[source: plans-and-pricing]"],
+    )
+    assert _scores(turn, result) == {
+        "routing_accuracy": 1.0,
+        "tool_precision": 1.0,
+        "tool_recall": 1.0,
+        "refusal_correctness": 1.0,
+        "kb_hit_rate": 1.0,
+        "answer_correctness": 1.0,
+        "groundedness": 1.0,
+    }
+
+
+def test_invented_amounts_wrong_agent_and_wrong_arguments_are_caught() -> None:
+    turn = Turn(
+        input="Set the volume to 30",
+        agent="device_support",
+        expected_tools=[{"name": "set_volume", "args": {"volume": 30}}],
+        required_facts=["30"],
+    )
+    result = _result(
+        "Done, volume 45 and you owe $12",
+        agent="billing",
+        calls=[{"name": "set_volume", "args": {"volume": 45}}],
+        outputs=["Done: volume is now 45."],
+    )
+    scores = _scores(turn, result)
+    assert scores["routing_accuracy"] == 0.0
+    assert scores["tool_precision"] == 0.0 and scores["tool_recall"] == 0.0
+    assert scores["answer_correctness"] == 0.0
+    assert scores["groundedness"] == 0.5  # 45 is in the tool output, $12 is invented
+
+
+def test_refusals_are_expected_only_where_the_case_says() -> None:
+    unknown = Turn(input="Do you sell vacuums?", agent="sales", refusal=True)
+    assert (
+        _scores(unknown, _result("I'm sorry, I don't have that information."))[
+            "refusal_correctness"
+        ]
+        == 1.0
+    )
+    assert _scores(unknown, _result("Yes! The RoboVac costs $200."))["refusal_correctness"] == 0.0
+    answerable = Turn(input="How much is premium?", agent="sales")
+    assert (
+        _scores(answerable, _result("I'm sorry, I don't have that information."))[
+            "refusal_correctness"
+        ]
+        == 0.0
+    )
+
+
+def test_datasets_have_the_required_size_languages_and_hard_cases() -> None:
+    single = load_dataset("single_turn")
+    conversations = load_dataset("conversations")
+    assert len(single) >= 120 and len(conversations) >= 20
+    assert all(len(c.turns) >= 2 for c in conversations)
+    tags = {t for c in single + conversations for t in c.tags}
+    for needed in (
+        "en",
+        "es",
+        "typo",
+        "code_switching",
+        "forbidden",
+        "kb_unknown",
+        "smoke",
+        "topic_switch",
+        "follow_up",
+    ):
+        assert needed in tags, needed
+    agents = {turn.agent for c in single for turn in c.turns}
+    assert agents == {"sales", "device_support", "billing", "general"}
+
+
+def test_offline_cascade_router_is_at_least_90_percent_accurate_on_the_datasets() -> None:
+    router = CascadeRouter(LocalRouter(load_agents()))
+
+    async def accuracy() -> float:
+        right = total = 0
+        for conversation in load_dataset("single_turn") + load_dataset("conversations"):
+            active = None
+            for turn in conversation.turns:
+                decision = await router.aroute(turn.input, active_agent=active)
+                active = decision.agent_id
+                right += decision.agent_id == turn.agent
+                total += 1
+        return right / total
+
+    assert asyncio.run(accuracy()) >= 0.90
+
+
+def test_compare_reports_deltas_flips_and_regressions() -> None:
+    def run(score: float, passed: bool) -> dict:
+        return {
+            "metrics": {"routing_accuracy": score, "answer_correctness": 0.8},
+            "records": [{"id": "a", "turn": 0, "passed": passed}],
+        }
+
+    result = compare(run(0.95, True), run(0.80, False), ["routing_accuracy"], 0.02)
+    assert result.regressions == ["routing_accuracy"]
+    assert result.flipped_to_fail == ["a#0"]
+    assert "REGRESSION" in result.render()
+    assert compare(run(0.95, True), run(0.94, True), ["routing_accuracy"], 0.02).regressions == []
