@@ -310,6 +310,7 @@ def _run_evals(
     from app.wiring import build_deps, index_bundled_knowledge
     from checkpointers import async_redis_saver
     from evals import RunOptions, run_evals, tables, write_results
+    from evals.langsmith_sync import sync_to_langsmith
     from graph import compile_supervisor
 
     settings = _settings()
@@ -351,6 +352,9 @@ def _run_evals(
                 )
 
         results = asyncio.run(go())
+    experiment = sync_to_langsmith(results)
+    if experiment:
+        results["langsmith_experiment"] = experiment
     typer.echo(tables(results))
     json_path, html_path = write_results(results, out)
     typer.echo(f"\nwrote {json_path} and {html_path}")

@@ -142,3 +142,22 @@ def test_compare_reports_deltas_flips_and_regressions() -> None:
     assert result.flipped_to_fail == ["a#0"]
     assert "REGRESSION" in result.render()
     assert compare(run(0.95, True), run(0.94, True), ["routing_accuracy"], 0.02).regressions == []
+
+
+def test_langsmith_is_left_alone_without_a_key(monkeypatch) -> None:
+    from evals.langsmith_sync import examples, sync_to_langsmith
+
+    monkeypatch.delenv("LANGSMITH_API_KEY", raising=False)
+    record = {
+        "id": "st-001",
+        "turn": 0,
+        "input": "hi",
+        "customer": None,
+        "language": "en",
+        "expected_agent": "general",
+        "tags": ["en"],
+        "difficulty": "easy",
+    }
+    results = {"datasets": ["single_turn"], "records": [record]}
+    assert sync_to_langsmith(results) is None
+    assert examples(results)[0]["inputs"]["case"] == "st-001"
