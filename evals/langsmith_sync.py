@@ -50,6 +50,7 @@ def sync_to_langsmith(results: dict[str, Any]) -> str | None:
             known = {
                 (e.inputs["case"], e.inputs["turn"])
                 for e in client.list_examples(dataset_id=dataset.id)
+                if e.inputs
             }
         else:
             dataset = client.create_dataset(name, description="whatsapp-multiagent eval cases")
