@@ -167,6 +167,17 @@ class OfflineChatModel(BaseChatModel):
         message.response_metadata = {"model_name": self.model_id, "model_provider": "offline"}
         return ChatResult(generations=[ChatGeneration(message=message)])
 
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        """Pure computation in microseconds: no thread hop (the default runs `_generate` in an
+        executor)."""
+        return self._generate(messages, stop, **kwargs)
+
     @staticmethod
     def _pending_tool_outputs(messages: list[BaseMessage]) -> list[ToolMessage]:
         outputs: list[ToolMessage] = []

@@ -41,12 +41,24 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 60)
 
 def _start_wam(data_dir: Path, log_level: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_loopback_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "REDIS_URL", "WHATSAPP_"))}
-    env.update(DATA_DIR=str(data_dir), PORT=str(port), WORKERS="0", LOG_LEVEL=log_level,
-               LOG_FORMAT="json", WHATSAPP_APP_SECRET=SECRET, SIMULATOR_ENABLED="false")
-    process = subprocess.Popen([sys.executable, "-c", "from app.cli import main; main()", "serve"],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "REDIS_URL", "WHATSAPP_"))
+    }
+    env.update(
+        DATA_DIR=str(data_dir),
+        PORT=str(port),
+        WORKERS="0",
+        LOG_LEVEL=log_level,
+        LOG_FORMAT="json",
+        WHATSAPP_APP_SECRET=SECRET,
+        SIMULATOR_ENABLED="false",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from app.cli import main; main()", "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     _wait_ready(f"http://127.0.0.1:{port}/readyz", process)
     return process, f"http://127.0.0.1:{port}/webhook"
 
@@ -54,9 +66,19 @@ def _start_wam(data_dir: Path, log_level: str) -> tuple[subprocess.Popen[bytes],
 def _start_bare() -> tuple[subprocess.Popen[bytes], str]:
     port = free_loopback_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "benchmarks.bare_app:app", "--port", str(port),
-         "--log-level", "warning", "--no-access-log"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "benchmarks.bare_app:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     _wait_ready(f"http://127.0.0.1:{port}/healthz", process)
     return process, f"http://127.0.0.1:{port}/webhook"
@@ -64,9 +86,25 @@ def _start_bare() -> tuple[subprocess.Popen[bytes], str]:
 
 def _load(url: str, rate: float, duration: float, connections: int) -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.loadgen", "--url", url, "--rate", str(rate),
-         "--duration", str(duration), "--connections", str(connections), "--secret", SECRET],
-        capture_output=True, text=True, check=True, timeout=duration * 20 + 60,
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.loadgen",
+            "--url",
+            url,
+            "--rate",
+            str(rate),
+            "--duration",
+            str(duration),
+            "--connections",
+            str(connections),
+            "--secret",
+            SECRET,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=duration * 20 + 60,
     )
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
@@ -75,8 +113,11 @@ def _load(url: str, rate: float, duration: float, connections: int) -> dict[str,
 def run(out: Path, duration: float = 5.0, rate: float = 500.0) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as data:
-        targets = [("bare FastAPI (baseline)", _start_bare), ("wam serve", None),
-                   ("wam serve (INFO logs)", None)]
+        targets = [
+            ("bare FastAPI (baseline)", _start_bare),
+            ("wam serve", None),
+            ("wam serve (INFO logs)", None),
+        ]
         for label, starter in targets:
             if starter is not None:
                 process, url = starter()
@@ -96,17 +137,35 @@ def run(out: Path, duration: float = 5.0, rate: float = 500.0) -> dict[str, Any]
     rows = []
     for label, result in results.items():
         fixed, saturated = result["fixed_rate"], result["saturation"]
-        rows.append([
-            label, f"{fixed['latency_ms']['p50']:.2f}", f"{fixed['latency_ms']['p99']:.2f}",
-            f"{fixed['accepted_per_s']:.0f}", f"{saturated['accepted_per_s']:.0f}",
-            f"{saturated['latency_ms']['p99']:.1f}",
-            f"{saturated['accepted_per_s'] / base['saturation']['accepted_per_s']:.2f}",
-        ])
+        rows.append(
+            [
+                label,
+                f"{fixed['latency_ms']['p50']:.2f}",
+                f"{fixed['latency_ms']['p99']:.2f}",
+                f"{fixed['accepted_per_s']:.0f}",
+                f"{saturated['accepted_per_s']:.0f}",
+                f"{saturated['latency_ms']['p99']:.1f}",
+                f"{saturated['accepted_per_s'] / base['saturation']['accepted_per_s']:.2f}",
+            ]
+        )
     print(f"ingest: {rate:.0f}/s offered for {duration:.0f}s, then saturation (32 connections)")
-    print(table(["target", "p50 ms @rate", "p99 ms @rate", "accepted/s @rate",
-                 "accepted/s sat.", "p99 ms sat.", "x baseline"], rows))
-    path = write_json("ingest", {"offered_rate": rate, "duration_s": duration,
-                                 "results": results}, out)
+    print(
+        table(
+            [
+                "target",
+                "p50 ms @rate",
+                "p99 ms @rate",
+                "accepted/s @rate",
+                "accepted/s sat.",
+                "p99 ms sat.",
+                "x baseline",
+            ],
+            rows,
+        )
+    )
+    path = write_json(
+        "ingest", {"offered_rate": rate, "duration_s": duration, "results": results}, out
+    )
     print(f"wrote {path}")
     return results
 

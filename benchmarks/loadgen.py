@@ -24,8 +24,14 @@ from server.webhook import signature_for
 def bodies(count: int, secret: str, number: str) -> list[tuple[bytes, str]]:
     prepared = []
     for i in range(count):
-        body = json.dumps(webhook_payload(number, str(15_800_000_000 + i % 5000), "Load",
-                                          f"How much is the premium plan? {uuid.uuid4().hex[:6]}"))
+        body = json.dumps(
+            webhook_payload(
+                number,
+                str(15_800_000_000 + i % 5000),
+                "Load",
+                f"How much is the premium plan? {uuid.uuid4().hex[:6]}",
+            )
+        )
         raw = body.encode()
         prepared.append((raw, signature_for(raw, secret)))
     return prepared
@@ -44,9 +50,11 @@ class Connection:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
-        head = (f"POST {self.path} HTTP/1.1\r\nHost: {self.host}\r\n"
-                f"Content-Type: application/json\r\nX-Hub-Signature-256: {signature}\r\n"
-                f"Content-Length: {len(raw)}\r\n\r\n").encode()
+        head = (
+            f"POST {self.path} HTTP/1.1\r\nHost: {self.host}\r\n"
+            f"Content-Type: application/json\r\nX-Hub-Signature-256: {signature}\r\n"
+            f"Content-Length: {len(raw)}\r\n\r\n"
+        ).encode()
         self.writer.write(head + raw)
         status_line = await self.reader.readline()
         length = 0
@@ -66,8 +74,9 @@ class Connection:
             self.writer.close()
 
 
-async def run(url: str, rate: float, connections: int, duration: float, secret: str,
-              number: str) -> dict[str, object]:
+async def run(
+    url: str, rate: float, connections: int, duration: float, secret: str, number: str
+) -> dict[str, object]:
     parsed = httpx.URL(url)
     host, port, path = parsed.host, parsed.port or 80, parsed.path
     total = int(rate * duration) if rate else 2_000_000
@@ -116,10 +125,15 @@ async def run(url: str, rate: float, connections: int, duration: float, secret: 
     while not pool.empty():
         await pool.get_nowait().close()
     accepted = statuses.get(200, 0)
-    return {"offered_rate": rate or "saturation", "connections": connections,
-            "elapsed_s": round(elapsed, 3), "requests": len(latencies),
-            "statuses": {str(k): v for k, v in statuses.items()},
-            "accepted_per_s": round(accepted / elapsed, 1), "latency_ms": summary_ms(latencies)}
+    return {
+        "offered_rate": rate or "saturation",
+        "connections": connections,
+        "elapsed_s": round(elapsed, 3),
+        "requests": len(latencies),
+        "statuses": {str(k): v for k, v in statuses.items()},
+        "accepted_per_s": round(accepted / elapsed, 1),
+        "latency_ms": summary_ms(latencies),
+    }
 
 
 def main() -> None:
@@ -131,8 +145,9 @@ def main() -> None:
     parser.add_argument("--secret", default="bench-secret")
     parser.add_argument("--number", default="100000000000001")
     args = parser.parse_args()
-    result = asyncio.run(run(args.url, args.rate, args.connections, args.duration, args.secret,
-                             args.number))
+    result = asyncio.run(
+        run(args.url, args.rate, args.connections, args.duration, args.secret, args.number)
+    )
     print(json.dumps(result))
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import structlog
@@ -20,7 +22,7 @@ from langgraph.runtime import Runtime
 from agents import AgentContext, messages_this_turn
 from graph.deps import SupervisorDeps
 from graph.state import SupervisorState
-from stores import ConversationMessage, whatsapp_user_id
+from stores import ConversationMessage, format_timestamp, whatsapp_user_id
 from tools import ESCALATION_TOOL, detect_language
 from tools.language import Language
 
@@ -196,27 +198,32 @@ class SupervisorNodes:
             "business_account_id": state.business_account_id,
             "customer_id": state.customer_id,
         }
-        for message in inbound:
-            await store.aappend(
-                ConversationMessage(
-                    user_id=state.user_id,
-                    session_id=state.session_id,
-                    message_id=str(message.id),
-                    direction="inbound",
-                    role="user",
-                    message_type=str(message.additional_kwargs.get("message_type", "text")),
-                    content=_text(message) or "(empty)",
-                    agent_id=state.active_agent,
-                    metadata={k: v for k, v in metadata.items() if v is not None},
-                )
+        arrived = datetime.fromtimestamp(started or time.time(), UTC)
+        items = [
+            ConversationMessage(
+                user_id=state.user_id,
+                timestamp=format_timestamp(arrived + timedelta(milliseconds=position)),
+                session_id=state.session_id,
+                message_id=str(message.id),
+                direction="inbound",
+                role="user",
+                message_type=str(message.additional_kwargs.get("message_type", "text")),
+                content=_text(message) or "(empty)",
+                agent_id=state.active_agent,
+                metadata={k: v for k, v in metadata.items() if v is not None},
             )
+            for position, message in enumerate(inbound)
+        ]
         if isinstance(reply, AIMessage) and _text(reply).strip():
             tool_names = [m.name for m in turn if isinstance(m, ToolMessage)]
-            await store.aappend(
+            items.append(
                 ConversationMessage(
                     user_id=state.user_id,
                     session_id=state.session_id,
                     message_id=reply_message_id(inbound),
+                    timestamp=format_timestamp(
+                        max(datetime.now(UTC), arrived + timedelta(milliseconds=len(inbound)))
+                    ),
                     direction="outbound",
                     role="assistant",
                     content=_text(reply),
@@ -232,6 +239,8 @@ class SupervisorNodes:
                     },
                 )
             )
+        # Timestamps are explicit, so the writes need no order: they go out together.
+        await asyncio.gather(*(store.aappend(item) for item in items))
         return {}
 
     @staticmethod

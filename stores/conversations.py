@@ -1,8 +1,8 @@
 """The conversation log in DynamoDB: one item per inbound and per outbound message.
 
-Appends are idempotent on `message_id`: each message is written in one transaction together with a
-guard item (`user_id = "msgid#<message_id>"`) that must not exist yet, so a webhook delivered twice
-is logged once. The guard also records the message's key, which finds a message by its id (for
+Appends are idempotent on `message_id`: a guard item (`user_id = "msgid#<message_id>"`) is claimed
+with a conditional put before the message is written, so a webhook delivered twice is logged
+once. The guard also records the message's key, which finds a message by its id (for
 delivery statuses) without a scan. Sort keys are ISO-8601 UTC with milliseconds; two messages of one
 user in the same millisecond get consecutive milliseconds.
 
@@ -44,37 +44,60 @@ class ConversationStore:
     # Writes ---------------------------------------------------------------------------------
 
     def append(self, message: ConversationMessage) -> bool:
-        """Log `message` once. Returns False when its `message_id` was already logged."""
+        """Log `message` once. Returns False when its `message_id` was already logged.
+
+        No transaction (they cost twice the write capacity): the guard is claimed first with a
+        conditional put, then the item is written. A crash between the two leaves a guard without
+        its item; the next append of the same message finds that and writes the item (repair).
+        """
         record = message.model_dump()
         if record["ttl"] is None:
             record["ttl"] = int(time.time()) + self.ttl_days * 86_400
-        for _ in range(50):
-            guard = {
-                "user_id": _GUARD_PREFIX + message.message_id,
-                "timestamp": _GUARD_SORT,
-                "item_user_id": record["user_id"],
-                "item_timestamp": record["timestamp"],
-                "ttl": record["ttl"],
-            }
-            try:
-                self._db.transact_write_items(
-                    TransactItems=[
-                        {"Put": self._conditional_put(guard)},
-                        {"Put": self._conditional_put(record)},
-                    ]
-                )
-                return True
-            except ClientError as error:
-                reasons = self._cancellation_reasons(error)
-                if reasons is None:
-                    raise
-                if reasons[0] == "ConditionalCheckFailed":
-                    return False
-                if reasons[1] == "ConditionalCheckFailed":
-                    record["timestamp"] = _next_millisecond(record["timestamp"])
-                    continue
+        guard_key = {"user_id": _GUARD_PREFIX + message.message_id, "timestamp": _GUARD_SORT}
+        guard = guard_key | {
+            "item_user_id": record["user_id"],
+            "item_timestamp": record["timestamp"],
+            "ttl": record["ttl"],
+        }
+        try:
+            self._db.put_item(**self._conditional_put(guard))
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-        raise RuntimeError(f"no free timestamp for message {message.message_id}")
+            existing = self.key_of(message.message_id)
+            if existing is None or self._exists(existing):
+                return False
+            record["timestamp"] = existing["timestamp"]  # repair: the item was never written
+        written_at = self._put_unique(record)
+        if written_at != guard["item_timestamp"]:
+            self._db.update_item(
+                TableName=self.table,
+                Key=_to_item(guard_key),
+                UpdateExpression="SET item_timestamp = :t",
+                ExpressionAttributeValues=_to_item({":t": written_at}),
+            )
+        return True
+
+    def _put_unique(self, record: dict[str, Any]) -> str:
+        """Write the item at its timestamp, moving to the next millisecond while taken."""
+        for _ in range(50):
+            try:
+                self._db.put_item(**self._conditional_put(record))
+                return str(record["timestamp"])
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+                record["timestamp"] = _next_millisecond(record["timestamp"])
+        raise RuntimeError(f"no free timestamp for message {record['message_id']}")
+
+    def _exists(self, key: dict[str, str]) -> bool:
+        response = self._db.get_item(
+            TableName=self.table,
+            Key=_to_item(key),
+            ProjectionExpression="user_id",
+            ConsistentRead=True,
+        )
+        return "Item" in response
 
     def _conditional_put(self, record: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -82,18 +105,6 @@ class ConversationStore:
             "Item": _to_item(record),
             "ConditionExpression": "attribute_not_exists(user_id)",
         }
-
-    @staticmethod
-    def _cancellation_reasons(error: ClientError) -> list[str] | None:
-        if error.response["Error"]["Code"] != "TransactionCanceledException":
-            return None
-        reasons = error.response.get("CancellationReasons")
-        if reasons is None:
-            # Some endpoints only put the reasons in the message: "[ConditionalCheckFailed, None]".
-            message = error.response["Error"].get("Message", "")
-            inside = message[message.rfind("[") + 1 : message.rfind("]")]
-            return [part.strip() for part in inside.split(",")] if inside else None
-        return [reason.get("Code", "None") for reason in reasons]
 
     def link_message_id(self, alias: str, message_id: str) -> bool:
         """Let `alias` (e.g. the wamid Meta gave a sent message) find the item of `message_id`."""

@@ -144,3 +144,28 @@ def test_invalid_messages_are_refused_naming_the_field() -> None:
         _message("whatsapp:+15550001", "s", "hi", timestamp="2026-01-01T10:00:00")
     with pytest.raises(ValueError, match="user_id"):
         _message("+15550001", "s", "hi")
+
+
+def test_a_guard_left_by_a_crash_is_repaired_on_retry(stores: Stores) -> None:
+    """A crash after the guard was claimed but before the item was written loses nothing."""
+    from stores.codec import to_item
+
+    log = stores.conversations
+    user, session = _new_user(), f"s-{uuid.uuid4().hex}"
+    message = _message(user, session, "half written", timestamp="2026-02-01T08:00:00.000Z")
+    stores.dynamodb.put_item(  # exactly what append writes first
+        TableName=log.table,
+        Item=to_item(
+            {
+                "user_id": f"msgid#{message.message_id}",
+                "timestamp": "guard",
+                "item_user_id": user,
+                "item_timestamp": message.timestamp,
+            }
+        ),
+    )
+    assert log.user_messages(user) == []
+    assert log.append(message) is True
+    assert [m.content for m in log.user_messages(user)] == ["half written"]
+    assert log.append(message) is False
+    assert len(log.user_messages(user)) == 1
