@@ -302,15 +302,17 @@ class Worker:
             commands = {item.text.strip().upper() for item in items if item.type == "text"}
             if commands & OPT_OUT:
                 await self.stores.users.aset_opted_in(last.wa_id, False)
+                await self.redis.set(f"wam:optin:{last.wa_id}", 0, ex=86_400)
                 await self._reply_once(account, last, REPLIES["opted_out"][self._language(items)])
                 log.info("user opted out")
                 return
             if commands & OPT_IN:
                 await self.stores.users.aset_opted_in(last.wa_id, True)
+                await self.redis.set(f"wam:optin:{last.wa_id}", 1, ex=86_400)
                 await self._reply_once(account, last, REPLIES["opted_in"][self._language(items)])
                 log.info("user opted in")
                 return
-            if not await self.stores.users.ais_opted_in(last.wa_id):
+            if not await self._opted_in(last.wa_id):
                 await self._log_unanswered(items, "opted_out")
                 log.info("user opted out; message logged, not answered")
                 return
@@ -402,6 +404,15 @@ class Worker:
             types.append(item.type)
         return texts, types
 
+    async def _opted_in(self, wa_id: str) -> bool:
+        """The user's opt-in state: DynamoDB is the record, Redis caches it for a day."""
+        cached = await self.redis.get(f"wam:optin:{wa_id}")
+        if cached is not None:
+            return bool(cached == b"1")
+        opted_in = await self.stores.users.ais_opted_in(wa_id)
+        await self.redis.set(f"wam:optin:{wa_id}", int(opted_in), ex=86_400)
+        return opted_in
+
     @staticmethod
     def _language(items: list[InboundItem]) -> str:
         from tools import detect_language
@@ -416,11 +427,10 @@ class Worker:
             return
         wamids = await self._send_text(account, last, text)
         await self.redis.set(sent_key, ",".join(wamids), ex=self.settings.reply_ttl_seconds)
-        reply_id = f"{last.message_id}:reply"
-        for wamid in wamids:
-            with contextlib.suppress(Exception):
-                if await self.stores.conversations.alink_message_id(wamid, reply_id):
-                    await self.stores.conversations.aadvance_status(wamid, "sent", 1)
+        try:
+            await self.stores.conversations.amark_sent(f"{last.message_id}:reply", wamids)
+        except Exception as error:
+            log.warning("sent status not recorded", error=repr(error)[:200])
 
     async def _send_text(self, account: BusinessAccount, last: InboundItem, text: str) -> list[str]:
         choices = extract_choices(text)

@@ -106,6 +106,31 @@ class ConversationStore:
             "ConditionExpression": "attribute_not_exists(user_id)",
         }
 
+    def mark_sent(self, message_id: str, wamids: list[str], rank: int = 1) -> bool:
+        """After a send: let each wamid Meta returned find the logged reply, and mark it `sent`.
+
+        One read of the reply's key, then the alias guards and the status update.
+        """
+        key = self.key_of(message_id)
+        if key is None:
+            return False
+        expires = int(time.time()) + self.ttl_days * 86_400
+        for wamid in wamids:
+            self._db.put_item(
+                TableName=self.table,
+                Item=_to_item(
+                    {
+                        "user_id": _GUARD_PREFIX + wamid,
+                        "timestamp": _GUARD_SORT,
+                        "item_user_id": key["user_id"],
+                        "item_timestamp": key["timestamp"],
+                        "ttl": expires,
+                    }
+                ),
+            )
+        self._advance(key, "sent", rank, {})
+        return True
+
     def link_message_id(self, alias: str, message_id: str) -> bool:
         """Let `alias` (e.g. the wamid Meta gave a sent message) find the item of `message_id`."""
         key = self.key_of(message_id)
@@ -129,6 +154,11 @@ class ConversationStore:
         key = self.key_of(message_id)
         if key is None:
             return False
+        return self._advance(key, status, rank, attributes)
+
+    def _advance(
+        self, key: dict[str, str], status: str, rank: int, attributes: dict[str, Any]
+    ) -> bool:
         values = {"status": status, "status_rank": rank, **attributes}
         names = {f"#a{i}": name for i, name in enumerate(values)}
         try:
@@ -255,6 +285,9 @@ class ConversationStore:
 
     async def aupdate_status(self, message_id: str, status: str, **attributes: Any) -> bool:
         return await asyncio.to_thread(self.update_status, message_id, status, **attributes)
+
+    async def amark_sent(self, message_id: str, wamids: list[str]) -> bool:
+        return await asyncio.to_thread(self.mark_sent, message_id, wamids)
 
     async def alink_message_id(self, alias: str, message_id: str) -> bool:
         return await asyncio.to_thread(self.link_message_id, alias, message_id)
