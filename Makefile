@@ -30,6 +30,10 @@ studio: $(STAMP)
 evals: $(STAMP)
 	$(BIN)/wam evals run --out eval-results
 
+# Ingest, turn and checkpoint benchmarks, each beside its baseline; JSON in bench-results/.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks bench-results 2>/dev/null
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -153,12 +153,22 @@ async def _baseline(deps: SupervisorDeps, turns: list[tuple[str, str]]) -> list[
 
 
 def _flatness(totals: list[float]) -> dict[str, float]:
-    early = statistics.median(totals[15:25]) * 1000
-    late = statistics.median(totals[-10:]) * 1000
+    """Median of turns 10-29 against the last 20: one slow request cannot tip it."""
+    early = statistics.median(totals[10:30]) * 1000
+    late = statistics.median(totals[-20:]) * 1000
     return {
         "turn_20_ms": round(early, 3),
         "turn_200_ms": round(late, 3),
-        "ratio": round(late / early, 3),
+        "ratio": round(late / early, 3) if early else 0.0,
+    }
+
+
+def _stage_flatness(stages: Stages) -> dict[str, dict[str, float]]:
+    names = sorted({k for turn in stages.turns for k in turn})
+    return {
+        name: _flatness([turn.get(name, 0.0) for turn in stages.turns])
+        for name in names
+        if statistics.median(turn.get(name, 0.0) for turn in stages.turns) > 0
     }
 
 
@@ -221,6 +231,7 @@ def run(out: Path, turns_count: int = 300, long_conversation: int = 200) -> dict
             "turns_per_s": round(len(base_totals) / sum(base_totals), 1),
         },
         "long_conversation": {"full": _flatness(long_full), "baseline": _flatness(long_base)},
+        "long_conversation_stages": _stage_flatness(long_stages),
     }
     full_p50 = results["full"]["latency_ms"]["p50"]
     base_p50 = results["baseline_inmemory_no_log"]["latency_ms"]["p50"]
@@ -260,6 +271,13 @@ def run(out: Path, turns_count: int = 300, long_conversation: int = 200) -> dict
                 [name, row["turn_20_ms"], row["turn_200_ms"], row["ratio"]]
                 for name, row in flat.items()
             ],
+        )
+    )
+    print(
+        "200-turn conversation by stage (turn 20 -> turn 200, ms): "
+        + ", ".join(
+            f"{k} {v['turn_20_ms']:.2f}->{v['turn_200_ms']:.2f}"
+            for k, v in results["long_conversation_stages"].items()
         )
     )
     print(f"wrote {write_json('turn', results, out)}")

@@ -1,0 +1,19 @@
+"""`python -m benchmarks [OUT]`: run every benchmark and print its table (what `make bench` does)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from benchmarks import checkpoint, ingest, turn
+
+
+def main() -> None:
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("bench-results")
+    for benchmark in (ingest, turn, checkpoint):
+        print(f"\n=== {benchmark.__name__.split('.')[-1]} ===")
+        benchmark.run(out)
+
+
+if __name__ == "__main__":
+    main()
