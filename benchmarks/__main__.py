@@ -1,4 +1,4 @@
-"""`python -m benchmarks [OUT]`: run every benchmark and print its table (what `make bench` does)."""
+"""`python -m benchmarks [OUT]`: every benchmark and its table (what `make bench` runs)."""
 
 from __future__ import annotations
 

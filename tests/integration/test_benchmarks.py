@@ -1,0 +1,39 @@
+"""The benchmarks still run (small sizes): their numbers are for `make bench`, not for tests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from benchmarks import checkpoint
+from benchmarks.bare_app import app
+from benchmarks.loadgen import run as load
+from tools.billing_demo import BackgroundServer
+
+pytestmark = pytest.mark.integration
+
+
+def test_checkpoint_benchmark_measures_all_three_savers(tmp_path) -> None:
+    results = checkpoint.run(tmp_path, threads=2, turns=3, sessions=5)
+    assert set(results["per_turn"]) == {
+        "InMemorySaver",
+        "SqliteSaver (file)",
+        "RedisSaver (TTL, refresh on read)",
+    }
+    assert results["redis_memory"]["per_session_bytes"] > 0
+    written = json.loads((tmp_path / "checkpoint.json").read_text())
+    assert written["benchmark"] == "checkpoint" and written["machine"]["cpus"]
+
+
+def test_load_generator_speaks_http_keep_alive() -> None:
+    server = BackgroundServer(app)
+    server.start()
+    try:
+        fixed = asyncio.run(load(f"{server.url}/webhook", 100, 4, 0.5, "s", "1"))
+        saturated = asyncio.run(load(f"{server.url}/webhook", 0, 4, 0.5, "s", "1"))
+    finally:
+        server.stop()
+    assert fixed["statuses"] == {"200": 50}
+    assert saturated["statuses"].keys() == {"200"} and saturated["accepted_per_s"] > 100
