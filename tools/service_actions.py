@@ -168,6 +168,13 @@ class ServiceActions:
             return customer, str(denial)
         return customer, None
 
+    def _update_device(self, customer: Customer, device_id: str, **changes: object) -> None:
+        """Write the customer back with one device changed (validated against the tier)."""
+        devices = [
+            d.model_copy(update=changes) if d.id == device_id else d for d in customer.devices
+        ]
+        self.customers.put_customer(customer.model_copy(update={"devices": devices}))
+
     def check_device_status(self, customer_id: str | None, device: str = "") -> str:
         customer, refusal = self._run(customer_id, "status_check")
         if refusal or customer is None:
@@ -202,11 +209,7 @@ class ServiceActions:
         if not targets:
             return _say(customer, "You have no registered devices.", "No tienes dispositivos.")
         target = targets[0]
-        devices = [
-            d.model_copy(update={"volume": volume}) if d.id == target.id else d
-            for d in customer.devices
-        ]
-        self.customers.put_customer(customer.model_copy(update={"devices": devices}))
+        self._update_device(customer, target.id, volume=volume)
         return _say(
             customer,
             f"Done: the volume of {_device_line(target)} is now {volume}.",
@@ -228,11 +231,7 @@ class ServiceActions:
                 f"Ese dispositivo ya está en {room}.",
             )
         target = candidates[0]
-        devices = [
-            d.model_copy(update={"location": room}) if d.id == target.id else d
-            for d in customer.devices
-        ]
-        self.customers.put_customer(customer.model_copy(update={"devices": devices}))
+        self._update_device(customer, target.id, location=room)
         return _say(
             customer,
             f"Done: {target.name or target.type} ({target.id}) moved from {target.location} "

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -77,6 +79,27 @@ def new_customer(stores: Stores, demo: SupervisorDeps):
         )
 
     return make
+
+
+WAM = [sys.executable, "-c", "from app.cli import main; main()"]
+
+
+def wam_env(settings: Settings, servers: Any, data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a `wam` subprocess on this session's servers and tables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env.update(
+        REDIS_URL=settings.redis_url or "",
+        AWS_ENDPOINT_URL_DYNAMODB=servers.aws.url,
+        AWS_ENDPOINT_URL_S3=servers.aws.url,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        TABLE_PREFIX=settings.table_prefix,
+        MODEL_PROVIDER="offline",
+        DATA_DIR=str(data_dir),
+        LOG_LEVEL="WARNING",
+    )
+    env.update(extra)
+    return env
 
 
 def new_wa_id() -> str:

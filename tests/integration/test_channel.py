@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,7 +21,7 @@ from graph import SupervisorDeps
 from server import AccountRegistry, Channel, ChannelConfig, GraphApiClient, MediaStore, create_app
 from server.webhook import signature_for
 from stores import Stores, aws_client, whatsapp_user_id
-from tests.integration.conftest import new_wa_id
+from tests.integration.conftest import WAM, new_wa_id, wam_env
 from tests.integration.graph_api_stub import create_graph_api_stub, sent_to, text_of
 from tools.billing_demo import BackgroundServer
 
@@ -493,24 +492,22 @@ def test_worker_killed_mid_turn_is_replaced_and_answers_once(
         create_app(make_channel(settings, stores, demo, url, workers=0, redis_url=redis.url))
     )
     api.start()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.update(
+    env = wam_env(
+        settings,
+        servers,
+        tmp_path,
         REDIS_URL=redis.url,
-        AWS_ENDPOINT_URL_DYNAMODB=servers.aws.url,
-        AWS_ENDPOINT_URL_S3=servers.aws.url,
-        TABLE_PREFIX=settings.table_prefix,
         WHATSAPP_API_BASE_URL=url,
         WHATSAPP_ACCESS_TOKEN="test-token",
         WHATSAPP_PHONE_NUMBER_ID=NUMBER,
-        MODEL_PROVIDER="offline",
         VISIBILITY_TIMEOUT_SECONDS="5",
-        DATA_DIR=str(tmp_path),
         LOG_FORMAT="json",
+        LOG_LEVEL="INFO",
     )
     wa_id = new_wa_id()
     stub.state.hang_seconds = 60.0  # the first send never completes: the worker dies during it
     victim = subprocess.Popen(
-        [sys.executable, "-c", "from app.cli import main; main()", "worker", "--count", "1"],
+        [*WAM, "worker", "--count", "1"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -529,7 +526,7 @@ def test_worker_killed_mid_turn_is_replaced_and_answers_once(
         os.killpg(victim.pid, signal.SIGKILL)
         victim.wait()
         replacement = subprocess.Popen(
-            [sys.executable, "-c", "from app.cli import main; main()", "worker", "--count", "1"],
+            [*WAM, "worker", "--count", "1"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

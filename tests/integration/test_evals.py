@@ -4,19 +4,17 @@ compare gate catching a deliberately broken agent config."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from agents import AgentContext, default_agents_dir
 from evals import RunOptions, render_html, run_evals, write_results
+from tests.integration.conftest import WAM, wam_env
 
 pytestmark = pytest.mark.integration
-WAM = [sys.executable, "-c", "from app.cli import main; main()"]
 
 
 async def test_smoke_run_scores_every_turn_and_writes_the_report(supervisor, stores, tmp_path):
@@ -59,16 +57,7 @@ def _broken_agents(tmp_path: Path) -> Path:
 
 
 def test_compare_gates_a_broken_config(servers, settings, tmp_path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.update(
-        REDIS_URL=settings.redis_url,
-        AWS_ENDPOINT_URL_DYNAMODB=servers.aws.url,
-        AWS_ENDPOINT_URL_S3=servers.aws.url,
-        TABLE_PREFIX=settings.table_prefix,
-        MODEL_PROVIDER="offline",
-        DATA_DIR=str(tmp_path),
-        LOG_LEVEL="WARNING",
-    )
+    env = wam_env(settings, servers, tmp_path)
     env.pop("BILLING_API_URL", None)
     runs = {}
     for label, folder in (("good", default_agents_dir()), ("broken", _broken_agents(tmp_path))):

@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI, Header, HTTPException
 from redis import Redis
 
-from tests.integration.conftest import new_wa_id
+from tests.integration.conftest import WAM, new_wa_id, wam_env
 from tools import LocalKnowledgeBase, build_api_tools, ingest_path
 from tools.api import ApiIntegrationConfig
 from tools.billing_demo import BackgroundServer
 
 pytestmark = pytest.mark.integration
-WAM = [sys.executable, "-c", "from app.cli import main; main()"]
-
-
-def _env(settings, servers, tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.update(
-        REDIS_URL=settings.redis_url,
-        AWS_ENDPOINT_URL_DYNAMODB=servers.aws.url,
-        AWS_ENDPOINT_URL_S3=servers.aws.url,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        TABLE_PREFIX=settings.table_prefix,
-        MODEL_PROVIDER="offline",
-        DATA_DIR=str(tmp_path),
-        LOG_LEVEL="WARNING",
-    )
-    return env
 
 
 def _chat(env: dict[str, str], wa_id: str, text: str) -> str:
@@ -51,7 +31,7 @@ def _chat(env: dict[str, str], wa_id: str, text: str) -> str:
 
 
 def test_conversation_memory_survives_a_process_restart(settings, servers, demo, tmp_path):
-    env = _env(settings, servers, tmp_path)
+    env = wam_env(settings, servers, tmp_path)
     wa_id = new_wa_id()
     first = _chat(env, wa_id, "How much is the premium plan?")
     assert "[sales |" in first and "$29.99" in first
