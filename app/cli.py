@@ -293,6 +293,20 @@ def _context_overrides(pairs: list[str]) -> dict[str, object]:
     return overrides
 
 
+def _judge_model(spec: str | None) -> object:
+    """`provider:model_id` (e.g. `bedrock:anthropic.claude-3-5-sonnet-20240620-v1:0`)."""
+    if not spec:
+        return None
+    from agents import ModelRegistry, ModelSettings
+
+    provider, sep, model_id = spec.partition(":")
+    if not sep or provider not in ("bedrock", "openai"):
+        raise typer.BadParameter(f"--judge {spec!r}: use bedrock:<model id> or openai:<model>")
+    return ModelRegistry().chat_model(
+        ModelSettings(provider=provider, model_id=model_id, temperature=0.0, max_tokens=16)
+    )
+
+
 def _run_evals(
     agents_dir: Path | None,
     datasets: list[str],
@@ -302,6 +316,7 @@ def _run_evals(
     out: Path,
     concurrency: int,
     seed: int,
+    judge: str | None = None,
 ) -> dict[str, object]:
     import asyncio
 
@@ -329,6 +344,7 @@ def _run_evals(
         concurrency=concurrency,
         seed=seed,
         context=context,
+        judge=_judge_model(judge),  # type: ignore[arg-type]
     )
 
     with running_stack(settings) as runtime:
@@ -383,6 +399,10 @@ def evals_run(
     ),
     concurrency: Annotated[int, typer.Option(help="Conversations in flight")] = 4,
     seed: Annotated[int, typer.Option(help="Seed (unknown numbers, order)")] = 7,
+    judge: Annotated[
+        str | None,
+        typer.Option(help="LLM-as-judge model, provider:model_id (adds llm_judge_correctness)"),
+    ] = None,
 ) -> None:
     """Run the eval datasets through the real graph and score every turn."""
     _run_evals(
@@ -394,6 +414,7 @@ def evals_run(
         out,
         concurrency,
         seed,
+        judge,
     )
 
 

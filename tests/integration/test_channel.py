@@ -605,3 +605,36 @@ def test_business_accounts_file_adds_tenants(tmp_path: Path, monkeypatch) -> Non
     assert acme is not None and acme.access_token == "acme-secret"
     assert acme.agents_dir == tmp_path / "acme-agents"
     assert registry.get(NUMBER) is not None and registry.get("3") is None
+
+
+def test_voice_note_asks_for_text_and_image_is_stored(app_url, graph_api, settings) -> None:
+    from datetime import UTC, datetime
+
+    stub, _ = graph_api
+    voice_user, image_user = new_wa_id(), new_wa_id()
+    stub.state.media["media-voice-1"] = (b"OggS fake", "audio/ogg")
+    post(
+        app_url,
+        payload(
+            message(
+                voice_user,
+                "audio",
+                audio={"id": "media-voice-1", "mime_type": "audio/ogg; codecs=opus", "voice": True},
+            )
+        ),
+    )
+    reply = wait_for(lambda: sent_to(stub, voice_user), what="the voice-note reply")
+    assert "voice notes" in text_of(reply[0])
+
+    stub.state.media["media-img-2"] = (b"\x89PNG photo", "image/png")
+    inbound = message(
+        image_user,
+        "image",
+        image={"id": "media-img-2", "mime_type": "image/png", "caption": "my router"},
+    )
+    post(app_url, payload(inbound))
+    wait_for(lambda: sent_to(stub, image_user), what="the reply to the image")
+    s3 = aws_client("s3", settings.aws_region)
+    day = datetime.now(UTC).strftime("%Y/%m/%d")
+    stored = s3.get_object(Bucket=settings.s3_bucket, Key=f"media/images/{day}/{inbound['id']}.png")
+    assert stored["Body"].read() == b"\x89PNG photo"

@@ -161,3 +161,25 @@ def test_langsmith_is_left_alone_without_a_key(monkeypatch) -> None:
     results = {"datasets": ["single_turn"], "records": [record]}
     assert sync_to_langsmith(results) is None
     assert examples(results)[0]["inputs"]["case"] == "st-001"
+
+
+def test_llm_judge_scores_with_the_configured_model() -> None:
+    from langchain_core.language_models import FakeListChatModel
+
+    from evals.runner import _judge
+
+    turn = Turn(input="How much is premium?", agent="sales", required_facts=["$29.99"])
+    good = asyncio.run(_judge(FakeListChatModel(responses=["0.9"]), turn, _result("$29.99")))
+    assert good == {"key": "llm_judge_correctness", "score": 0.9, "comment": "LLM judge"}
+    odd = asyncio.run(_judge(FakeListChatModel(responses=["great!"]), turn, _result("x")))
+    assert odd is not None and odd["score"] == 0.0 and "unparsable" in odd["comment"]
+    assert (
+        asyncio.run(
+            _judge(
+                FakeListChatModel(responses=["1"]),
+                Turn(input="hi", agent="general"),
+                _result("hello"),
+            )
+        )
+        is None
+    )
