@@ -19,13 +19,14 @@ def create_graph_api_stub() -> FastAPI:
     app.state.failures = []
     app.state.hang_seconds = 0.0
     app.state.media = {}
+    app.state.tokens = {"Bearer test-token"}
     counter = itertools.count(1)
 
     @app.post("/{phone_number_id}/messages")
     async def messages(phone_number_id: str, request: Request) -> Response:
         payload: dict[str, Any] = await request.json()
         app.state.requests += 1
-        if request.headers.get("authorization") != "Bearer test-token":
+        if request.headers.get("authorization") not in app.state.tokens:
             return JSONResponse({"error": {"code": 190, "message": "bad token"}}, 401)
         if payload.get("status") == "read":
             app.state.reads.append(payload)
@@ -38,7 +39,14 @@ def create_graph_api_stub() -> FastAPI:
             await asyncio.sleep(hang)
             return JSONResponse({"error": {"code": 2, "message": "too late"}}, 503)
         wamid = f"wamid.out.{next(counter)}"
-        app.state.sent.append({"phone_number_id": phone_number_id, "id": wamid, **payload})
+        app.state.sent.append(
+            {
+                "phone_number_id": phone_number_id,
+                "id": wamid,
+                "authorization": request.headers["authorization"],
+                **payload,
+            }
+        )
         return JSONResponse({"messaging_product": "whatsapp", "messages": [{"id": wamid}]})
 
     @app.get("/media-files/{media_id}")

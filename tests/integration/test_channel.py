@@ -638,3 +638,54 @@ def test_voice_note_asks_for_text_and_image_is_stored(app_url, graph_api, settin
     day = datetime.now(UTC).strftime("%Y/%m/%d")
     stored = s3.get_object(Bucket=settings.s3_bucket, Key=f"media/images/{day}/{inbound['id']}.png")
     assert stored["Body"].read() == b"\x89PNG photo"
+
+
+def test_each_business_account_answers_with_its_token_and_agents(
+    settings, stores, demo, graph_api, tmp_path
+) -> None:
+    from server import BusinessAccount
+
+    stub, url = graph_api
+    stub.state.tokens.add("Bearer acme-token")
+    acme_agents = tmp_path / "acme-agents"
+    requested: list[Path | None] = []
+
+    def deps_for(folder: Path | None) -> SupervisorDeps:
+        requested.append(folder)
+        return demo
+
+    redis = EmbeddedRedis(tmp_path / "redis")
+    redis.start()
+    channel = make_channel(settings, stores, demo, url, workers=1, redis_url=redis.url)
+    channel.deps_for = deps_for
+    channel.accounts = AccountRegistry(
+        [
+            *channel.accounts.all(),
+            BusinessAccount(
+                account_id="acme",
+                account_name="Acme",
+                phone_number_id="200000000000002",
+                access_token="acme-token",
+                agents_dir=acme_agents,
+            ),
+        ]
+    )
+    server = BackgroundServer(create_app(channel))
+    server.start()
+    try:
+        default_user, acme_user = new_wa_id(), new_wa_id()
+        post(server.url, payload(message(default_user, text={"body": "hello"})))
+        post(
+            server.url,
+            payload(message(acme_user, text={"body": "hello"}), number="200000000000002"),
+        )
+        default_reply = wait_for(lambda: sent_to(stub, default_user), what="default reply")[0]
+        acme_reply = wait_for(lambda: sent_to(stub, acme_user), what="acme reply")[0]
+    finally:
+        server.stop()
+        redis.stop()
+    assert default_reply["phone_number_id"] == NUMBER
+    assert default_reply["authorization"] == "Bearer test-token"
+    assert acme_reply["phone_number_id"] == "200000000000002"
+    assert acme_reply["authorization"] == "Bearer acme-token"
+    assert sorted(requested, key=str) == sorted([None, acme_agents], key=str)
