@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from agents import load_agents
 from app.runtime import Runtime
-from app.wiring import agents_dir, build_deps, index_bundled_knowledge
-from graph import SupervisorDeps
 from server import (
     AccountRegistry,
     Channel,
@@ -47,29 +42,11 @@ def build_channel(runtime: Runtime, workers: int | None = None) -> Channel:
     )
     s3 = aws_client("s3", settings.aws_region)
 
-    def deps_for(folder: Path | None) -> SupervisorDeps:
-        from redis import Redis
-
-        redis = Redis.from_url(runtime.redis_url)
-        agents = load_agents(folder or agents_dir(settings))
-        index_bundled_knowledge(
-            settings.model_copy(update={"agents_dir": folder}) if folder else settings,
-            redis,
-            agents,
-        )
-        return build_deps(
-            settings.model_copy(update={"agents_dir": folder}) if folder else settings,
-            stores=runtime.stores,
-            redis=redis,
-            override=runtime.model_override,
-            agents=agents,
-        )
-
     return Channel(
         config=config,
         stores=runtime.stores,
         accounts=accounts,
-        deps_for=deps_for,
+        deps_for=runtime.supervisor_deps,
         sender=sender,
         outbox=outbox,
         media=MediaStore(s3, settings.s3_bucket),

@@ -320,9 +320,8 @@ def _run_evals(
 ) -> dict[str, object]:
     import asyncio
 
-    from agents import AgentContext, load_agents
+    from agents import AgentContext
     from app.wiring import agents_dir as default_agents_dir
-    from app.wiring import build_deps, index_bundled_knowledge
     from checkpointers import async_redis_saver
     from evals import RunOptions, run_evals, tables, write_results
     from evals.langsmith_sync import sync_to_langsmith
@@ -348,18 +347,7 @@ def _run_evals(
     )
 
     with running_stack(settings) as runtime:
-        from redis import Redis
-
-        redis = Redis.from_url(runtime.redis_url)
-        agents = load_agents(folder)
-        index_bundled_knowledge(runtime.settings, redis, agents)
-        deps = build_deps(
-            runtime.settings,
-            stores=runtime.stores,
-            redis=redis,
-            override=runtime.model_override,
-            agents=agents,
-        )
+        deps = runtime.supervisor_deps()
 
         async def go() -> dict[str, object]:
             async with async_redis_saver(runtime.redis_url, settings.session_ttl_minutes) as saver:

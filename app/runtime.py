@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from types import FrameType
 
 import structlog
@@ -53,18 +54,17 @@ class Runtime:
     def model_override(self) -> ProviderName | None:
         return model_override(self.settings, embedded_aws=self.stack.aws is not None)
 
-    def supervisor_deps(self, *, index_knowledge: bool = True) -> SupervisorDeps:
-        """Agents, models, tools and stores; bundled KB documents indexed on first use."""
+    def supervisor_deps(self, folder: Path | None = None) -> SupervisorDeps:
+        """Agents (of `folder`, default `AGENTS_DIR`), models, tools and stores; the folder's
+        bundled KB documents are indexed on first use."""
+        settings = self.settings
+        if folder is not None:
+            settings = settings.model_copy(update={"agents_dir": folder})
         redis = Redis.from_url(self.redis_url)
-        agents = load_agents(agents_dir(self.settings))
-        if index_knowledge:
-            index_bundled_knowledge(self.settings, redis, agents)
+        agents = load_agents(agents_dir(settings))
+        index_bundled_knowledge(settings, redis, agents)
         return build_deps(
-            self.settings,
-            stores=self.stores,
-            redis=redis,
-            override=self.model_override,
-            agents=agents,
+            settings, stores=self.stores, redis=redis, override=self.model_override, agents=agents
         )
 
 
