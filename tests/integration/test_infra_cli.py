@@ -254,3 +254,47 @@ def test_langgraph_dev_serves_the_graphs_without_aws(tmp_path, pid_alive) -> Non
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     assert _wait_gone(tree, pid_alive) == [], "processes left after langgraph dev stopped"
+
+
+def test_wam_serve_on_the_embedded_stack_answers_the_simulator(tmp_path, pid_alive) -> None:
+    """What `make run` starts: a newcomer opens the page and chats; Ctrl-C leaves nothing."""
+    import httpx
+
+    from checkpointers import free_loopback_port
+
+    port = free_loopback_port()
+    server = subprocess.Popen(
+        [*WAM, "serve"],
+        env=_clean_env(tmp_path, PORT=str(port), BURST_WINDOW_MS="100"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert server.stdout is not None
+        banner = server.stdout.readline() + server.stdout.readline()
+        assert f"simulator: open {base}/" in banner
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        tree = _descendants(server.pid)
+        assert "WhatsApp simulator" in httpx.get(f"{base}/").text
+        for wa_id, text, expected in [
+            ("15550002", "How much is the premium plan?", "$29.99"),
+            ("15550004", "¿Mi altavoz está conectado?", "online"),
+        ]:
+            sent = httpx.post(f"{base}/simulator/messages", json={"wa_id": wa_id, "text": text})
+            assert sent.json()["webhook_status"] == 200
+            replies = httpx.get(
+                f"{base}/simulator/outbox", params={"wa_id": wa_id, "wait": 20}, timeout=30
+            ).json()
+            assert replies and expected in replies[0]["text"], replies
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    assert _wait_gone(tree, pid_alive) == [], "processes left after Ctrl-C"
