@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     # Agents: the folder of agent configs (YAML + prompts, integrations/, knowledge/).
     agents_dir: Path | None = None
     router_threshold: float = Field(default=0.35, ge=0, le=1)
+    router_model: str | None = Field(default=None, pattern=r"^(bedrock|openai):.+$")
     max_history_tokens: int = Field(default=1500, ge=200, le=100_000)
 
     # Local files: AOF of the embedded Redis and other state.

@@ -12,11 +12,18 @@ from typing import Any
 import structlog
 from redis import Redis
 
-from agents import LoadedAgent, ModelRegistry, Toolkit, default_agents_dir, load_agents
+from agents import (
+    LoadedAgent,
+    ModelRegistry,
+    ModelSettings,
+    Toolkit,
+    default_agents_dir,
+    load_agents,
+)
 from agents.schema import ProviderName
 from app.localstack import aws_credentials_configured
 from app.settings import Settings
-from graph import CascadeRouter, LocalRouter, SupervisorDeps
+from graph import CascadeRouter, LLMRouter, LocalRouter, SupervisorDeps
 from stores import CustomerStore, Stores, aws_client
 from tools import LocalKnowledgeBase, ServiceActions, ingest_path, load_integrations
 from tools.billing_demo import BackgroundServer, create_billing_app
@@ -54,7 +61,15 @@ def build_deps(
         integrations=load_integrations(folder / "integrations"),
         region=settings.aws_region,
     )
-    router = CascadeRouter(LocalRouter(loaded), None, threshold=settings.router_threshold)
+    llm_router = None
+    if settings.router_model and override != "offline":
+        provider, _, model_id = settings.router_model.partition(":")
+        router_model = registry.chat_model(
+            ModelSettings(provider=provider, model_id=model_id, temperature=0.0, max_tokens=200),  # type: ignore[arg-type]
+            provider,
+        )
+        llm_router = LLMRouter(router_model, loaded)
+    router = CascadeRouter(LocalRouter(loaded), llm_router, threshold=settings.router_threshold)
     log.info(
         "agents loaded",
         agents=list(loaded),

@@ -24,7 +24,21 @@ def create_converse_stub() -> FastAPI:
         last = body["messages"][-1]
         results = [c["toolResult"] for c in last["content"] if "toolResult" in c]
         tools = (body.get("toolConfig") or {}).get("tools") or []
-        if results:
+        names = [tool["toolSpec"]["name"] for tool in tools]
+        if names == ["RouteDecision"]:  # the LLM router's structured output
+            text = " ".join(c.get("text", "") for c in last["content"]).lower()
+            agent = "billing" if "money" in text or "pay" in text else "general"
+            content = [
+                {
+                    "toolUse": {
+                        "toolUseId": "route",
+                        "name": "RouteDecision",
+                        "input": {"agent_id": agent, "confidence": 0.9, "reason": "stub decided"},
+                    }
+                }
+            ]
+            stop = "tool_use"
+        elif results:
             quoted = " ".join(
                 part.get("text", "") for result in results for part in result["content"]
             )

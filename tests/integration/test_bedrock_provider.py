@@ -80,3 +80,22 @@ async def test_history_never_sends_two_assistant_turns_in_a_row(bedrock_endpoint
     await graph.ainvoke({"messages": history})
     roles = [m["role"] for m in bedrock_endpoint.state.requests[0]["body"]["messages"]]
     assert all(a != b for a, b in itertools.pairwise(roles)), roles
+
+
+async def test_llm_router_decides_below_the_threshold(bedrock_endpoint) -> None:
+    from agents import load_agents
+    from graph import CascadeRouter, LLMRouter, LocalRouter
+
+    agents = load_agents()
+    model = ModelRegistry(override="bedrock").chat_model(
+        ModelSettings(model_id="anthropic.claude-3-5-haiku-20241022-v1:0")
+    )
+    router = CascadeRouter(LocalRouter(agents), LLMRouter(model, agents), threshold=0.35)
+    vague = await router.aroute("something about money i guess")
+    assert vague.agent_id == "billing" and vague.reason == "stub decided"
+    request = bedrock_endpoint.state.requests[-1]["body"]
+    assert [t["toolSpec"]["name"] for t in request["toolConfig"]["tools"]] == ["RouteDecision"]
+    assert "device_support:" in request["system"][0]["text"]
+    clear = await router.aroute("How much is the premium plan?")
+    assert clear.agent_id == "sales" and "closest examples" in clear.reason
+    assert len(bedrock_endpoint.state.requests) == 1, "a confident local decision needs no LLM"
