@@ -40,6 +40,21 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
+def _wait_http_ok(url: str, timeout: float) -> None:
+    """Until `url` answers 200; fails the test on timeout instead of carrying on."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer 200 within {timeout:.0f}s")
+
+
 def _wait_gone(pids: list[int], pid_alive, timeout: float = 10.0) -> list[int]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -118,9 +133,7 @@ def test_embedded_redis_keeps_sessions_across_restart(tmp_path) -> None:
 
     with EmbeddedRedis(tmp_path) as first:
         client = redis.Redis.from_url(first.url)
-        client.set("session", "kept")
-        client.execute_command("BGREWRITEAOF")
-        time.sleep(0)  # the rewrite is not needed for correctness: AOF already has the write
+        client.set("session", "kept")  # appended to the AOF; flushed when the server stops
         client.close()
     with EmbeddedRedis(tmp_path) as second:
         assert redis.Redis.from_url(second.url).get("session") == b"kept"
@@ -179,7 +192,7 @@ def test_child_started_from_a_finished_thread_dies_with_its_parent(tmp_path, pid
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert parent.stdout is not None
     child = int(parent.stdout.readline())
-    time.sleep(0.3)
+    time.sleep(0.3)  # a child wrongly tied to the finished thread would be signalled by now
     assert pid_alive(child), "the server stopped when the thread that started it ended"
     parent.kill()
     parent.wait()
@@ -212,13 +225,7 @@ def test_langgraph_dev_serves_the_graphs_without_aws(tmp_path, pid_alive) -> Non
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/ok", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+        _wait_http_ok(f"{base}/ok", timeout=90)
         graphs = httpx.post(f"{base}/assistants/search", json={}, timeout=10).json()
         assert {a["graph_id"] for a in graphs} == {
             "supervisor",
@@ -275,13 +282,7 @@ def test_wam_serve_on_the_embedded_stack_answers_the_simulator(tmp_path, pid_ali
         assert server.stdout is not None
         banner = server.stdout.readline() + server.stdout.readline()
         assert f"simulator: open {base}/" in banner
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        _wait_http_ok(f"{base}/readyz", timeout=60)
         tree = _descendants(server.pid)
         assert "WhatsApp simulator" in httpx.get(f"{base}/").text
         for wa_id, text, expected in [
