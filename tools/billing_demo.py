@@ -7,18 +7,15 @@ HTTP, auth, timeouts and retries.
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 from importlib import resources
 from typing import Annotated, Any
 
-import uvicorn
 import yaml
 from fastapi import Depends, FastAPI, Header, HTTPException
 from pydantic import BaseModel, Field
 
-from checkpointers import free_loopback_port
+from stubs import BackgroundServer
 
 
 class RefundRequest(BaseModel):
@@ -80,30 +77,4 @@ def create_billing_app(token: str, records: dict[str, Any] | None = None) -> Fas
     return app
 
 
-class BackgroundServer:
-    """A uvicorn server on a loopback port in a daemon thread of this process."""
-
-    def __init__(self, app: FastAPI, port: int | None = None) -> None:
-        self.port = port or free_loopback_port()
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", timeout_graceful_shutdown=2
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="billing-api", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 10.0) -> str:
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError(f"billing API did not start on {self.url}")
-            time.sleep(0.01)
-        return self.url
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=5)
+__all__ = ["BackgroundServer", "create_billing_app", "demo_billing_records"]

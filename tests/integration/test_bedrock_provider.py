@@ -9,7 +9,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 
 from agents import AgentConfig, LoadedAgent, ModelRegistry, ModelSettings, build_agent_graph
 from graph import SupervisorDeps
-from tests.integration.converse_stub import create_converse_stub
+from stubs import create_converse_stub
 from tools.billing_demo import BackgroundServer
 
 pytestmark = pytest.mark.integration

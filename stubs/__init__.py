@@ -1,0 +1,9 @@
+"""Local stand-ins for external services (Bedrock Converse), served over real HTTP.
+
+Importable outside the tests so that benchmarks use the same stubs.
+"""
+
+from stubs.converse import VALIDATION_ERROR, converse_violations, create_converse_stub
+from stubs.server import BackgroundServer
+
+__all__ = ["VALIDATION_ERROR", "BackgroundServer", "converse_violations", "create_converse_stub"]
