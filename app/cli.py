@@ -166,7 +166,7 @@ def agents_validate(
     """Validate agent configs (schema, prompt files, tools and integrations they name)."""
     from agents import load_agent_config, load_agents
     from agents.loader import LoadedAgent
-    from app.wiring import agents_dir, structural_deps
+    from app.wiring import agents_dir, validate_agent_graphs
 
     settings = _settings()
     target = path or agents_dir(settings)
@@ -176,9 +176,8 @@ def agents_validate(
         config, prompt = load_agent_config(target)
         loaded = {config.id: LoadedAgent(config, prompt, target)}
     folder = target if target.is_dir() else target.parent
-    deps = structural_deps(settings, loaded, folder)
-    for agent_id, agent in loaded.items():
-        deps.agent_graph(agent_id)
+    validate_agent_graphs(settings, loaded, folder)
+    for agent in loaded.values():
         typer.echo(f"ok  {agent.path}")
 
 

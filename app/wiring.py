@@ -17,6 +17,7 @@ from agents import (
     ModelRegistry,
     ModelSettings,
     Toolkit,
+    build_agent_graph,
     default_agents_dir,
     load_agents,
 )
@@ -96,6 +97,13 @@ def structural_deps(
 
     The Redis and DynamoDB clients here connect lazily and are never called.
     """
+    registry, toolkit = _structural_parts(settings, folder)
+    return SupervisorDeps(
+        agents=agents, registry=registry, toolkit=toolkit, router=CascadeRouter(LocalRouter(agents))
+    )
+
+
+def _structural_parts(settings: Settings, folder: Path) -> tuple[ModelRegistry, Toolkit]:
     registry = ModelRegistry(override="offline", region=settings.aws_region)
     toolkit = Toolkit(
         service_actions=ServiceActions(CustomerStore(None, "", "")),
@@ -103,9 +111,18 @@ def structural_deps(
         integrations=load_integrations(folder / "integrations"),
         region=settings.aws_region,
     )
-    return SupervisorDeps(
-        agents=agents, registry=registry, toolkit=toolkit, router=CascadeRouter(LocalRouter(agents))
-    )
+    return registry, toolkit
+
+
+def validate_agent_graphs(settings: Settings, agents: dict[str, LoadedAgent], folder: Path) -> None:
+    """Build each agent's subgraph (tools, integrations, KBs it names) without reaching a server.
+
+    Unlike `structural_deps`, no router is built, so one agent that is not the fallback validates
+    on its own.
+    """
+    registry, toolkit = _structural_parts(settings, folder)
+    for agent in agents.values():
+        build_agent_graph(agent, registry, toolkit.tools_for(agent))
 
 
 def index_bundled_knowledge(
