@@ -1,6 +1,7 @@
 """Domain agents: config schema and files, the subgraph factory, and the model providers."""
 
 from agents.factory import bounded_history, build_agent_graph, effective_model_settings
+from agents.limits import ModelCallLimiter, model_calls
 from agents.loader import LoadedAgent, default_agents_dir, fallback_agent_id, load_agents
 from agents.offline import OFFLINE_MODEL_ID, OfflineChatModel
 from agents.providers import ModelRegistry, merge_consecutive_assistant_messages
@@ -16,6 +17,7 @@ __all__ = [
     "AgentContext",
     "AgentState",
     "LoadedAgent",
+    "ModelCallLimiter",
     "ModelRegistry",
     "ModelSettings",
     "OfflineChatModel",
@@ -29,5 +31,6 @@ __all__ = [
     "load_agents",
     "merge_consecutive_assistant_messages",
     "messages_this_turn",
+    "model_calls",
     "model_calls_this_turn",
 ]

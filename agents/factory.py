@@ -25,6 +25,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import ToolNode
 from langgraph.runtime import Runtime
 
+from agents.limits import model_calls
 from agents.loader import LoadedAgent
 from agents.providers import ModelRegistry, merge_consecutive_assistant_messages
 from agents.schema import ModelSettings
@@ -119,7 +120,8 @@ def build_agent_graph(
         ]
         started = time.perf_counter()
         try:
-            response = await runnable.ainvoke(merge_consecutive_assistant_messages(prompt))
+            async with model_calls.slot():
+                response = await runnable.ainvoke(merge_consecutive_assistant_messages(prompt))
         except Exception as error:
             log.warning(
                 "model call failed", agent=config.id, model_id=model_id, error=repr(error)[:300]

@@ -16,6 +16,7 @@ from botocore.config import Config
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
+from agents.limits import model_calls
 from agents.offline import OFFLINE_MODEL_ID, OfflineChatModel
 from agents.schema import ModelSettings, ProviderName
 
@@ -98,8 +99,10 @@ class ModelRegistry:
 
             region = settings.region or self.region
             # botocore reads AWS_ENDPOINT_URL_BEDROCK_RUNTIME itself when it is set.
+            # One pooled connection per model call the process may run at once.
+            pool = Config(max_pool_connections=max(10, model_calls.limit))
             client = boto3.session.Session().client(
-                "bedrock-runtime", region_name=region, config=_BEDROCK_CONFIG
+                "bedrock-runtime", region_name=region, config=_BEDROCK_CONFIG.merge(pool)
             )
             return ChatBedrockConverse(  # type: ignore[call-arg]
                 client=client,
