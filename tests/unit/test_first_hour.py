@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -24,3 +25,31 @@ def test_validate_the_whole_folder() -> None:
     result = runner.invoke(cli, ["agents", "validate", str(default_agents_dir())])
     assert result.exit_code == 0, result.output
     assert result.output.count("ok  ") == len(list(Path(default_agents_dir()).glob("*.yaml")))
+
+
+def _make_dry_run(target: str, venv: Path) -> str:
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        ["make", "-n", "-C", str(root), target, f"VENV={venv}"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_make_run_says_what_it_does_and_installs_only_what_running_needs(tmp_path: Path) -> None:
+    steps = _make_dry_run("run", tmp_path / "venv")
+    installs = [line for line in steps.splitlines() if "pip install" in line and " -e " in line]
+    assert installs and all('".[local]"' in line for line in installs), installs
+    assert "dev" not in " ".join(installs)
+    assert "first run only" in steps and "minutes" in steps
+    assert "starting wam serve" in steps
+
+
+def test_make_test_installs_the_dev_tools_from_a_fresh_clone(tmp_path: Path) -> None:
+    steps = _make_dry_run("test", tmp_path / "venv")
+    assert "-m venv" in steps
+    assert '".[local,dev]"' in steps
+    assert "pytest" in steps
