@@ -32,6 +32,9 @@ def build_channel(runtime: Runtime, workers: int | None = None) -> Channel:
         transcribe=settings.transcribe_enabled,
         visibility_timeout_ms=settings.visibility_timeout_seconds * 1000,
         burst_window_ms=settings.burst_window_ms,
+        max_concurrent_turns=settings.max_concurrent_turns,
+        max_model_calls_in_flight=settings.max_model_calls_in_flight,
+        shutdown_grace_seconds=settings.shutdown_grace_seconds,
         default_phone_number_id=settings.whatsapp_phone_number_id,
     )
     accounts = AccountRegistry.load(
@@ -39,6 +42,7 @@ def build_channel(runtime: Runtime, workers: int | None = None) -> Channel:
         settings.whatsapp_access_token,
         settings.agents_dir,
         settings.business_accounts_file,
+        default_messages_per_second=settings.whatsapp_messages_per_second,
     )
     s3 = aws_client("s3", settings.aws_region)
 

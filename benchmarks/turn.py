@@ -34,8 +34,9 @@ from benchmarks.common import summary_ms, table, write_json
 from checkpointers import async_redis_saver
 from graph import SupervisorDeps, compile_supervisor, run_turn
 from server import AccountRegistry, GraphApiClient
-from server.queue import InboundQueue
-from server.worker import Worker, WorkerSettings, queue_fields
+from server.queue import InboundQueue, queue_fields
+from server.scheduler import SchedulerSettings
+from server.worker import Worker
 from stores import Stores
 from tests.integration.graph_api_stub import create_graph_api_stub
 from tools import LocalKnowledgeBase
@@ -117,7 +118,7 @@ async def _full_path(
             graph_for=graph_for,
             sender=sender,
             stores=stores,
-            settings=WorkerSettings(burst_window_ms=0),
+            settings=SchedulerSettings(burst_window_ms=0),
         )
         _instrument(stages, saver, stores, sender)
         totals = []
@@ -133,7 +134,8 @@ async def _full_path(
                 ),
             )
             started = time.perf_counter()
-            await worker.handle_entries(await queue.read(worker.name, count=1, block_ms=100))
+            await worker.scheduler.mail(await queue.read(worker.name, count=1, block_ms=100))
+            await worker.scheduler.idle()
             total = time.perf_counter() - started
             stages.end_turn(total)
             totals.append(total)

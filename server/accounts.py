@@ -28,6 +28,8 @@ class BusinessAccount(BaseModel):
     access_token: str = Field(repr=False)
     agents_dir: Path | None = None
     status: str = "active"
+    # Meta's throughput cap of this number (80/s by default, up to 1,000 on higher tiers).
+    messages_per_second: Annotated[float, Field(gt=0, le=1000)] = 80.0
 
 
 class _AccountEntry(BaseModel):
@@ -39,6 +41,7 @@ class _AccountEntry(BaseModel):
     access_token_env: str
     agents_dir: Path | None = None
     status: str = "active"
+    messages_per_second: Annotated[float, Field(gt=0, le=1000)] = 80.0
 
 
 class AccountRegistry:
@@ -58,6 +61,8 @@ class AccountRegistry:
         default_token: str,
         default_agents_dir: Path | None,
         accounts_file: Path | None,
+        *,
+        default_messages_per_second: float = 80.0,
     ) -> AccountRegistry:
         accounts = [
             BusinessAccount(
@@ -66,6 +71,7 @@ class AccountRegistry:
                 phone_number_id=default_number,
                 access_token=default_token,
                 agents_dir=default_agents_dir,
+                messages_per_second=default_messages_per_second,
             )
         ]
         if accounts_file is not None:
@@ -106,6 +112,7 @@ def _load_file(path: Path) -> list[BusinessAccount]:
                 access_token=token,
                 agents_dir=folder,
                 status=entry.status,
+                messages_per_second=entry.messages_per_second,
             )
         )
     return accounts

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +13,7 @@ from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.asyncio import Redis as AsyncRedis
 
+from agents import model_calls
 from checkpointers import async_redis_saver
 from graph import SupervisorDeps, SupervisorGraph, compile_supervisor
 from server.accounts import AccountRegistry, BusinessAccount
@@ -21,10 +22,11 @@ from server.health import router as health_router
 from server.media import MediaStore, Transcriber
 from server.metrics import Metrics
 from server.queue import InboundQueue
+from server.scheduler import SchedulerSettings
 from server.simulator import router as simulator_router
 from server.webhook import router as webhook_router
 from server.whatsapp import LocalOutbox, WhatsAppSender
-from server.worker import Worker, WorkerSettings
+from server.worker import Worker
 from stores import Stores
 
 DepsFactory = Callable[[Path | None], SupervisorDeps]
@@ -45,28 +47,51 @@ class Channel:
     metrics: Metrics = field(default_factory=Metrics)
 
 
+def _size_thread_pool(config: ChannelConfig) -> None:
+    """Blocking SDK calls (boto3 for Bedrock and DynamoDB) run in the loop's default executor,
+    which holds min(32, cores + 4) threads: size it to the turns the process runs at once."""
+    workers = min(1024, config.max_concurrent_turns + config.max_model_calls_in_flight + 8)
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wam-io")
+    )
+
+
 @asynccontextmanager
 async def running_channel(channel: Channel, workers: int) -> AsyncIterator[dict[str, object]]:
-    """Redis client, queue, checkpointer and `workers` workers, for the life of the block."""
+    """Redis client, queue, checkpointer and `workers` schedulers, for the life of the block.
+
+    On the way out the schedulers stop reading and let turns in progress finish, up to
+    `shutdown_grace_seconds`; what is left is claimed by other processes.
+    """
+    config = channel.config
     async with AsyncExitStack() as stack:
-        redis = AsyncRedis.from_url(channel.config.redis_url)
+        redis = AsyncRedis.from_url(config.redis_url, health_check_interval=10)
         stack.push_async_callback(redis.aclose)
         queue = InboundQueue(redis)
         await queue.ensure_group()
         saver = await stack.enter_async_context(
-            async_redis_saver(channel.config.redis_url, channel.config.session_ttl_minutes)
+            async_redis_saver(config.redis_url, config.session_ttl_minutes)
         )
         graphs: dict[Path | None, SupervisorGraph] = {}
         lock = asyncio.Lock()
 
         async def graph_for(account: BusinessAccount) -> SupervisorGraph:
+            if account.agents_dir in graphs:
+                return graphs[account.agents_dir]
             async with lock:
                 if account.agents_dir not in graphs:
                     deps = await asyncio.to_thread(channel.deps_for, account.agents_dir)
                     graphs[account.agents_dir] = compile_supervisor(deps, saver)
                 return graphs[account.agents_dir]
 
+        if workers > 0:
+            _size_thread_pool(config)
+            model_calls.configure(config.max_model_calls_in_flight)
+        metrics = channel.metrics
+        metrics.model_calls_in_flight.set_function(lambda: model_calls.in_flight)
+        metrics.model_calls_waiting.set_function(lambda: model_calls.waiting)
         stop = asyncio.Event()
+        slots = max(1, config.max_concurrent_turns // max(1, workers))
         tasks = [
             asyncio.create_task(
                 Worker(
@@ -78,11 +103,13 @@ async def running_channel(channel: Channel, workers: int) -> AsyncIterator[dict[
                     stores=channel.stores,
                     media=channel.media,
                     transcriber=channel.transcriber,
-                    metrics=channel.metrics,
-                    settings=WorkerSettings(
-                        visibility_timeout_ms=channel.config.visibility_timeout_ms,
-                        burst_window_ms=channel.config.burst_window_ms,
-                        transcribe=channel.config.transcribe,
+                    transcribe=config.transcribe,
+                    metrics=metrics,
+                    settings=SchedulerSettings(
+                        max_concurrent_turns=slots,
+                        visibility_timeout_ms=config.visibility_timeout_ms,
+                        burst_window_ms=config.burst_window_ms,
+                        shutdown_grace_s=config.shutdown_grace_seconds,
                     ),
                 ).run(stop)
             )
@@ -92,11 +119,11 @@ async def running_channel(channel: Channel, workers: int) -> AsyncIterator[dict[
             yield {"redis": redis, "queue": queue, "graph_for": graph_for}
         finally:
             stop.set()
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            if tasks:
+                _, pending = await asyncio.wait(tasks, timeout=config.shutdown_grace_seconds + 5)
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def create_app(channel: Channel) -> FastAPI:

@@ -146,6 +146,7 @@ class Status(_Open):
     timestamp: str | None = None
     recipient_id: str | None = None
     errors: list[StatusError] = Field(default_factory=list)
+    biz_opaque_callback_data: str | None = None
 
 
 class ChangeValue(_Open):

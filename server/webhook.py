@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from server.config import ChannelConfig
 from server.masking import mask_phone
 from server.payloads import InboundMessage, Status, WebhookPayload, describe_message
-from server.worker import queue_fields
+from server.queue import CALLBACK_PREFIX, Keys, queue_fields
 from stores import Stores
 
 log = structlog.get_logger(__name__)
@@ -138,9 +138,20 @@ async def _accept(request: Request, payload: WebhookPayload) -> int:
     return queued
 
 
+def _reply_id(message: InboundMessage) -> str | None:
+    """The id of the button or list row a customer tapped (our own ids, e.g. a proposal's)."""
+    if message.interactive is not None:
+        reply = message.interactive.button_reply or message.interactive.list_reply
+        return reply.id if reply else None
+    if message.button is not None:
+        return message.button.payload
+    return None
+
+
 def _fields(message: InboundMessage, phone_number_id: str, name: str | None) -> dict[str, str]:
     media = message.media
     return queue_fields(
+        reply_id=_reply_id(message),
         message_id=message.id,
         phone_number_id=phone_number_id,
         wa_id=message.from_,
@@ -170,5 +181,9 @@ async def _apply_status(request: Request, stores: Stores, status: Status) -> Non
             code=code,
             title=status.errors[0].title if status.errors else None,
         )
+    callback = status.biz_opaque_callback_data or ""
+    if callback.startswith(CALLBACK_PREFIX) and status.status != "failed":
+        taken = Keys.taken(callback.removeprefix(CALLBACK_PREFIX))
+        await request.app.state.redis.set(taken, status.id, ex=7 * 24 * 3600)
     moved = await stores.conversations.aadvance_status(status.id, status.status, rank, **extra)
     log.info("status", message_id=status.id, status=status.status, applied=moved)

@@ -49,6 +49,23 @@ class OutsideWindowError(WhatsAppApiError):
     """131047: more than 24 hours since the customer wrote; only templates may be sent."""
 
 
+class SendOutcomeUnknownError(RuntimeError):
+    """The request may have reached Meta (a read timeout, a dropped connection after the body
+    was written): sending it again could deliver it twice, so it is not retried."""
+
+
+# Transport errors after which the request surely did not reach the server: safe to retry.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def _retryable(error: BaseException, idempotent: bool) -> bool:
+    if isinstance(error, WhatsAppApiError):
+        return error.retryable
+    if isinstance(error, _NOT_SENT):
+        return True
+    return idempotent and isinstance(error, httpx.TransportError)
+
+
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     """Pieces of at most `limit` characters, cut at paragraphs, then sentences, then words."""
     text = text.strip()
@@ -107,6 +124,26 @@ def text_payload(to: str, body: str, reply_to: str | None = None) -> dict[str, A
     return payload
 
 
+def buttons_payload(to: str, body: str, buttons: list[tuple[str, str]]) -> dict[str, Any]:
+    """Reply buttons with ids of our own (a confirmation bound to its proposal, say)."""
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to,
+        "type": "interactive",
+        "interactive": {
+            "type": "button",
+            "body": {"text": body[:1024]},
+            "action": {
+                "buttons": [
+                    {"type": "reply", "reply": {"id": key[:256], "title": title[:MAX_BUTTON_TITLE]}}
+                    for key, title in buttons[:MAX_BUTTONS]
+                ]
+            },
+        },
+    }
+
+
 def choices_payload(to: str, choices: Choices) -> dict[str, Any]:
     """Reply buttons when they fit (<= 3, titles <= 20), else a list message."""
     if len(choices.options) <= MAX_BUTTONS and all(
@@ -159,31 +196,42 @@ class GraphApiClient:
         *,
         attempts: int = 5,
         timeout: float = 15.0,
+        max_connections: int = 256,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.attempts = attempts
-        self._client = httpx.AsyncClient(timeout=timeout, transport=transport)
+        self._client = httpx.AsyncClient(
+            timeout=timeout,
+            transport=transport,
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=64),
+        )
 
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def _request(self, method: str, url: str, token: str, **kwargs: Any) -> httpx.Response:
+    async def _request(
+        self, method: str, url: str, token: str, *, idempotent: bool = True, **kwargs: Any
+    ) -> httpx.Response:
+        """Retry throttling, 5xx and errors that prove the request was not sent; a POST whose
+        outcome is unknown (timeout while reading the answer) raises `SendOutcomeUnknownError`."""
         async for attempt in AsyncRetrying(
             stop=stop_after_attempt(self.attempts),
             wait=wait_exponential_jitter(multiplier=0.3, max=8),
-            retry=retry_if_exception(
-                lambda e: (
-                    (isinstance(e, WhatsAppApiError) and e.retryable)
-                    or isinstance(e, httpx.TransportError)
-                )
-            ),
+            retry=retry_if_exception(lambda e: _retryable(e, idempotent)),
             reraise=True,
         ):
             with attempt:
-                response = await self._client.request(
-                    method, url, headers={"Authorization": f"Bearer {token}"}, **kwargs
-                )
+                try:
+                    response = await self._client.request(
+                        method, url, headers={"Authorization": f"Bearer {token}"}, **kwargs
+                    )
+                except httpx.TransportError as error:
+                    if idempotent or isinstance(error, _NOT_SENT):
+                        raise
+                    raise SendOutcomeUnknownError(
+                        f"{method} {url}: {type(error).__name__}; not retried"
+                    ) from error
                 if response.status_code >= 400:
                     raise self._error(response)
                 return response
@@ -203,7 +251,11 @@ class GraphApiClient:
 
     async def send(self, phone_number_id: str, token: str, payload: dict[str, Any]) -> str:
         response = await self._request(
-            "POST", f"{self.base_url}/{phone_number_id}/messages", token, json=payload
+            "POST",
+            f"{self.base_url}/{phone_number_id}/messages",
+            token,
+            idempotent=False,
+            json=payload,
         )
         messages = response.json().get("messages") or [{}]
         return str(messages[0].get("id", ""))

@@ -211,8 +211,9 @@ def test_long_answer_is_split_and_throttling_is_retried(
 
     from redis.asyncio import Redis
 
-    from server.queue import InboundQueue
-    from server.worker import InboundItem, Worker
+    from server.queue import InboundItem, InboundQueue
+    from server.replies import Reply
+    from server.worker import Worker
 
     stub, url = graph_api
     wa_id = new_wa_id()
@@ -233,8 +234,8 @@ def test_long_answer_is_split_and_throttling_is_retried(
         item = InboundItem("1-0", f"wamid.in.{uuid.uuid4().hex}", NUMBER, wa_id, "text", "x")
         account = worker.accounts.get(NUMBER)
         assert account is not None
-        await worker._reply_once(account, item, long_text.strip())
-        await worker._reply_once(account, item, long_text.strip())  # replay: not sent again
+        await worker.replies.send_once(account, item, Reply(long_text.strip()))
+        await worker.replies.send_once(account, item, Reply(long_text.strip()))  # replay: no send
         await redis.aclose()
 
     asyncio.run(send())

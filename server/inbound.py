@@ -1,0 +1,270 @@
+"""What happens to one burst of a customer's messages: a chain of small steps.
+
+Each step looks at the burst and either passes (None) or finishes it (`Done`, with the reply to
+send, if any): opt-out, opt-in, silence for opted-out users, nothing to answer for reactions and
+system notices, and finally the graph turn (media stored, voice notes transcribed when enabled).
+A replayed burst reuses the reply cached by its last message id, so the model never runs twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import cache, cached_property
+from importlib import resources
+
+import structlog
+import yaml
+from redis.asyncio import Redis
+
+from graph import SupervisorGraph, run_turn
+from server.accounts import BusinessAccount
+from server.media import MediaStore, Transcriber
+from server.metrics import Metrics
+from server.queue import InboundItem, Keys
+from server.replies import Reply
+from server.whatsapp import WhatsAppSender
+from stores import ConversationMessage, Stores, whatsapp_user_id
+
+log = structlog.get_logger(__name__)
+
+OPT_OUT = frozenset({"STOP", "BAJA", "UNSUBSCRIBE", "CANCELAR"})
+OPT_IN = frozenset({"START", "ALTA", "SUBSCRIBE", "UNSTOP"})
+SPANISH_COMMANDS = frozenset({"BAJA", "CANCELAR", "ALTA"})
+NO_REPLY_TYPES = frozenset({"reaction", "system"})
+
+
+@cache
+def canned_replies() -> dict[str, dict[str, str]]:
+    text = (resources.files("server") / "data" / "canned.yaml").read_text("utf-8")
+    data: dict[str, dict[str, str]] = yaml.safe_load(text)
+    return data
+
+
+def canned(name: str, language: str) -> str:
+    replies = canned_replies()[name]
+    return replies.get(language) or replies["en"]
+
+
+@dataclass(frozen=True)
+class Burst:
+    """Messages of one thread answered as one turn (in stream order)."""
+
+    account: BusinessAccount
+    items: list[InboundItem]
+
+    @property
+    def last(self) -> InboundItem:
+        return self.items[-1]
+
+    @cached_property
+    def commands(self) -> set[str]:
+        return {i.text.strip().upper() for i in self.items if i.type == "text"}
+
+    @cached_property
+    def language(self) -> str:
+        from tools import detect_language
+
+        if self.commands & SPANISH_COMMANDS:
+            return "es"
+        return detect_language(" ".join(i.text for i in self.items))
+
+
+@dataclass(frozen=True)
+class Done:
+    reply: Reply | None = None
+
+
+Step = Callable[[Burst], Awaitable[Done | None]]
+GraphFor = Callable[[BusinessAccount], Awaitable[SupervisorGraph]]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The messages an agent reads, aligned: text, id, type and interactive reply id."""
+
+    texts: list[str]
+    message_ids: list[str]
+    types: list[str]
+    reply_ids: list[str]
+
+
+class InboundHandler:
+    def __init__(
+        self,
+        *,
+        redis: Redis,
+        stores: Stores,
+        sender: WhatsAppSender,
+        graph_for: GraphFor,
+        metrics: Metrics,
+        media: MediaStore | None = None,
+        transcriber: Transcriber | None = None,
+        transcribe: bool = False,
+        reply_ttl_seconds: int = 7 * 24 * 3600,
+    ) -> None:
+        self.redis = redis
+        self.stores = stores
+        self.sender = sender
+        self.graph_for = graph_for
+        self.metrics = metrics
+        self.media = media
+        self.transcriber = transcriber if transcribe else None
+        self.reply_ttl_seconds = reply_ttl_seconds
+        self.steps: list[Step] = [
+            self.opt_out,
+            self.opt_in,
+            self.silent_when_opted_out,
+            self.nothing_to_answer,
+            self.graph_turn,
+        ]
+
+    async def handle(self, burst: Burst) -> Reply | None:
+        """The reply to send for `burst` (None: nothing to send)."""
+        for step in self.steps:
+            done = await step(burst)
+            if done is not None:
+                return done.reply
+        return None
+
+    # Steps ---------------------------------------------------------------------------------
+
+    async def opt_out(self, burst: Burst) -> Done | None:
+        if not burst.commands & OPT_OUT:
+            return None
+        await self._set_opted_in(burst.last.wa_id, False)
+        log.info("user opted out")
+        return Done(Reply(canned("opted_out", burst.language)))
+
+    async def opt_in(self, burst: Burst) -> Done | None:
+        if not burst.commands & OPT_IN:
+            return None
+        await self._set_opted_in(burst.last.wa_id, True)
+        log.info("user opted in")
+        return Done(Reply(canned("opted_in", burst.language)))
+
+    async def silent_when_opted_out(self, burst: Burst) -> Done | None:
+        if await self._opted_in(burst.last.wa_id):
+            return None
+        await self._log_unanswered(burst.items, "opted_out")
+        log.info("user opted out; message logged, not answered")
+        return Done()
+
+    async def nothing_to_answer(self, burst: Burst) -> Done | None:
+        if any(item.type not in NO_REPLY_TYPES for item in burst.items):
+            return None
+        await self._log_unanswered(burst.items, "no_reply_needed")
+        return Done()
+
+    async def graph_turn(self, burst: Burst) -> Done:
+        cached = await self.redis.get(Keys.reply(burst.last.message_id))
+        if cached is not None:
+            data = json.loads(cached)
+            buttons = [(str(key), str(title)) for key, title in data.get("buttons", [])]
+            return Done(Reply(str(data["text"]), buttons, data.get("agent_id")))
+        prepared = await self._prepare(burst)
+        if not prepared.texts:
+            return Done(Reply(canned("voice", burst.language)))
+        with contextlib.suppress(Exception):
+            await self.sender.mark_read(
+                burst.account.phone_number_id, burst.account.access_token, burst.last.message_id
+            )
+        reply = await self._run_graph(burst, prepared)
+        await self.redis.set(
+            Keys.reply(burst.last.message_id),
+            json.dumps({"text": reply.text, "buttons": reply.buttons, "agent_id": reply.agent_id}),
+            ex=self.reply_ttl_seconds,
+        )
+        return Done(reply)
+
+    # Helpers -------------------------------------------------------------------------------
+
+    async def _run_graph(self, burst: Burst, prepared: Prepared) -> Reply:
+        graph = await self.graph_for(burst.account)
+        started = time.perf_counter()
+        result = await run_turn(
+            graph,
+            phone_number_id=burst.account.phone_number_id,
+            wa_id=burst.last.wa_id,
+            texts=prepared.texts,
+            message_ids=prepared.message_ids,
+            message_types=prepared.types,
+        )
+        self.metrics.model_seconds.labels(model_id=result.model_id or "none").observe(
+            time.perf_counter() - started
+        )
+        log.info(
+            "turn answered",
+            agent=result.agent_id,
+            tools=result.tools,
+            escalation=result.escalation_triggered,
+        )
+        buttons: list[tuple[str, str]] = list(getattr(result, "buttons", []) or [])
+        return Reply(result.reply, buttons, result.agent_id)
+
+    async def _prepare(self, burst: Burst) -> Prepared:
+        """What the agents read for each message: text, a transcript, or what media arrived.
+        Reactions, system notices and voice notes that cannot be heard are left out, and the
+        ids stay aligned with the texts."""
+        prepared = Prepared([], [], [], [])
+        for item in burst.items:
+            if item.type in NO_REPLY_TYPES:
+                continue
+            text = await self._text_of(burst.account, item)
+            if text is None:
+                continue
+            prepared.texts.append(text)
+            prepared.message_ids.append(item.message_id)
+            prepared.types.append(item.type)
+            prepared.reply_ids.append(item.reply_id)
+        return prepared
+
+    async def _text_of(self, account: BusinessAccount, item: InboundItem) -> str | None:
+        if not item.media_id or self.media is None:
+            return None if item.type == "audio" else item.text
+        try:
+            content, mime = await self.sender.download_media(account.access_token, item.media_id)
+            key = await self.media.put(item.type, item.message_id, content, mime or item.mime_type)
+            if item.type == "audio":
+                if self.transcriber is None:
+                    return None
+                return await self.transcriber.atranscribe(key)
+            return f"{item.text} (stored as s3://{self.media.bucket}/{key})"
+        except Exception as error:
+            log.warning("media not stored", error=repr(error)[:200], type=item.type)
+            return None if item.type == "audio" else item.text
+
+    async def _opted_in(self, wa_id: str) -> bool:
+        """The user's opt-in state: DynamoDB is the record, Redis caches it for a day."""
+        cached = await self.redis.get(Keys.opt_in(wa_id))
+        if cached is not None:
+            return bool(cached == b"1")
+        opted_in = await self.stores.users.ais_opted_in(wa_id)
+        await self.redis.set(Keys.opt_in(wa_id), int(opted_in), ex=86_400)
+        return opted_in
+
+    async def _set_opted_in(self, wa_id: str, opted_in: bool) -> None:
+        await self.stores.users.aset_opted_in(wa_id, opted_in)
+        await self.redis.set(Keys.opt_in(wa_id), int(opted_in), ex=86_400)
+
+    async def _log_unanswered(self, items: list[InboundItem], reason: str) -> None:
+        for item in items:
+            await self.stores.conversations.aappend(
+                ConversationMessage(
+                    user_id=whatsapp_user_id(item.wa_id),
+                    session_id=f"unanswered:{item.phone_number_id}",
+                    message_id=item.message_id,
+                    direction="inbound",
+                    role="user",
+                    message_type=item.type,
+                    content=item.text or f"[{item.type}]",
+                    metadata={"not_answered": reason},
+                )
+            )
+
+
+def failed_reply(burst: Burst) -> Reply:
+    return Reply(canned("failed", burst.language))

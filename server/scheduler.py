@@ -1,0 +1,358 @@
+"""The turn scheduler: many customers at once, one turn at a time per customer.
+
+One scheduler per process reads the inbound stream and runs up to `max_concurrent_turns` customer
+threads (`<phone_number_id>:<wa_id>`) concurrently, each in its own task, so no customer waits
+behind another customer's turn, burst window or retry. When every slot is taken it stops reading
+(backpressure): entries stay in the stream for this or another process.
+
+Per thread, across processes:
+- every entry read goes into the thread's mailbox (a sorted set of stream ids);
+- whoever holds the thread's lock answers everything in the mailbox as one turn, after the burst
+  window: messages that arrive within `burst_window_ms` of the newest one (the webhook records the
+  newest entry per thread, read or not) or while a turn runs join the next turn;
+- the lock is released only when the mailbox is empty (atomically), and whoever adds an entry after
+  that takes the lock, so no entry is left behind;
+- entries are acknowledged (and deleted from the stream) only after the reply is sent and the turn
+  logged; a dead process's entries are claimed by another after the visibility timeout
+  (`XAUTOCLAIM`) and replayed (the reply cache and the sent record keep the model from running
+  twice and the customer from getting two replies).
+
+Graceful stop: reading stops, turns in progress finish within `shutdown_grace_s`, threads not yet
+started are left to the other processes (their entries are claimed after the visibility timeout).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from server.metrics import Metrics
+from server.queue import Entry, InboundItem, InboundQueue, Keys, entry_millis, entry_score
+
+log = structlog.get_logger(__name__)
+
+_RELEASE_IF_EMPTY = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+if redis.call('ZCARD', KEYS[2]) > 0 then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+_REFRESH = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+UNMAILED_GRACE_MS = 1000  # how long a turn waits for an entry queued but not yet read
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+@dataclass
+class SchedulerSettings:
+    max_concurrent_turns: int = 200
+    visibility_timeout_ms: int = 60_000
+    lock_ttl_ms: int | None = None  # default: the visibility timeout (refreshed while alive)
+    max_deliveries: int = 5
+    burst_window_ms: int = 800
+    retry_backoff_s: float = 1.0
+    shutdown_grace_s: float = 25.0
+    read_batch: int = 64
+
+    @property
+    def lock_ms(self) -> int:
+        return self.lock_ttl_ms or self.visibility_timeout_ms
+
+
+AnswerFn = Callable[[list[InboundItem]], Awaitable[None]]
+AbandonFn = Callable[[list[InboundItem], BaseException], Awaitable[None]]
+PermanentFn = Callable[[BaseException], bool]
+
+
+class TurnScheduler:
+    def __init__(
+        self,
+        *,
+        redis: Redis,
+        queue: InboundQueue,
+        answer: AnswerFn,
+        abandon: AbandonFn,
+        is_permanent: PermanentFn = lambda error: False,
+        metrics: Metrics | None = None,
+        settings: SchedulerSettings | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.redis = redis
+        self.queue = queue
+        self.answer = answer
+        self.abandon = abandon
+        self.is_permanent = is_permanent
+        self.metrics = metrics or Metrics()
+        self.settings = settings or SchedulerSettings()
+        self.name = name or f"worker-{uuid.uuid4().hex[:8]}"
+        self.stopping = False
+        self._active: dict[str, asyncio.Task[None]] = {}
+        self._held: set[str] = set()
+        self._poked: set[str] = set()
+        self._mailed: dict[str, float] = {}
+        self._in_turn = 0
+        self._slot_freed = asyncio.Event()
+        self._release_if_empty = redis.register_script(_RELEASE_IF_EMPTY)
+        self._release = redis.register_script(_RELEASE)
+        self._refresh = redis.register_script(_REFRESH)
+
+    # The process-level loops ----------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Read, claim and answer until `stop` is set; then finish gracefully."""
+        await self.queue.ensure_group()
+        log.info("scheduler started", worker=self.name, slots=self.settings.max_concurrent_turns)
+        keeper = asyncio.create_task(self._keep_locks())
+        claimer = asyncio.create_task(self._claim_loop(stop))
+        try:
+            await self._read_loop(stop)
+        finally:
+            claimer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await claimer
+            await self._finish_in_flight()
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+            log.info("scheduler stopped", worker=self.name)
+
+    @property
+    def free_slots(self) -> int:
+        return self.settings.max_concurrent_turns - len(self._active)
+
+    async def _read_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            if self.free_slots <= 0:  # backpressure: leave entries in the stream
+                self._slot_freed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._slot_freed.wait(), 0.5)
+                continue
+            try:
+                count = min(self.free_slots, self.settings.read_batch)
+                await self.mail(await self.queue.read(self.name, count=count, block_ms=500))
+            except (RedisError, OSError) as error:
+                log.error("queue read failed", worker=self.name, error=repr(error)[:300])
+                await asyncio.sleep(1)
+
+    async def _claim_loop(self, stop: asyncio.Event) -> None:
+        """Take over what dead processes left, forget their consumers, report the depth."""
+        interval = self.settings.visibility_timeout_ms / 4000
+        last_cleanup = 0.0
+        while not stop.is_set():
+            try:
+                if self.free_slots > 0:
+                    await self.mail(
+                        await self.queue.claim_stale(
+                            self.name,
+                            self.settings.visibility_timeout_ms,
+                            count=min(self.free_slots, self.settings.read_batch),
+                        )
+                    )
+                if time.monotonic() - last_cleanup > 300:
+                    last_cleanup = time.monotonic()
+                    idle = max(3_600_000, 10 * self.settings.visibility_timeout_ms)
+                    await self.queue.remove_idle_consumers(idle, keep=self.name)
+                self.metrics.queue_depth.set(await self.queue.depth())
+            except (RedisError, OSError) as error:
+                log.error("claim failed", worker=self.name, error=repr(error)[:300])
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
+
+    async def _keep_locks(self) -> None:
+        """A live process keeps its threads; a dead one loses them after one lock TTL."""
+        ttl = self.settings.lock_ms
+        while True:
+            await asyncio.sleep(ttl / 3000)
+            held = list(self._held)
+            if not held:
+                continue
+            try:
+                pipe = self.redis.pipeline(transaction=False)
+                for thread_id in held:
+                    await self._refresh(
+                        keys=[Keys.lock(thread_id)], args=[self.name, ttl], client=pipe
+                    )
+                results = await pipe.execute()
+            except (RedisError, OSError) as error:
+                log.warning("lock refresh failed", error=repr(error)[:200])
+                continue
+            for thread_id, kept in zip(held, results, strict=True):
+                if not kept and thread_id in self._held:
+                    log.warning("thread lock lost; another worker may take over", thread=thread_id)
+
+    async def _finish_in_flight(self) -> None:
+        self.stopping = True
+        tasks = list(self._active.values())
+        if not tasks:
+            return
+        log.info("letting turns in progress finish", turns=len(tasks))
+        _, pending = await asyncio.wait(tasks, timeout=self.settings.shutdown_grace_s)
+        for task in pending:
+            task.cancel()
+        if pending:
+            log.warning("turns cut at the shutdown deadline; left for takeover", turns=len(pending))
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def idle(self) -> None:
+        """Until every thread this process took is answered (benchmarks and tests)."""
+        while self._active:
+            await asyncio.gather(*list(self._active.values()), return_exceptions=True)
+
+    # Mailing and threads --------------------------------------------------------------------
+
+    async def mail(self, entries: list[Entry]) -> None:
+        """Put each entry in its thread's mailbox, then make sure someone answers each thread."""
+        items: list[InboundItem] = []
+        for entry_id, fields in entries:
+            try:
+                items.append(InboundItem.from_entry(entry_id, fields))
+            except KeyError as error:
+                log.error("malformed queue entry dropped", entry_id=entry_id, missing=str(error))
+                await self.queue.ack([entry_id])
+        if not items:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for item in items:
+            pipe.zadd(Keys.mailbox(item.thread_id), {item.entry_id: entry_score(item.entry_id)})
+            self._mailed.setdefault(item.entry_id, time.time())
+        await pipe.execute()
+        self.metrics.messages_waiting.set(len(self._mailed))
+        for thread_id in dict.fromkeys(item.thread_id for item in items):
+            if thread_id in self._active:
+                self._poked.add(thread_id)
+            else:
+                self._active[thread_id] = asyncio.create_task(self._serve(thread_id))
+        self.metrics.turns_in_flight.set(self._in_turn)
+
+    async def _serve(self, thread_id: str) -> None:
+        """Hold the thread's lock and answer its mailbox until it is empty."""
+        lock = Keys.lock(thread_id)
+        try:
+            while await self.redis.set(lock, self.name, nx=True, px=self.settings.lock_ms):
+                self._held.add(thread_id)
+                try:
+                    await self._drain(thread_id)
+                except BaseException:
+                    self._held.discard(thread_id)
+                    with contextlib.suppress(Exception):
+                        await self._release(keys=[lock], args=[self.name])
+                    raise
+                self._held.discard(thread_id)
+                if self.stopping or thread_id not in self._poked:
+                    return
+        except Exception as error:
+            log.error("thread left for takeover", thread=thread_id, error=repr(error)[:300])
+        finally:
+            self._active.pop(thread_id, None)
+            self._slot_freed.set()
+
+    async def _drain(self, thread_id: str) -> None:
+        lock, mailbox = Keys.lock(thread_id), Keys.mailbox(thread_id)
+        while True:
+            self._poked.discard(thread_id)
+            ids = [_text(i) for i in await self.redis.zrange(mailbox, 0, -1)]
+            if not ids:
+                if await self._release_if_empty(keys=[lock, mailbox], args=[self.name]) != 0:
+                    return  # released (or lost to another worker, which then answers)
+                continue
+            if self.stopping:
+                await self._release(keys=[lock], args=[self.name])
+                return
+            wait = await self._burst_wait(thread_id, ids[-1])
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            entries = await self.queue.fetch(ids)
+            found = {entry_id for entry_id, _ in entries}
+            if missing := [i for i in ids if i not in found]:
+                await self.redis.zrem(mailbox, *missing)  # trimmed from the stream
+            if entries:
+                await self._turn(mailbox, [InboundItem.from_entry(e, f) for e, f in entries])
+
+    async def _burst_wait(self, thread_id: str, newest_mailed: str) -> float:
+        """Seconds to wait before answering: the burst window after the newest message (by
+        Redis's clock), or a moment for a message queued but not yet read."""
+        window = self.settings.burst_window_ms
+        if window <= 0:
+            return 0.0
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.time()
+        pipe.get(Keys.newest(thread_id))
+        (seconds, microseconds), newest_queued = await pipe.execute()
+        now_ms = int(seconds) * 1000 + int(microseconds) // 1000
+        queued = _text(newest_queued) if newest_queued else newest_mailed
+        age = now_ms - max(entry_millis(newest_mailed), entry_millis(queued))
+        if age < window:
+            return (window - age) / 1000
+        unread = entry_score(queued) > entry_score(newest_mailed)
+        if unread and now_ms - entry_millis(queued) < window + UNMAILED_GRACE_MS:
+            return 0.05  # queued, not yet read by anyone: it joins this turn
+        return 0.0
+
+    async def _turn(self, mailbox: str, items: list[InboundItem]) -> None:
+        now = time.time()
+        for item in items:
+            self.metrics.message_wait_seconds.observe(
+                max(0.0, now - entry_millis(item.entry_id) / 1000)
+            )
+            self._mailed.pop(item.entry_id, None)
+        self.metrics.messages_waiting.set(len(self._mailed))
+        self._in_turn += 1
+        self.metrics.turns_in_flight.set(self._in_turn)
+        try:
+            await self._answer_with_retries(items)
+        finally:
+            self._in_turn -= 1
+            self.metrics.turns_in_flight.set(self._in_turn)
+        ids = [item.entry_id for item in items]
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.xack(self.queue.stream, self.queue.group, *ids)
+        pipe.xdel(self.queue.stream, *ids)
+        pipe.zrem(mailbox, *ids)
+        await pipe.execute()
+
+    async def _answer_with_retries(self, items: list[InboundItem]) -> None:
+        """Answer; retry with backoff in this task (other customers go on); give up politely
+        after `max_deliveries` attempts, or at once for input that can never succeed."""
+        key = Keys.attempts(items[-1].message_id)
+        while True:
+            try:
+                await self.answer(items)
+                return
+            except Exception as error:
+                attempts = int(await self.redis.incr(key))
+                await self.redis.expire(key, 86_400)
+                permanent = self.is_permanent(error)
+                log.error(
+                    "turn failed",
+                    message_id=items[-1].message_id,
+                    attempt=attempts,
+                    permanent=permanent,
+                    error=repr(error)[:300],
+                )
+                if permanent or attempts >= self.settings.max_deliveries:
+                    await self.abandon(items, error)
+                    return
+                if self.stopping:
+                    raise
+                delay = min(30.0, self.settings.retry_backoff_s * 2 ** (attempts - 1))
+                await asyncio.sleep(delay * random.uniform(0.8, 1.2))
