@@ -1,6 +1,8 @@
 """Inbound media, stored in S3 under `media/<type>/<yyyy>/<mm>/<dd>/<id>.<ext>`.
 
-Voice notes are transcribed with Amazon Transcribe when enabled.
+Voice notes are transcribed with Amazon Transcribe when enabled. Transcribe writes its transcript to
+our bucket (`transcripts/<job>.json`), which is read back with the AWS SDK (S3 GetObject, signed
+like every other call), so the bucket stays private.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
+import boto3
 
 FOLDERS = {
     "image": "images",
@@ -47,10 +49,26 @@ class MediaStore:
 class Transcriber:
     """Amazon Transcribe on a stored voice note; returns the text (or raises on failure)."""
 
-    def __init__(self, transcribe: Any, bucket: str, timeout: float = 120.0) -> None:
+    def __init__(
+        self,
+        transcribe: Any,
+        bucket: str,
+        timeout: float = 120.0,
+        *,
+        s3: Any = None,
+        poll_seconds: float = 1.0,
+    ) -> None:
         self.client = transcribe
         self.bucket = bucket
         self.timeout = timeout
+        self.poll_seconds = poll_seconds
+        self.s3 = s3 or boto3.session.Session().client(
+            "s3", region_name=transcribe.meta.region_name
+        )
+
+    @staticmethod
+    def output_key(job: str) -> str:
+        return f"transcripts/{job}.json"
 
     def transcribe(self, key: str, language: str | None = None) -> str:
         job = f"wam-{int(time.time() * 1000)}-{abs(hash(key)) % 10**8}"
@@ -64,7 +82,7 @@ class Transcriber:
             TranscriptionJobName=job,
             Media={"MediaFileUri": f"s3://{self.bucket}/{key}"},
             OutputBucketName=self.bucket,
-            OutputKey=f"transcripts/{job}.json",
+            OutputKey=self.output_key(job),
             **options,
         )
         deadline = time.monotonic() + self.timeout
@@ -72,13 +90,17 @@ class Transcriber:
             status = self.client.get_transcription_job(TranscriptionJobName=job)
             state = status["TranscriptionJob"]["TranscriptionJobStatus"]
             if state == "COMPLETED":
-                uri = status["TranscriptionJob"]["Transcript"]["TranscriptFileUri"]
-                document = json.loads(httpx.get(uri, timeout=30).text)
-                return str(document["results"]["transcripts"][0]["transcript"])
+                return self._read_transcript(job)
             if state == "FAILED":
                 raise RuntimeError(status["TranscriptionJob"].get("FailureReason", "failed"))
-            time.sleep(1)
+            time.sleep(self.poll_seconds)
         raise TimeoutError(f"transcription {job} did not finish in {self.timeout:.0f}s")
+
+    def _read_transcript(self, job: str) -> str:
+        """The transcript Transcribe wrote to our bucket, read with signed S3 calls."""
+        response = self.s3.get_object(Bucket=self.bucket, Key=self.output_key(job))
+        document = json.loads(response["Body"].read())
+        return str(document["results"]["transcripts"][0]["transcript"])
 
     async def atranscribe(self, key: str, language: str | None = None) -> str:
         return await asyncio.to_thread(self.transcribe, key, language)
