@@ -8,12 +8,15 @@ too.
 `strict=True` rejects, with a 400 and a Bedrock-like `ValidationException`, each malformation that
 Bedrock itself rejects (see `converse_violations`). `latency` (or `app.state.latency_s`, settable at
 run time) returns the seconds to wait before answering; `app.state.in_flight` and
-`app.state.max_in_flight` count concurrent requests.
+`app.state.max_in_flight` count concurrent requests. `app.state.text_only` makes every agent call
+answer with text at once, and `app.state.throttle_rate` answers that share of calls with
+Bedrock's 429 `ThrottlingException` (botocore retries them), as a loaded account does.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -128,6 +131,11 @@ def _tool_input(spec: dict[str, Any], text: str) -> dict[str, Any]:
     }
 
 
+def _is_router(body: dict[str, Any]) -> bool:
+    tools = (body.get("toolConfig") or {}).get("tools") or []
+    return [tool["toolSpec"]["name"] for tool in tools] == ["RouteDecision"]
+
+
 def _answer(body: dict[str, Any], count: int) -> tuple[list[dict[str, Any]], str]:
     last = body["messages"][-1]
     results = [b["toolResult"] for b in _blocks(last) if "toolResult" in b]
@@ -166,6 +174,8 @@ def create_converse_stub(
     app.state.latency_s = latency
     app.state.in_flight = 0
     app.state.max_in_flight = 0
+    app.state.text_only = False  # answer every agent call with text at once (no tool use)
+    app.state.throttle_rate = 0.0  # share of calls answered 429 ThrottlingException
 
     @app.post("/model/{model_id}/converse")
     async def converse(model_id: str, request: Request) -> Any:
@@ -186,7 +196,16 @@ def create_converse_stub(
                     status_code=400,
                     headers={"x-amzn-ErrorType": f"{VALIDATION_ERROR}:http://internal.amazon.com/"},
                 )
-            content, stop = _answer(body, len(app.state.requests))
+            if random.random() < app.state.throttle_rate:
+                return JSONResponse(
+                    {"message": "Too many requests, please wait before trying again."},
+                    status_code=429,
+                    headers={"x-amzn-ErrorType": "ThrottlingException:http://internal.amazon.com/"},
+                )
+            if app.state.text_only and not _is_router(body):
+                content, stop = [{"text": "Thanks for writing! Here is what I found."}], "end_turn"
+            else:
+                content, stop = _answer(body, len(app.state.requests))
             return {
                 "output": {"message": {"role": "assistant", "content": content}},
                 "stopReason": stop,
