@@ -38,7 +38,7 @@ from server.queue import InboundQueue, queue_fields
 from server.scheduler import SchedulerSettings
 from server.worker import Worker
 from stores import Stores
-from tests.integration.graph_api_stub import create_graph_api_stub
+from stubs.graph_api import create_graph_api_stub
 from tools import LocalKnowledgeBase
 from tools.billing_demo import BackgroundServer
 

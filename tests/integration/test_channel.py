@@ -21,8 +21,8 @@ from graph import SupervisorDeps
 from server import AccountRegistry, Channel, ChannelConfig, GraphApiClient, MediaStore, create_app
 from server.webhook import signature_for
 from stores import Stores, aws_client, whatsapp_user_id
+from stubs.graph_api import create_graph_api_stub, sent_to, text_of
 from tests.integration.conftest import WAM, new_wa_id, wam_env
-from tests.integration.graph_api_stub import create_graph_api_stub, sent_to, text_of
 from tools.billing_demo import BackgroundServer
 
 pytestmark = pytest.mark.integration
