@@ -1,7 +1,7 @@
 """The WhatsApp channel: FastAPI app, webhook, queue and workers, Graph API client, simulator."""
 
 from server.accounts import AccountConfigError, AccountRegistry, BusinessAccount
-from server.app import Channel, create_app, running_channel
+from server.app import Channel, create_app, run_workers, running_channel
 from server.config import ChannelConfig
 from server.media import MediaStore, Transcriber
 from server.metrics import Metrics
@@ -19,5 +19,6 @@ __all__ = [
     "Metrics",
     "Transcriber",
     "create_app",
+    "run_workers",
     "running_channel",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -124,6 +125,21 @@ async def running_channel(channel: Channel, workers: int) -> AsyncIterator[dict[
                 for task in pending:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def run_workers(channel: Channel, workers: int) -> None:
+    """`wam worker`: schedulers only, until SIGTERM or SIGINT; then a graceful stop (reading
+    stops, turns in progress finish within `shutdown_grace_seconds`)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        async with running_channel(channel, workers):
+            await stop.wait()
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
 
 
 def create_app(channel: Channel) -> FastAPI:
