@@ -104,6 +104,8 @@ def load_agent_config(path: Path) -> tuple[AgentConfig, str]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise AgentConfigError(f"{path}: not valid YAML: {error}") from None
+    except UnicodeDecodeError:
+        raise AgentConfigError(f"{path}: not a text (UTF-8) YAML file") from None
     except OSError as error:
         raise AgentConfigError(f"{path}: cannot read: {error.strerror}") from None
     if not isinstance(data, dict):
@@ -119,9 +121,19 @@ def load_agent_config(path: Path) -> tuple[AgentConfig, str]:
         )
         raise AgentConfigError(f"{path}: {problems}") from None
     if config.system_prompt_file:
-        prompt_path = (path.parent / config.system_prompt_file).resolve()
+        folder = path.parent.resolve()
+        prompt_path = (folder / config.system_prompt_file).resolve()
+        if not prompt_path.is_relative_to(folder):
+            raise AgentConfigError(
+                f"{path}: system_prompt_file: {config.system_prompt_file} is outside the agents "
+                f"folder {folder}; keep prompts under it (e.g. prompts/<id>.md)"
+            )
         try:
             prompt = prompt_path.read_text(encoding="utf-8").strip()
+        except UnicodeDecodeError:
+            raise AgentConfigError(
+                f"{path}: system_prompt_file: {config.system_prompt_file} is not UTF-8 text"
+            ) from None
         except OSError:
             raise AgentConfigError(
                 f"{path}: system_prompt_file: {config.system_prompt_file} not found "

@@ -76,14 +76,52 @@ class AccountRegistry:
         ]
         if accounts_file is not None:
             accounts += _load_file(accounts_file)
+            _refuse_duplicates(accounts_file, accounts)
         return cls(accounts)
 
 
-def _load_file(path: Path) -> list[BusinessAccount]:
+def _refuse_duplicates(path: Path, accounts: list[BusinessAccount]) -> None:
+    """One account per phone number id and per account id; the default's number is taken."""
+    numbers: dict[str, str] = {}
+    ids: set[str] = set()
+    for index, account in enumerate(accounts):
+        entry = f"{index - 1}" if index else "default"
+        owner = numbers.get(account.phone_number_id)
+        if owner is not None:
+            what = (
+                "is the default account's WHATSAPP_PHONE_NUMBER_ID"
+                if owner == "default"
+                else f"is already used by account {owner!r}"
+            )
+            raise AccountConfigError(
+                f"{path}: {entry}.phone_number_id: {account.phone_number_id} {what}"
+            )
+        if account.account_id in ids:
+            raise AccountConfigError(
+                f"{path}: {entry}.account_id: {account.account_id!r} is already used"
+            )
+        numbers[account.phone_number_id] = account.account_id
+        ids.add(account.account_id)
+
+
+def _read(path: Path) -> object:
     try:
-        data = yaml.safe_load(path.read_text("utf-8")) or []
-    except (OSError, yaml.YAMLError) as error:
-        raise AccountConfigError(f"{path}: cannot read: {error}") from None
+        return yaml.safe_load(path.read_text("utf-8"))
+    except UnicodeDecodeError:
+        raise AccountConfigError(f"{path}: not a text (UTF-8) YAML file") from None
+    except OSError as error:
+        raise AccountConfigError(f"{path}: cannot read: {error.strerror or error}") from None
+    except yaml.YAMLError as error:
+        reason = str(error).splitlines()[0] if str(error) else "invalid YAML"
+        raise AccountConfigError(f"{path}: not valid YAML: {reason}") from None
+
+
+def _load_file(path: Path) -> list[BusinessAccount]:
+    data = _read(path)
+    if data is None or data == []:
+        raise AccountConfigError(
+            f"{path}: no accounts in the file; list at least one, or unset BUSINESS_ACCOUNTS_FILE"
+        )
     if not isinstance(data, list):
         raise AccountConfigError(f"{path}: expected a list of accounts")
     accounts = []
@@ -104,6 +142,8 @@ def _load_file(path: Path) -> list[BusinessAccount]:
         folder = entry.agents_dir
         if folder is not None and not folder.is_absolute():
             folder = (path.parent / folder).resolve()
+        if folder is not None and not folder.is_dir():
+            raise AccountConfigError(f"{path}: {index}.agents_dir: folder {folder} not found")
         accounts.append(
             BusinessAccount(
                 account_id=entry.account_id,

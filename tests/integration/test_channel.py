@@ -598,6 +598,7 @@ def test_business_accounts_file_adds_tenants(tmp_path: Path, monkeypatch) -> Non
         "- {account_id: acme, account_name: Acme, phone_number_id: '200000000000002',\n"
         "   access_token_env: ACME_TOKEN, agents_dir: acme-agents}\n"
     )
+    (tmp_path / "acme-agents").mkdir()
     with pytest.raises(AccountConfigError, match="ACME_TOKEN is not set"):
         AccountRegistry.load(NUMBER, "t", None, accounts)
     monkeypatch.setenv("ACME_TOKEN", "acme-secret")
