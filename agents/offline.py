@@ -24,19 +24,34 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field
 
+from tools.actions import is_write_tool
 from tools.knowledge import STOPWORDS
 from tools.language import Language, detect_language
-from tools.service_actions import fold
+from tools.text import fold
 
 OFFLINE_MODEL_ID = "offline-dev-model"
 _WORD = re.compile(r"[a-z0-9]+")
 _NUMBER = re.compile(r"\b(\d{1,3})\b")
-_MUSIC = ("spotify", "apple music", "deezer", "youtube music", "amazon music", "tidal", "pandora")
 _DESTINATION = re.compile(
     r"\b(?:to|into|in|al|a la|a el|hacia|en)\s+(?:the\s+|my\s+|el\s+|la\s+|mi\s+)?"
     r"([a-z ]{3,30}?)(?:[.?!,]|$| please| por favor)"
 )
 _FOLLOW_UP_OPENER = re.compile(r"^\W*(and|y|e|what about|how about|also|tambien|and if|y si)\b")
+_QUESTION_OPENER = re.compile(
+    r"^\W*(what|whats|how|when|where|which|who|why|is|are|does|do|did|was|were|"
+    r"que|como|cuando|donde|cual|cuales|cuanto|cuanta|cuantos|quien|por que|hay|tienen|es)\b"
+)
+_REQUEST_MARKER = re.compile(
+    r"\b(can you|could you|would you|will you|please|i want|i wanna|i need|i would like|"
+    r"i'd like|i d like|id like|let's|lets|quiero|necesito|me gustaria|puedes|podrias|"
+    r"por favor|haz|hazme)\b"
+)
+_IMPERATIVE = re.compile(
+    r"^\W*(?:(?:hey|hi|hello|ok|okay|hola|oye|vale)\W+)*(move|set|turn|connect|disconnect|link|"
+    r"unlink|change|put|relocate|cancel|refund|update|add|remove|raise|lower|increase|decrease|"
+    r"mute|open|request|mueve|mover|pon|poner|sube|subir|baja|bajar|conecta|desconecta|cambia|"
+    r"lleva|vincula|desvincula|cancela|reembolsa|actualiza|abre|solicita)\b"
+)
 _STEMS = ("ing", "es", "s", "ar", "er", "ir", "os", "as", "a", "o", "e")
 
 GREETINGS = {"hello", "hi", "hey", "hola", "buenos", "buenas", "good", "morning", "evening"}
@@ -45,8 +60,8 @@ GOODBYES = {"bye", "goodbye", "adios", "chao", "hasta", "luego", "later"}
 
 _REPLIES: dict[str, dict[Language, str]] = {
     "greeting": {
-        "en": "Hello! I'm the Hogar Smart Home assistant. How can I help you today?",
-        "es": "¡Hola! Soy el asistente de Hogar Smart Home. ¿En qué te puedo ayudar hoy?",
+        "en": "Hello! How can I help you today?",
+        "es": "¡Hola! ¿En qué te puedo ayudar hoy?",
     },
     "thanks": {
         "en": "You're welcome! Anything else I can help with?",
@@ -120,6 +135,7 @@ class OfflineChatModel(BaseChatModel):
         for item in tools:
             schema = convert_to_openai_tool(item)["function"]
             examples = []
+            write = isinstance(item, BaseTool) and is_write_tool(item)
             if isinstance(item, BaseTool) and item.metadata:
                 examples = list(item.metadata.get("examples", []))
             described.append(
@@ -128,6 +144,7 @@ class OfflineChatModel(BaseChatModel):
                     "description": schema.get("description", ""),
                     "parameters": schema.get("parameters", {}),
                     "examples": examples,
+                    "write": write,
                 }
             )
         return self.model_copy(update={"bound_tools": described})
@@ -156,7 +173,10 @@ class OfflineChatModel(BaseChatModel):
                 content=self._answer_from_tools(question, focus, tool_outputs, language)
             )
         else:
-            message = self._first_step(focus if content_terms(focus) else question, language)
+            own_words = bool(content_terms(focus))
+            message = self._first_step(
+                focus if own_words else question, language, writes=own_words and is_request(focus)
+            )
         input_tokens = count_tokens_approximately(messages)
         output_tokens = count_tokens_approximately([message])
         message.usage_metadata = {
@@ -188,10 +208,10 @@ class OfflineChatModel(BaseChatModel):
                 break
         return outputs[::-1]
 
-    def _first_step(self, question: str, language: Language) -> AIMessage:
+    def _first_step(self, question: str, language: Language, writes: bool = True) -> AIMessage:
         words = set(_WORD.findall(fold(question)))
         small_talk = self._small_talk(words)
-        choice = self._choose_tool(question)
+        choice = self._choose_tool(question, writes)
         if choice is not None and not (small_talk and choice["name"] == "search_knowledge_base"):
             arguments = self._fill_arguments(choice, question)
             if arguments is None:
@@ -215,12 +235,15 @@ class OfflineChatModel(BaseChatModel):
             return "greeting"
         return None
 
-    def _choose_tool(self, question: str) -> dict[str, Any] | None:
+    def _choose_tool(self, question: str, writes: bool = True) -> dict[str, Any] | None:
+        """The best matching tool; a change only when the message asks for one (`writes`)."""
         asked = content_terms(question)
         if not asked or not self.bound_tools:
             return None
         best: tuple[float, int, dict[str, Any]] | None = None
         for order, candidate in enumerate(self.bound_tools):
+            if candidate.get("write") and not writes:
+                continue
             name_terms = content_terms(candidate["name"].replace("_", " "))
             description = candidate["description"].split("\n")[0]
             example_scores = [len(asked & content_terms(e)) for e in candidate["examples"]]
@@ -248,7 +271,8 @@ class OfflineChatModel(BaseChatModel):
             if value is None and name in required:
                 if spec.get("type") in ("integer", "number"):
                     return None
-                value = question
+                if not spec.get("enum"):
+                    value = question
             if value is not None:
                 arguments[name] = value
         return arguments
@@ -257,21 +281,22 @@ class OfflineChatModel(BaseChatModel):
     def _value_for(name: str, spec: dict[str, Any], question: str, folded: str) -> Any:
         kind = spec.get("type", "string")
         enum = spec.get("enum")
+        place = "location" in name or "destination" in name or "room" in name
         if enum:
             mentioned = [v for v in enum if fold(str(v)) in folded]
-            return mentioned[0] if mentioned else spec.get("default")
+            if mentioned or not place:
+                return mentioned[0] if mentioned else spec.get("default")
         if kind in ("integer", "number"):
             number = _NUMBER.search(folded)
             return int(number.group(1)) if number else None
         if kind != "string":
             return None
-        if "location" in name or "destination" in name or "room" in name:
+        if place:
             match = _DESTINATION.search(folded)
             return match.group(1).strip() if match else None
-        if name == "service":
-            return next((s for s in _MUSIC if s in folded), None)
         if name == "device":
-            return question
+            match = _DESTINATION.search(folded)
+            return folded[: match.start()] if match else question
         return question
 
     def _answer_from_tools(
@@ -295,6 +320,15 @@ class OfflineChatModel(BaseChatModel):
         if not parts:
             return _REPLIES["unknown"][language]
         return "\n\n".join(parts)
+
+
+def is_request(text: str) -> bool:
+    """A request for an action, as opposed to a question about something.
+
+    "What is your refund policy?" asks; "I want a refund" and "Can you move my speaker?" request.
+    """
+    folded = fold(text).strip()
+    return bool(_REQUEST_MARKER.search(folded) or _IMPERATIVE.match(folded))
 
 
 def _escalation_reply(language: Language) -> str:

@@ -77,9 +77,15 @@ class AgentConfig(BaseModel):
     knowledge_bases: list[KnowledgeBaseRef] = Field(default_factory=list)
     api_integrations: list[str] = Field(default_factory=list)
     tools: list[str] = Field(default_factory=list)
+    plugins: list[Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_.]{0,80}$")]] = Field(
+        default_factory=list
+    )
     required_service_level: Literal["basic", "premium", "enterprise"] | None = None
     languages: list[Language] = Field(default_factory=lambda: list(_LANGUAGES), min_length=1)
     max_model_calls: int = Field(default=4, ge=1, le=20)
+    require_tool_call: bool = False
+    tool_settings: dict[str, Any] = Field(default_factory=dict)
+    templates: dict[str, dict[Language, str]] = Field(default_factory=dict)
     fallback: bool = False
 
     @model_validator(mode="after")

@@ -1,7 +1,13 @@
-"""Turns an agent config's tool names, knowledge bases and integrations into LangChain tools."""
+"""Turns an agent config's tool names, knowledge bases and integrations into LangChain tools.
+
+Every tool comes from one `ToolRegistry`: the core registers `search_knowledge_base` and
+`escalate_to_human`; plug-ins named in an agent's `plugins` (Python modules with a
+`register_tools(registry)` function, such as the `demo` business) register theirs the same way.
+"""
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,11 +17,14 @@ from redis.exceptions import RedisError
 from agents.loader import LoadedAgent
 from agents.schema import AgentConfigError, KnowledgeBaseRef
 from tools import (
+    ESCALATION_TOOL,
     ApiIntegrationConfig,
     BedrockKnowledgeBase,
     KnowledgeBase,
     LocalKnowledgeBase,
-    ServiceActions,
+    ToolEnv,
+    ToolRegistry,
+    UnknownToolError,
     build_api_tools,
     escalation_tool,
     format_passages,
@@ -26,14 +35,27 @@ KB_TOOL = "search_knowledge_base"
 
 @dataclass
 class Toolkit:
-    """Everything tools need: the customer store, Redis for local KBs, the integrations."""
+    """Everything tools need: services (the customer store...), Redis for local KBs, integrations.
 
-    service_actions: ServiceActions | None = None
+    `service_actions` is the former way to pass the customer store (its `.customers`).
+    """
+
+    service_actions: Any = None
     redis: Any = None
     integrations: dict[str, ApiIntegrationConfig] = field(default_factory=dict)
     region: str = "us-east-1"
+    services: dict[str, Any] = field(default_factory=dict)
+    registry: ToolRegistry = field(default_factory=ToolRegistry)
     _bases: dict[str, KnowledgeBase] = field(default_factory=dict)
-    _api_tools: dict[str, list[BaseTool]] = field(default_factory=dict)
+    _plugins: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        if self.service_actions is not None:
+            self.services.setdefault("customers", self.service_actions.customers)
+        if KB_TOOL not in self.registry.factories:
+            self.registry.register(KB_TOOL, self._kb_tool)
+        if ESCALATION_TOOL not in self.registry.factories:
+            self.registry.register(ESCALATION_TOOL, lambda env: escalation_tool())
 
     def knowledge_base(self, ref: KnowledgeBaseRef) -> KnowledgeBase:
         if ref.id not in self._bases:
@@ -46,41 +68,57 @@ class Toolkit:
                 self._bases[ref.id] = LocalKnowledgeBase(self.redis, ref.id)
         return self._bases[ref.id]
 
+    def load_plugins(self, agent: LoadedAgent) -> None:
+        for position, name in enumerate(agent.config.plugins):
+            if name in self._plugins:
+                continue
+            try:
+                module = importlib.import_module(name)
+                module.register_tools(self.registry)
+            except (ImportError, AttributeError) as error:
+                raise AgentConfigError(
+                    f"{agent.path}: plugins.{position}: cannot load tool plug-in {name!r} "
+                    f"({type(error).__name__}: {error})"
+                ) from None
+            self._plugins.add(name)
+
     def tools_for(self, agent: LoadedAgent) -> list[BaseTool]:
         config = agent.config
-        service_tools = (
-            {t.name: t for t in self.service_actions.tools()} if self.service_actions else {}
+        self.load_plugins(agent)
+        templates: dict[str, dict[str, str]] = {
+            key: {str(lang): text for lang, text in texts.items()}
+            for key, texts in config.templates.items()
+        }
+        env = ToolEnv(
+            agent_id=config.id,
+            settings={**config.tool_settings, "knowledge_bases": config.knowledge_bases},
+            templates=templates,
+            services=self.services,
         )
         tools: list[BaseTool] = []
         for position, name in enumerate(config.tools):
-            if name == KB_TOOL:
-                if not config.knowledge_bases:
-                    raise AgentConfigError(
-                        f"{agent.path}: tools.{position}: {KB_TOOL} needs knowledge_bases"
-                    )
-                tools.append(self._kb_tool(config.knowledge_bases))
-            elif name == "escalate_to_human":
-                tools.append(escalation_tool())
-            elif name in service_tools:
-                tools.append(service_tools[name])
-            else:
-                known = sorted({KB_TOOL, "escalate_to_human", *service_tools})
+            try:
+                tools.append(self.registry.build(name, env))
+            except UnknownToolError:
+                known = ", ".join(self.registry.names())
                 raise AgentConfigError(
-                    f"{agent.path}: tools.{position}: unknown tool {name!r} "
-                    f"(known: {', '.join(known)})"
-                )
+                    f"{agent.path}: tools.{position}: unknown tool {name!r} (known: {known})"
+                ) from None
+            except (ValueError, KeyError) as error:
+                raise AgentConfigError(f"{agent.path}: tools.{position}: {error}") from None
         for position, integration in enumerate(config.api_integrations):
             if integration not in self.integrations:
                 raise AgentConfigError(
                     f"{agent.path}: api_integrations.{position}: no integration named "
                     f"{integration!r} (known: {', '.join(sorted(self.integrations)) or 'none'})"
                 )
-            if integration not in self._api_tools:
-                self._api_tools[integration] = build_api_tools(self.integrations[integration])
-            tools.extend(self._api_tools[integration])
+            tools.extend(build_api_tools(self.integrations[integration], templates=templates))
         return tools
 
-    def _kb_tool(self, refs: list[KnowledgeBaseRef]) -> BaseTool:
+    def _kb_tool(self, env: ToolEnv) -> BaseTool:
+        refs: list[KnowledgeBaseRef] = list(env.settings.get("knowledge_bases") or [])
+        if not refs:
+            raise ValueError(f"{KB_TOOL} needs knowledge_bases")
         bases = [(self.knowledge_base(ref), ref.top_k) for ref in refs]
 
         async def search(query: str) -> str:
@@ -102,7 +140,7 @@ class Toolkit:
             description=(
                 "Search the company knowledge base (plans, prices, promotions, products, "
                 "troubleshooting, opening hours, contact, location). Returns passages, each "
-                "with its [source: ...] to cite. query: the customer's question."
+                "with its [source: ...]. query: the customer's question."
             ),
         )
         built.metadata = {"examples": self._titles(bases)}

@@ -1,5 +1,6 @@
 """What agents can call: knowledge-base retrieval, API integrations, service actions."""
 
+from tools.actions import CallContext, Proposal, as_write_tool, is_write_tool, prepare_of
 from tools.api import (
     ApiIntegrationConfig,
     IntegrationConfigError,
@@ -16,23 +17,34 @@ from tools.knowledge import (
     format_passages,
 )
 from tools.language import detect_language
-from tools.service_actions import PermissionDeniedError, ServiceActions
+from tools.registry import ToolEnv, ToolFactory, ToolRegistry, UnknownToolError
+from tools.service_actions import ServiceActions
+from tools.text import fold
 
 __all__ = [
     "ESCALATION_TOOL",
     "ApiIntegrationConfig",
     "BedrockKnowledgeBase",
+    "CallContext",
     "IngestError",
     "IntegrationConfigError",
     "KnowledgeBase",
     "LocalKnowledgeBase",
     "Passage",
-    "PermissionDeniedError",
+    "Proposal",
     "ServiceActions",
+    "ToolEnv",
+    "ToolFactory",
+    "ToolRegistry",
+    "UnknownToolError",
+    "as_write_tool",
     "build_api_tools",
     "detect_language",
     "escalation_tool",
+    "fold",
     "format_passages",
     "ingest_path",
+    "is_write_tool",
     "load_integrations",
+    "prepare_of",
 ]

@@ -8,8 +8,10 @@ never by the model. Throttling (429) and server errors are retried with backoff 
 
 from __future__ import annotations
 
+import json
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -25,6 +27,8 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from tools.actions import CallContext, Proposal, as_write_tool
+
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
 _PATH_PARAM = re.compile(r"\{(\w+)\}")
 _JSON_TYPES: dict[str, type] = {
@@ -36,6 +40,7 @@ _JSON_TYPES: dict[str, type] = {
     "object": dict,
 }
 STATE_PARAMETERS = ("customer_id", "wa_id", "user_id")
+INJECTED = (*STATE_PARAMETERS, "language")
 
 
 class IntegrationConfigError(ValueError):
@@ -59,6 +64,13 @@ class Operation(BaseModel):
     description: Annotated[str, Field(min_length=5)]
     examples: list[str] = Field(default_factory=list)
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+    write: bool | None = None
+    confirm: dict[Literal["en", "es"], str] = Field(default_factory=dict)
+
+    @property
+    def changes_something(self) -> bool:
+        """Declared `write`, else any method but GET: it needs the customer's yes."""
+        return self.method != "GET" if self.write is None else self.write
 
 
 class ApiIntegrationConfig(BaseModel):
@@ -109,20 +121,43 @@ def _retryable(error: BaseException) -> bool:
     return isinstance(error, httpx.TransportError)
 
 
+_CONSTRAINTS = {
+    "maxLength": "max_length",
+    "minLength": "min_length",
+    "pattern": "pattern",
+    "minimum": "ge",
+    "maximum": "le",
+}
+
+
+def _field_type(spec: dict[str, Any]) -> Any:
+    if spec.get("enum"):
+        return Literal[tuple(spec["enum"])]
+    return _JSON_TYPES.get(spec.get("type", "string"), str)
+
+
 def _arguments_model(operation: Operation) -> type[BaseModel]:
+    """The operation's JSON-schema parameters as a strict model (types, enums, bounds)."""
     schema = operation.parameters
     required = set(schema.get("required", []))
     fields: dict[str, Any] = {}
     for name, spec in schema.get("properties", {}).items():
-        python_type = _JSON_TYPES.get(spec.get("type", "string"), str)
+        python_type = _field_type(spec)
+        limits = {_CONSTRAINTS[k]: v for k, v in spec.items() if k in _CONSTRAINTS}
+        if spec.get("type", "string") == "string" and "max_length" not in limits:
+            limits["max_length"] = 1000
         description = spec.get("description")
         if name in required:
-            fields[name] = (python_type, Field(description=description))
+            fields[name] = (python_type, Field(description=description, strict=True, **limits))
         else:
-            fields[name] = (python_type | None, Field(default=None, description=description))
+            fields[name] = (
+                python_type | None,
+                Field(default=None, description=description, strict=True, **limits),
+            )
     for name in _PATH_PARAM.findall(operation.path):
         if name in STATE_PARAMETERS:
             fields[name] = (Annotated[str | None, InjectedState(name)], None)
+    fields["language"] = (Annotated[str, InjectedState("language")], "en")
     model_name = "".join(part.title() for part in operation.name.split("_")) + "Input"
     return create_model(model_name, **fields)
 
@@ -131,10 +166,68 @@ class ApiToolError(RuntimeError):
     pass
 
 
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def fill(template: str, values: Any) -> str:
+    """`template` with `{field}` placeholders filled from `values` (missing ones blank)."""
+    data = values if isinstance(values, dict) else {"result": values}
+    return template.format_map(_Blank({k: v for k, v in data.items() if v is not None}))
+
+
+def _rendered(text: str, templates: dict[str, str] | None, language: str) -> str:
+    """The API's JSON answer as the agent's sentence for it, when it has a template."""
+    template = (templates or {}).get(language) or (templates or {}).get("en")
+    if not template:
+        return text
+    try:
+        return fill(template, json.loads(text))
+    except ValueError:
+        return text
+
+
+def _proposal(
+    operation: Operation,
+    args_model: type[BaseModel],
+    arguments: Mapping[str, Any],
+    context: CallContext,
+) -> Proposal | str:
+    """Validate the model's arguments in code; the question to ask before the call runs."""
+    if any(
+        name in STATE_PARAMETERS and not getattr(context, name, None)
+        for name in _PATH_PARAM.findall(operation.path)
+    ):
+        return f"ERROR: cannot call {operation.name}: no account is linked to this WhatsApp number."
+    visible = {k: v for k, v in arguments.items() if k not in INJECTED}
+    try:
+        checked = args_model.model_validate(visible)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
+            for e in error.errors()
+        )
+        return f"ERROR: invalid arguments for {operation.name}: {problems[:300]}"
+    values = {k: v for k, v in checked.model_dump().items() if k not in INJECTED and v is not None}
+    unknown = set(visible) - set(args_model.model_fields)
+    if unknown:
+        return f"ERROR: unknown arguments for {operation.name}: {', '.join(sorted(unknown))[:200]}"
+    template = operation.confirm.get(context.language) or operation.confirm.get("en")  # type: ignore[call-overload]
+    summary = fill(template, values) if template else f"{operation.description} ({values})?"
+    return Proposal(operation.name, values, summary)
+
+
 def build_api_tools(
-    config: ApiIntegrationConfig, transport: httpx.AsyncBaseTransport | None = None
+    config: ApiIntegrationConfig,
+    transport: httpx.AsyncBaseTransport | None = None,
+    templates: Mapping[str, dict[str, str]] | None = None,
 ) -> list[BaseTool]:
-    """One tool per operation; the HTTP client is shared and created on first use."""
+    """One tool per operation; the HTTP client is shared and created on first use.
+
+    Operations that change something become write tools (validated, confirmed before they run);
+    answers become the agent's sentence for the operation when its `templates` has one.
+    """
     clients: dict[str, httpx.AsyncClient] = {}
 
     def client() -> httpx.AsyncClient:
@@ -171,6 +264,7 @@ def build_api_tools(
                     "this conversation (the WhatsApp number is not linked to an account)."
                 )
             path = operation.path.format(**{n: arguments.pop(n) for n in path_names})
+            language = str(arguments.pop("language", "en") or "en")
             for name in STATE_PARAMETERS:
                 arguments.pop(name, None)
             body = {k: v for k, v in arguments.items() if v is not None}
@@ -196,18 +290,22 @@ def build_api_tools(
                 )
             except httpx.HTTPError as error:
                 return f"ERROR: {config.name} API unreachable for {operation.name}: {error!r}"
-            return response.text
+            return _rendered(response.text, (templates or {}).get(operation.name), language)
 
         description = operation.description
         if operation.examples:
             description += " Examples: " + "; ".join(operation.examples)
+        args_model = _arguments_model(operation)
         built = StructuredTool.from_function(
-            coroutine=call,
-            name=operation.name,
-            description=description,
-            args_schema=_arguments_model(operation),
+            coroutine=call, name=operation.name, description=description, args_schema=args_model
         )
         built.metadata = {"integration": config.name, "examples": operation.examples}
-        return built
+        if not operation.changes_something:
+            return built
+
+        async def prepare(arguments: Mapping[str, Any], context: CallContext) -> Proposal | str:
+            return _proposal(operation, args_model, arguments, context)
+
+        return as_write_tool(built, prepare)
 
     return [make(operation) for operation in config.operations]

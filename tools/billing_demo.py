@@ -1,80 +1,9 @@
-"""The demo business's billing API: a small HTTP service the `billing` integration calls locally.
+"""Moved: the demo billing API lives in the `demo` plug-in (`demo.billing_api`).
 
-In production the integration's `BILLING_API_URL` points at the real billing system; locally the
-stack serves this one on a loopback port with a bearer token, so the agent's tools go through real
-HTTP, auth, timeouts and retries.
+Kept so existing importers of `tools.billing_demo` keep working; import from `demo` and `stubs`.
 """
 
-from __future__ import annotations
-
-import uuid
-from importlib import resources
-from typing import Annotated, Any
-
-import yaml
-from fastapi import Depends, FastAPI, Header, HTTPException
-from pydantic import BaseModel, Field
-
+from demo.billing_api import create_billing_app, demo_billing_records
 from stubs import BackgroundServer
-
-
-class RefundRequest(BaseModel):
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
-
-
-def demo_billing_records() -> dict[str, Any]:
-    text = (resources.files("tools") / "demo_data" / "billing.yaml").read_text("utf-8")
-    records: dict[str, Any] = yaml.safe_load(text)
-    return records
-
-
-def create_billing_app(token: str, records: dict[str, Any] | None = None) -> FastAPI:
-    data = records if records is not None else demo_billing_records()
-    refunds: list[dict[str, Any]] = []
-    app = FastAPI(title="Demo billing API")
-
-    def authorized(authorization: Annotated[str | None, Header()] = None) -> None:
-        if authorization != f"Bearer {token}":
-            raise HTTPException(status_code=401, detail="missing or wrong bearer token")
-
-    def customer(customer_id: str) -> dict[str, Any]:
-        if customer_id not in data:
-            raise HTTPException(status_code=404, detail=f"no billing account {customer_id}")
-        record: dict[str, Any] = data[customer_id]
-        return record
-
-    guard = [Depends(authorized)]
-
-    @app.get("/customers/{customer_id}/invoices/latest", dependencies=guard)
-    def latest_invoice(customer_id: str) -> dict[str, Any]:
-        invoice: dict[str, Any] = customer(customer_id)["invoices"][-1]
-        return invoice
-
-    @app.get("/customers/{customer_id}/balance", dependencies=guard)
-    def balance(customer_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = customer(customer_id)["balance"]
-        return result
-
-    @app.get("/customers/{customer_id}/payment-method", dependencies=guard)
-    def payment_method(customer_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = customer(customer_id)["payment_method"]
-        return result
-
-    @app.post("/customers/{customer_id}/refunds", status_code=201, dependencies=guard)
-    def request_refund(customer_id: str, request: RefundRequest) -> dict[str, Any]:
-        invoice = customer(customer_id)["invoices"][-1]
-        refund = {
-            "refund_id": f"RF-{uuid.uuid4().hex[:8].upper()}",
-            "invoice": invoice["number"],
-            "status": "under_review",
-            "reason": request.reason,
-            "resolution_days": 5,
-        }
-        refunds.append(refund)
-        return refund
-
-    app.state.refunds = refunds
-    return app
-
 
 __all__ = ["BackgroundServer", "create_billing_app", "demo_billing_records"]

@@ -70,18 +70,20 @@ async def test_kb_answer_cites_its_source(supervisor):
     assert "restart the device" in result.reply
 
 
-async def test_allowed_action_changes_the_customer_record(supervisor, stores: Stores, new_customer):
+async def test_allowed_action_changes_the_record_after_a_yes(
+    supervisor, stores: Stores, new_customer
+):
     customer = new_customer("basic")
-    result = await turn(supervisor, customer.phone[1:], "Set the volume of my speaker to 30")
-    assert result.tool_calls == [
-        {
-            "name": "set_volume",
-            "args": {"volume": 30, "device": "Set the volume of my speaker to 30"},
-        }
-    ]
+    proposed = await turn(supervisor, customer.phone[1:], "Set the volume of my speaker to 30")
+    assert proposed.tools == ["set_volume"]
+    assert proposed.reply == "Set the volume of your Speaker 0 from 50 to 30?"
+    assert [title for _, title in proposed.buttons] == ["Yes", "No"]
+    stored = stores.customers.get_customer(customer.id)
+    assert stored is not None and stored.devices[0].volume == 50, "nothing changes before a yes"
+    done = await turn(supervisor, customer.phone[1:], "yes")
     stored = stores.customers.get_customer(customer.id)
     assert stored is not None and stored.devices[0].volume == 30
-    assert "is now 30" in result.reply
+    assert done.reply == "Done, your Speaker 0 is now at volume 30."
 
 
 async def test_forbidden_action_is_denied_naming_the_tier(supervisor, stores: Stores, new_customer):
@@ -90,21 +92,24 @@ async def test_forbidden_action_is_denied_naming_the_tier(supervisor, stores: St
     assert result.tools == ["relocate_device"]
     assert "not included in your basic plan" in result.reply
     assert "premium and enterprise plans" in result.reply
+    assert result.buttons == []
     stored = stores.customers.get_customer(customer.id)
     assert stored is not None and stored.devices[0].location == "living_room"
 
 
 async def test_premium_customer_may_relocate(supervisor, stores: Stores, new_customer):
     customer = new_customer("premium", language="es", devices=2)
-    result = await turn(
+    proposed = await turn(
         supervisor, customer.phone[1:], "Mueve el altavoz de la cocina al dormitorio"
     )
-    assert result.language == "es"
-    assert result.tool_calls[0]["name"] == "relocate_device"
+    assert proposed.language == "es"
+    assert proposed.tool_calls[0]["name"] == "relocate_device"
+    assert proposed.reply == "¿Muevo tu Speaker 1 de cocina a dormitorio?"
+    done = await turn(supervisor, customer.phone[1:], "sí")
     stored = stores.customers.get_customer(customer.id)
     assert stored is not None
     assert [d.location for d in stored.devices] == ["living_room", "bedroom"]
-    assert "Listo" in result.reply
+    assert done.reply.startswith("Listo")
 
 
 async def test_billing_answers_through_the_api(supervisor):

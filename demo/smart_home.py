@@ -1,0 +1,233 @@
+"""The demo business's device actions: validated, permission-checked, resolved against the record.
+
+Each action has a `plan_*` step that validates the model's arguments and checks the customer's
+tier, writing nothing: it returns a `Proposal` (a change), or a sentence for the customer (a
+refusal, a question, or a read's answer). Running a change plans it again (the permission check
+runs at execution time too) and then writes. Rooms, music services and every sentence come from
+the agent's config (`tool_settings`, `templates`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from demo.devices import Choice, device_label, resolve_device
+from stores import Customer, CustomerStore, Device, ServiceAction
+from tools.actions import CallContext, Proposal
+from tools.registry import ToolEnv
+
+TIER_ORDER = ("basic", "premium", "enterprise")
+MAX_TEXT = 200
+
+
+class SmartHomeActions:
+    """The device actions of one agent, bound to the customer store and the agent's config."""
+
+    def __init__(self, customers: CustomerStore, env: ToolEnv) -> None:
+        self.customers = customers
+        self.env = env
+        self.rooms = Choice.from_settings(env.settings.get("rooms") or {})
+        self.music = Choice.from_settings(env.settings.get("music_services") or {})
+        self.action_names: Mapping[str, Mapping[str, str]] = env.settings.get("action_names") or {}
+
+    def say(self, key: str, context: CallContext, **values: Any) -> str:
+        return self.env.template(key, context.language, **values)
+
+    # Checks shared by every action -----------------------------------------------------------
+
+    def _customer(self, context: CallContext, action: ServiceAction) -> Customer | str:
+        """The customer if their tier allows `action`, else the sentence refusing."""
+        customer = self.customers.get_customer(context.customer_id) if context.customer_id else None
+        if customer is None:
+            return self.say("no_account", context)
+        level = self.customers.get_service_level(customer.service_level)
+        if level is not None and action in level.allowed_actions:
+            return customer
+        allowing = [
+            tier
+            for tier in TIER_ORDER
+            if (other := self.customers.get_service_level(tier)) and action in other.allowed_actions
+        ]
+        names = self.action_names.get(action) or {}
+        joiner = " y " if context.language == "es" else " and "
+        return self.say(
+            "not_allowed",
+            context,
+            action=names.get(context.language) or names.get("en") or action.replace("_", " "),
+            plan=customer.service_level,
+            tiers=joiner.join(allowing) or "-",
+        )
+
+    def _device(self, customer: Customer, reference: object, context: CallContext) -> Device | str:
+        if not customer.devices:
+            return self.say("no_devices", context)
+        found = resolve_device(customer, reference, self.rooms)
+        if isinstance(found, Device):
+            return found
+        choices = self.rooms_or_devices([device_label(d) for d in found], context)
+        return self.say("which_device", context, choices=choices)
+
+    @staticmethod
+    def rooms_or_devices(names: list[str], context: CallContext) -> str:
+        joiner = " o " if context.language == "es" else " or "
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + joiner + names[-1]
+
+    def room_name(self, room: str, context: CallContext) -> str:
+        return self.rooms.name(room, context.language)
+
+    # Reads -------------------------------------------------------------------------------------
+
+    def device_status(self, context: CallContext, device: object = "") -> str:
+        customer = self._customer(context, "status_check")
+        if isinstance(customer, str):
+            return customer
+        targets = list(customer.devices)
+        if isinstance(device, str) and device.strip():
+            found = self._device(customer, device, context)
+            if isinstance(found, str):
+                return found
+            targets = [found]
+        if not targets:
+            return self.say("no_devices", context)
+        return " ".join(
+            self.say(
+                "device_status",
+                context,
+                device=device_label(d),
+                room=self.room_name(d.location, context),
+                status=self.say(f"status_{d.status}", context)
+                if d.status in ("online", "offline")
+                else d.status,
+                volume=d.volume,
+            )
+            for d in targets
+        )
+
+    def device_info(self, context: CallContext) -> str:
+        customer = self._customer(context, "device_info")
+        if isinstance(customer, str):
+            return customer
+        if not customer.devices:
+            return self.say("no_devices", context)
+        items = [
+            self.say(
+                "device_item",
+                context,
+                device=device_label(d),
+                kind=d.type,
+                room=self.room_name(d.location, context),
+            )
+            for d in customer.devices
+        ]
+        return self.say(
+            "device_info", context, count=len(items), devices=self.rooms_or_devices(items, context)
+        )
+
+    # Changes -------------------------------------------------------------------------------------
+
+    def plan_volume(
+        self, context: CallContext, volume: object, device: object = ""
+    ) -> Proposal | str:
+        customer = self._customer(context, "volume_control")
+        if isinstance(customer, str):
+            return customer
+        if isinstance(volume, bool) or not isinstance(volume, int) or not 0 <= volume <= 100:
+            return self.say("volume_invalid", context)
+        target = self._device(customer, device, context)
+        if isinstance(target, str):
+            return target
+        values = {"device": device_label(target), "volume": volume, "current": target.volume}
+        if target.volume == volume:
+            return self.say("volume_same", context, **values)
+        return Proposal(
+            "set_volume",
+            {"volume": volume, "device": target.id},
+            self.say("volume_propose", context, **values),
+            {"customer_id": customer.id},
+        )
+
+    def plan_relocation(
+        self, context: CallContext, new_location: object, device: object = ""
+    ) -> Proposal | str:
+        customer = self._customer(context, "device_relocation")
+        if isinstance(customer, str):
+            return customer
+        room = self.rooms.resolve(new_location)
+        if room is None:
+            return self.say("which_room", context, choices=self.rooms.listed(context.language))
+        target = self._device(customer, device, context)
+        if isinstance(target, str):
+            return target
+        values = {
+            "device": device_label(target),
+            "origin": self.room_name(target.location, context),
+            "destination": self.room_name(room, context),
+        }
+        if target.location == room:
+            return self.say("room_same", context, **values)
+        return Proposal(
+            "relocate_device",
+            {"new_location": room, "device": target.id},
+            self.say("relocate_propose", context, **values),
+            {"customer_id": customer.id},
+        )
+
+    def plan_music(
+        self, context: CallContext, service: object, operation: object = "connect"
+    ) -> Proposal | str:
+        customer = self._customer(context, "music_services")
+        if isinstance(customer, str):
+            return customer
+        name = self.music.resolve(service)
+        if name is None or operation not in ("connect", "disconnect"):
+            return self.say("which_service", context, choices=self.music.listed(context.language))
+        values = {"service": self.music.name(name, context.language)}
+        connected = name in customer.music_services
+        if operation == "connect" and connected:
+            return self.say("music_already", context, **values)
+        if operation == "disconnect" and not connected:
+            return self.say("music_not_connected", context, **values)
+        return Proposal(
+            "manage_music_service",
+            {"service": name, "operation": operation},
+            self.say(f"music_{operation}_propose", context, **values),
+            {"customer_id": customer.id},
+        )
+
+    def apply(self, proposal: Proposal | str, context: CallContext) -> str:
+        """Write a planned change (planned again just now, so permissions were checked again)."""
+        if isinstance(proposal, str):
+            return proposal
+        customer = self.customers.get_customer(str(proposal.details["customer_id"]))
+        assert customer is not None
+        args = proposal.arguments
+        if proposal.tool == "manage_music_service":
+            services = [s for s in customer.music_services if s != args["service"]]
+            if args["operation"] == "connect":
+                services.append(args["service"])
+            self.customers.put_customer(customer.model_copy(update={"music_services": services}))
+            key = f"music_{args['operation']}_done"
+            return self.say(
+                key, context, service=self.music.name(args["service"], context.language)
+            )
+        changes = (
+            {"volume": args["volume"]}
+            if proposal.tool == "set_volume"
+            else {"location": args["new_location"]}
+        )
+        devices = [
+            d.model_copy(update=changes) if d.id == args["device"] else d for d in customer.devices
+        ]
+        self.customers.put_customer(customer.model_copy(update={"devices": devices}))
+        target = next(d for d in devices if d.id == args["device"])
+        return self.say(
+            "volume_done" if proposal.tool == "set_volume" else "relocate_done",
+            context,
+            device=device_label(target),
+            volume=target.volume,
+            destination=self.room_name(target.location, context),
+        )
+
+
+__all__ = ["SmartHomeActions"]

@@ -1,0 +1,62 @@
+"""How a customer's next message answers a pending proposal (a change waiting for their yes).
+
+A reply button carries the proposal it answers (`confirm:<proposal_id>:yes|no`); a typed yes or no
+answers the proposal pending now. Anything else cancels the proposal and is answered as a new
+message. A button of another proposal confirms nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from tools import fold
+
+YES = frozenset(
+    "yes y yeah yep yup sure ok okay k confirm confirmed go ahead do it please do si sí claro "
+    "vale dale confirmo de acuerdo hazlo adelante correcto perfecto".split()
+)
+YES_PHRASES = ("go ahead", "do it", "de acuerdo", "yes please", "si por favor", "ok thanks")
+NO = frozenset("no nope nah cancel stop cancela cancelar cancelalo dejalo".split())
+NO_PHRASES = ("no thanks", "no gracias", "mejor no", "don't", "do not", "not now", "ahora no")
+_BUTTON = re.compile(r"^confirm:([0-9a-f]{6,40}):(yes|no)$")
+
+Kind = Literal["yes", "no", "stale", "other"]
+
+
+@dataclass(frozen=True)
+class Answer:
+    kind: Kind
+    resume: dict[str, Any]
+
+
+def typed_answer(text: str) -> Literal["yes", "no"] | None:
+    """`yes` or `no` when the whole message is an affirmation or a refusal."""
+    folded = re.sub(r"[^a-z' ]+", " ", fold(text)).strip()
+    if not folded or len(folded) > 40:
+        return None
+    words = folded.split()
+    if folded in NO_PHRASES or (words[0] in NO and len(words) <= 3):
+        return "no"
+    if folded in YES_PHRASES or all(word in YES for word in words):
+        return "yes"
+    return None
+
+
+def answer_to(pending: dict[str, Any], text: str, reply_id: str) -> Answer:
+    """What the customer's message means for the pending proposal `pending`."""
+    proposal_id = str(pending.get("proposal_id", ""))
+    button = _BUTTON.match(reply_id.strip()) if reply_id else None
+    if button:
+        if button.group(1) != proposal_id:
+            return Answer("stale", {"proposal_id": button.group(1), "decision": "no"})
+        kind: Kind = "yes" if button.group(2) == "yes" else "no"
+        return Answer(kind, {"proposal_id": proposal_id, "decision": kind, "text": text})
+    typed = typed_answer(text)
+    if typed is not None:
+        return Answer(typed, {"proposal_id": proposal_id, "decision": typed, "text": text})
+    return Answer("other", {"proposal_id": proposal_id, "decision": "cancel", "text": text})
+
+
+__all__ = ["Answer", "answer_to", "typed_answer"]
