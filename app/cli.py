@@ -49,11 +49,23 @@ def infra_up() -> None:
     """
     settings = _settings()
     with running_stack(settings) as runtime:
-        env = runtime.stack.environment()
-        if not (runtime.stack.redis or runtime.stack.aws):
+        stack = runtime.stack
+        env = stack.environment()
+        if stack.attached is not None and not (stack.redis or stack.aws):
+            typer.echo(
+                f"# The embedded stack is already running (process {stack.attached.owner_pid}); "
+                f"commands run with DATA_DIR={settings.data_dir} use it. Its variables:"
+            )
+            for name, value in env.items():
+                typer.echo(f"export {name}={value}")
+            return
+        if not (stack.redis or stack.aws):
             typer.echo("Nothing to start: REDIS_URL and AWS are both configured.")
             return
-        typer.echo("# Embedded stack is up. In another shell:")
+        typer.echo(
+            f"# Embedded stack is up. Commands run with DATA_DIR={settings.data_dir} attach to it;"
+        )
+        typer.echo("# elsewhere, export these first:")
         for name, value in env.items():
             typer.echo(f"export {name}={value}")
         typer.echo("# Ctrl-C stops it.")
@@ -206,7 +218,10 @@ def kb_ingest(
 
     from stores import aws_client
     from tools import LocalKnowledgeBase, ingest_path
+    from tools.ingest import check_kb_id, document_paths
 
+    check_kb_id(kb_id)
+    document_paths(path)  # a missing path fails before any server starts
     settings = _settings()
     with running_stack(settings) as runtime:
         base = LocalKnowledgeBase(Redis.from_url(runtime.redis_url), kb_id)
@@ -416,6 +431,7 @@ def evals_compare(
 ) -> None:
     """Per-metric deltas and flipped cases; exits 1 when a gated metric regresses."""
     from evals import compare, is_results, load_results
+    from evals.compare import CoverageError
 
     def resolve(path: Path, label: str) -> dict[str, object]:
         if is_results(path):
@@ -431,12 +447,18 @@ def evals_compare(
             7,
         )
 
-    comparison = compare(
-        resolve(run_a, "a"),
-        resolve(run_b, "b"),  # type: ignore[arg-type]
-        metric or ["routing_accuracy", "answer_correctness"],
-        threshold,
-    )
+    try:
+        comparison = compare(
+            resolve(run_a, "a"),
+            resolve(run_b, "b"),  # type: ignore[arg-type]
+            metric or ["routing_accuracy", "answer_correctness"],
+            threshold,
+        )
+    except CoverageError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    if comparison.coverage_differs:
+        typer.echo(comparison.coverage_note(), err=True)
     typer.echo(comparison.render())
     if comparison.regressions:
         typer.echo(f"\nREGRESSED beyond {threshold}: {', '.join(comparison.regressions)}", err=True)

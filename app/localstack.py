@@ -1,30 +1,36 @@
 """The embedded local stack: Redis with its modules and moto's DynamoDB/S3 server, on demand.
 
-`LocalStack` starts only what configuration does not provide: Redis when `REDIS_URL` is unset, moto
-when no AWS endpoint and no AWS credentials are configured. It points botocore's own
-`AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_S3` at moto (with dummy credentials) in this
-process's environment, which child processes inherit. Whatever it starts it stops on exit.
+`LocalStack` provides only what configuration does not: Redis when `REDIS_URL` is unset, moto
+when no AWS endpoint and no real AWS credentials are configured. The first process that needs them
+starts them and records where they are (`<DATA_DIR>/stack.json`, see `app.stackfile`); every later
+process with the same `DATA_DIR` attaches to that stack instead of starting its own. It points
+botocore's own `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_S3` at moto (with dummy credentials)
+in this process's environment, which child processes inherit. Whatever it starts it stops on exit.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-import botocore.session
+import boto3
 import httpx
 import structlog
 
 from app.settings import Settings
+from app.stackfile import StackRecord, live_record, remove_record, start_lock, write_record
 from checkpointers import ChildProcess, EmbeddedRedis, free_loopback_port
 
 log = structlog.get_logger(__name__)
 
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3")
+# moto accepts any key; this one marks credentials that only ever reach the embedded stack.
+LOCAL_DUMMY_ACCESS_KEYS = frozenset({"testing"})
 _DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
@@ -34,18 +40,22 @@ def aws_endpoint_configured() -> bool:
 
 
 def aws_credentials_configured() -> bool:
-    """True when botocore finds credentials without asking the EC2 metadata service.
+    """True when botocore's whole credential chain finds real credentials.
 
-    The instance-metadata probe is skipped: it would wait on a network this machine may not have,
-    and a developer laptop never has it.
+    The chain is botocore's own: environment, shared credentials and config files (profiles, SSO,
+    credential processes), web identity, and the ECS container and EC2 instance roles. The dummy
+    credentials of the embedded stack (`testing`) are not real: they never switch a command to
+    Bedrock.
     """
-    session = botocore.session.get_session()
-    resolver = session.get_component("credential_provider")
-    resolver.remove("iam-role")
     try:
-        return resolver.load_credentials() is not None
-    except Exception:
+        credentials = boto3.Session().get_credentials()
+        if credentials is None:
+            return False
+        access_key = credentials.get_frozen_credentials().access_key
+    except Exception as error:
+        log.warning("aws credentials unusable", error=repr(error)[:200])
         return False
+    return bool(access_key) and access_key not in LOCAL_DUMMY_ACCESS_KEYS
 
 
 class EmbeddedAWS:
@@ -86,33 +96,79 @@ class EmbeddedAWS:
 
 @dataclass
 class LocalStack:
-    """Start what the settings leave unconfigured; `settings` is updated with the URLs in use."""
+    """Provide what the settings leave unconfigured; `settings` is updated with the URLs in use.
+
+    `redis` and `aws` are the servers this process started (and stops); `attached` is the record
+    of another process's stack this one uses.
+    """
 
     settings: Settings
     redis: EmbeddedRedis | None = None
     aws: EmbeddedAWS | None = None
+    attached: StackRecord | None = None
+    aws_url: str | None = None
+    real_aws_credentials: bool = False
+    _recorded: bool = False
     _saved_environ: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def embedded_aws(self) -> bool:
+        """DynamoDB and S3 are an embedded moto server (this process's or an attached one)."""
+        return self.aws_url is not None
 
     def start(self) -> Settings:
         try:
-            if self.settings.redis_url is None:
-                self.redis = EmbeddedRedis(self.settings.data_dir)
-                url = self.redis.start()
-                self.settings = self.settings.model_copy(update={"redis_url": url})
-                log.info("embedded redis started", url=url, data_dir=str(self.redis.data_dir))
-            if not aws_endpoint_configured() and not aws_credentials_configured():
-                self.aws = EmbeddedAWS(self.settings.data_dir / "logs")
-                url = self.aws.start()
-                self._set_environ(
-                    {name: url for name in ENDPOINT_VARIABLES}
-                    | _DUMMY_CREDENTIALS
-                    | {"AWS_REGION": self.settings.aws_region}
-                )
-                log.info("embedded aws started", url=url, services="dynamodb,s3 (in memory)")
+            self.real_aws_credentials = aws_credentials_configured()
+            need_redis = self.settings.redis_url is None
+            need_aws = not aws_endpoint_configured() and not self.real_aws_credentials
+            if need_redis or need_aws:
+                with start_lock(self.settings.data_dir):
+                    self._attach_or_start(need_redis, need_aws)
         except BaseException:
             self.stop()
             raise
         return self.settings
+
+    def _attach_or_start(self, need_redis: bool, need_aws: bool) -> None:
+        record = live_record(self.settings.data_dir)
+        redis_url = record.redis_url if record and need_redis else None
+        aws_url = record.aws_url if record and need_aws else None
+        if redis_url or aws_url:
+            self.attached = record
+            log.info(
+                "attached to the running local stack",
+                owner_pid=record.owner_pid if record else None,
+                redis=redis_url,
+                aws=aws_url,
+            )
+        if need_redis and redis_url is None:
+            self.redis = EmbeddedRedis(self.settings.data_dir)
+            redis_url = self.redis.start()
+            log.info("embedded redis started", url=redis_url, data_dir=str(self.redis.data_dir))
+        if need_aws and aws_url is None:
+            self.aws = EmbeddedAWS(self.settings.data_dir / "logs")
+            aws_url = self.aws.start()
+            log.info("embedded aws started", url=aws_url, services="dynamodb,s3 (in memory)")
+        if redis_url:
+            self.settings = self.settings.model_copy(update={"redis_url": redis_url})
+        if aws_url:
+            self.aws_url = aws_url
+            self._set_environ(
+                {name: aws_url for name in ENDPOINT_VARIABLES}
+                | _DUMMY_CREDENTIALS
+                | {"AWS_REGION": self.settings.aws_region}
+            )
+        if (self.redis or self.aws) and self.attached is None:
+            write_record(
+                self.settings.data_dir,
+                StackRecord(
+                    owner_pid=os.getpid(),
+                    redis_url=self.redis.url if self.redis else None,
+                    aws_url=self.aws.url if self.aws else None,
+                    started_at=time.time(),
+                ),
+            )
+            self._recorded = True
 
     def environment(self) -> dict[str, str]:
         """The variables another process needs to share this stack."""
@@ -121,11 +177,14 @@ class LocalStack:
             env["REDIS_URL"] = self.settings.redis_url
         for name in (*ENDPOINT_VARIABLES, *_DUMMY_CREDENTIALS, "AWS_REGION"):
             value = os.environ.get(name)
-            if value and (self.aws is not None or name in ENDPOINT_VARIABLES):
+            if value and (self.embedded_aws or name in ENDPOINT_VARIABLES):
                 env[name] = value
         return env
 
     def stop(self) -> None:
+        if self._recorded:
+            remove_record(self.settings.data_dir, os.getpid())
+            self._recorded = False
         if self.aws is not None:
             self.aws.stop()
             self.aws = None
@@ -134,6 +193,7 @@ class LocalStack:
             self.redis.stop()
             self.redis = None
             log.info("embedded redis stopped")
+        self.aws_url = None
         self._restore_environ()
 
     def _set_environ(self, values: dict[str, str]) -> None:

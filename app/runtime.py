@@ -52,7 +52,8 @@ class Runtime:
 
     @property
     def model_override(self) -> ProviderName | None:
-        return model_override(self.settings, embedded_aws=self.stack.aws is not None)
+        real = self.stack.real_aws_credentials and not self.stack.embedded_aws
+        return model_override(self.settings, real_aws_credentials=real)
 
     def supervisor_deps(self, folder: Path | None = None) -> SupervisorDeps:
         """Agents (of `folder`, default `AGENTS_DIR`), models, tools and stores; the folder's
@@ -113,7 +114,7 @@ def running_stack(settings: Settings, *, prepare: bool = True) -> Iterator[Runti
             settings.aws_region, settings.table_prefix, settings.conversation_ttl_days
         )
         if prepare:
-            prepare_data(settings, stores, seed=stack.aws is not None)
+            prepare_data(settings, stores, seed=stack.aws is not None)  # the owner seeds
         yield Runtime(settings=settings, stores=stores, stack=stack)
 
 

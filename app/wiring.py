@@ -22,12 +22,12 @@ from agents import (
     load_agents,
 )
 from agents.schema import ProviderName
-from app.localstack import aws_credentials_configured
 from app.settings import Settings
 from graph import CascadeRouter, LLMRouter, LocalRouter, SupervisorDeps
 from stores import CustomerStore, Stores, aws_client
 from tools import LocalKnowledgeBase, ServiceActions, ingest_path, load_integrations
 from tools.billing_demo import BackgroundServer, create_billing_app
+from tools.ingest import document_paths
 
 log = structlog.get_logger(__name__)
 
@@ -36,11 +36,15 @@ def agents_dir(settings: Settings) -> Path:
     return settings.agents_dir or default_agents_dir()
 
 
-def model_override(settings: Settings, embedded_aws: bool) -> ProviderName | None:
-    """`MODEL_PROVIDER` if set; `offline` without real AWS credentials; else each agent's own."""
+def model_override(settings: Settings, real_aws_credentials: bool) -> ProviderName | None:
+    """`MODEL_PROVIDER` if set; `offline` without real AWS credentials; else each agent's own.
+
+    Real credentials are what botocore's chain finds, never the embedded stack's dummies (see
+    `aws_credentials_configured`), so a shell with the local stack's exports stays offline.
+    """
     if settings.model_provider:
         return settings.model_provider
-    if embedded_aws or not aws_credentials_configured():
+    if not real_aws_credentials:
         return "offline"
     return None
 
@@ -128,7 +132,11 @@ def validate_agent_graphs(settings: Settings, agents: dict[str, LoadedAgent], fo
 def index_bundled_knowledge(
     settings: Settings, redis: Redis, agents: dict[str, LoadedAgent]
 ) -> None:
-    """Index `<agents dir>/knowledge/<kb id>/` into each local KB that is still empty."""
+    """Index each document of `<agents dir>/knowledge/<kb id>/` that its local KB lacks.
+
+    Per document, not per KB: documents added with `wam kb ingest` (before or after the first
+    start) sit beside the bundled ones, and a bundled document is never indexed twice.
+    """
     folder = agents_dir(settings) / "knowledge"
     s3 = aws_client("s3", settings.aws_region)
     seen: set[str] = set()
@@ -137,11 +145,25 @@ def index_bundled_knowledge(
             if ref.backend != "local" or ref.id in seen:
                 continue
             seen.add(ref.id)
-            base = LocalKnowledgeBase(redis, ref.id)
             documents = folder / ref.id
-            if base.document_count() == 0 and documents.is_dir():
-                ingested = ingest_path(documents, base, s3=s3, bucket=settings.s3_bucket)
-                log.info("knowledge base indexed", kb=ref.id, documents=len(ingested))
+            if not documents.is_dir():
+                continue
+            base = LocalKnowledgeBase(redis, ref.id)
+            present = indexed_sources(redis, base)
+            missing = [p for p in document_paths(documents) if p.stem not in present]
+            for path in missing:
+                ingest_path(path, base, s3=s3, bucket=settings.s3_bucket)
+            if missing:
+                log.info("knowledge base indexed", kb=ref.id, documents=len(missing))
+
+
+def indexed_sources(redis: Redis, base: LocalKnowledgeBase) -> set[str]:
+    """The documents (file stems) that have chunks in a local knowledge base."""
+    keys = list(redis.scan_iter(match=f"{base.prefix}*", count=1000))
+    pipe = redis.pipeline(transaction=False)
+    for key in keys:
+        pipe.hget(key, "source")
+    return {s.decode() if isinstance(s, bytes) else str(s) for s in pipe.execute() if s}
 
 
 @contextmanager

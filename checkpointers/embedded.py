@@ -193,7 +193,7 @@ class EmbeddedRedis:
     """valkey-server with RedisJSON and RediSearch on a free loopback port, AOF under `data_dir`.
 
     One process at a time owns a data folder (an exclusive lock file), so two servers never write
-    the same append-only file. Use `wam infra up` to share one server between processes.
+    the same append-only file; other processes attach to it through `app.stackfile`'s record.
     """
 
     def __init__(self, data_dir: Path, *, with_modules: bool = True, port: int | None = None):
@@ -234,9 +234,9 @@ class EmbeddedRedis:
         except BlockingIOError:
             lock.close()
             raise EmbeddedServerError(
-                f"Another process already runs the embedded Redis in {self.data_dir}. "
-                "Share it by setting REDIS_URL to the URL `wam infra up` prints, "
-                "or use a different DATA_DIR."
+                f"Another process already runs the embedded Redis in {self.data_dir} but did "
+                "not record it in stack.json (an older version?). Stop it, share it by setting "
+                "REDIS_URL to its URL, or use a different DATA_DIR."
             ) from None
         self._lock = lock
 

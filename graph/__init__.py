@@ -1,6 +1,11 @@
 """The supervisor graph: state, routers, the nodes that are not agents, and the builder."""
 
-from graph.builder import SupervisorGraph, build_supervisor, compile_supervisor
+from graph.builder import (
+    SupervisorGraph,
+    build_supervisor,
+    compile_single_agent,
+    compile_supervisor,
+)
 from graph.deps import SupervisorDeps
 from graph.nodes import SupervisorNodes, inbound_of_turn, reply_message_id
 from graph.router import (
@@ -26,6 +31,7 @@ __all__ = [
     "SupervisorState",
     "TurnResult",
     "build_supervisor",
+    "compile_single_agent",
     "compile_supervisor",
     "inbound_of_turn",
     "is_follow_up",

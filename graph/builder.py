@@ -49,3 +49,16 @@ def compile_supervisor(
 ) -> SupervisorGraph:
     """Without `checkpointer` for Studio; with the Redis saver for the server and the CLI."""
     return build_supervisor(deps).compile(checkpointer=checkpointer, name="supervisor")
+
+
+def compile_single_agent(deps: SupervisorDeps, agent_id: str) -> SupervisorGraph:
+    """One agent on its own, for Studio: `load_context` first, so the customer, language and
+    session are known the same way as in the supervisor (no checkpointer: Studio brings its own)."""
+    nodes = SupervisorNodes(deps)
+    builder = StateGraph(SupervisorState, context_schema=AgentContext)
+    builder.add_node("load_context", nodes.load_context)
+    builder.add_node(agent_id, deps.agent_graph(agent_id))
+    builder.add_edge(START, "load_context")
+    builder.add_edge("load_context", agent_id)
+    builder.add_edge(agent_id, END)
+    return builder.compile(name=agent_id)

@@ -25,8 +25,21 @@ CONTENT_TYPES = {
 }
 
 
+KB_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")  # as in agent configs: no path can hide in it
+
+
 class IngestError(ValueError):
     """A document could not be read; the message names the file."""
+
+
+def check_kb_id(kb_id: str) -> str:
+    """A knowledge-base id is a name, never a path (`../../evil` would escape `kb-documents/`)."""
+    if not KB_ID.match(kb_id):
+        raise IngestError(
+            f"--kb {kb_id!r}: a knowledge-base id is lower-case letters, digits, '-' and '_' "
+            "(as in agent configs), starting with a letter or digit"
+        )
+    return kb_id
 
 
 @dataclass(frozen=True)
@@ -74,11 +87,7 @@ def read_document(path: Path) -> tuple[str, str]:
         raise IngestError(f"{path}: unsupported type {suffix or '(none)'}; use txt, md, html, pdf")
     try:
         if suffix == ".pdf":
-            from pypdf import PdfReader
-
-            reader = PdfReader(str(path))
-            text = "\n\n".join(page.extract_text() or "" for page in reader.pages)
-            title = (reader.metadata.title if reader.metadata else None) or ""
+            title, text = _read_pdf(path)
         elif suffix in (".html", ".htm"):
             parser = _TextOfHtml()
             parser.feed(path.read_text(encoding="utf-8"))
@@ -94,6 +103,21 @@ def read_document(path: Path) -> tuple[str, str]:
     if not text:
         raise IngestError(f"{path}: no text found")
     return title or path.stem.replace("-", " ").replace("_", " "), text
+
+
+def _read_pdf(path: Path) -> tuple[str, str]:
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(str(path))
+        text = "\n\n".join(page.extract_text() or "" for page in reader.pages)
+        title = (reader.metadata.title if reader.metadata else None) or ""
+    except OSError:
+        raise
+    except Exception as error:  # pypdf raises many kinds on a corrupt file
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise IngestError(f"{path}: not a readable PDF: {reason}") from None
+    return str(title), text
 
 
 def chunk_text(text: str, max_chars: int = 700) -> list[str]:
@@ -135,7 +159,10 @@ def ingest_path(
     s3: Any = None,
     bucket: str | None = None,
 ) -> list[IngestedDocument]:
-    """Upload (when `s3` is given), chunk and index every supported document under `path`."""
+    """Upload (when `s3` is given), chunk and index every supported document under `path`.
+
+    A document already in the knowledge base (same file stem) has its chunks replaced."""
+    check_kb_id(knowledge_base.kb_id)
     documents = []
     for document in document_paths(path):
         title, text = read_document(document)

@@ -111,23 +111,6 @@ def test_infra_up_prints_urls_and_leaves_no_orphan(tmp_path, pid_alive, how) -> 
     assert _wait_gone(children, pid_alive) == [], f"orphans after {how.name}"
 
 
-def test_second_owner_of_a_data_dir_is_refused(tmp_path) -> None:
-    process, _ = _start_infra(tmp_path)
-    try:
-        second = subprocess.run(
-            [*WAM, "infra", "up"],
-            env=_clean_env(tmp_path),
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-        assert second.returncode == 2
-        assert "Another process already runs the embedded Redis" in second.stderr
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=15)
-
-
 def test_embedded_redis_keeps_sessions_across_restart(tmp_path) -> None:
     from checkpointers import EmbeddedRedis
 

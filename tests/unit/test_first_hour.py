@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from agents import default_agents_dir
@@ -53,3 +55,29 @@ def test_make_test_installs_the_dev_tools_from_a_fresh_clone(tmp_path: Path) -> 
     assert "-m venv" in steps
     assert '".[local,dev]"' in steps
     assert "pytest" in steps
+
+
+WAM = [sys.executable, "-c", "from app.cli import main; main()"]
+
+
+def _wam(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*WAM, *args], capture_output=True, text=True, timeout=60, cwd=cwd)
+
+
+def test_a_kb_id_that_is_a_path_is_refused(tmp_path: Path) -> None:
+    document = tmp_path / "doc.md"
+    document.write_text("# Doc\n\nText.\n")
+    result = _wam("kb", "ingest", str(document), "--kb", "../../evil")
+    assert result.returncode == 2
+    assert "error: --kb '../../evil'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_corrupt_pdf_is_one_clear_error(tmp_path: Path) -> None:
+    from tools import IngestError
+    from tools.ingest import read_document
+
+    corrupt = tmp_path / "broken.pdf"
+    corrupt.write_bytes(b"%PDF-1.7\n\x00\x01garbage\xff\xfe" * 20)
+    with pytest.raises(IngestError, match=r"broken\.pdf: not a readable PDF"):
+        read_document(corrupt)
