@@ -16,7 +16,7 @@ from weakref import WeakKeyDictionary
 
 
 class ModelCallLimiter:
-    def __init__(self, limit: int = 64) -> None:
+    def __init__(self, limit: int = 128) -> None:
         self.limit = limit
         self.in_flight = 0
         self.waiting = 0

@@ -74,8 +74,8 @@ class Settings(BaseSettings):
 
     # Workers.
     workers: int = Field(default=1, ge=0, le=64)
-    max_concurrent_turns: int = Field(default=200, ge=1, le=5000)
-    max_model_calls_in_flight: int = Field(default=64, ge=1, le=2000)
+    max_concurrent_turns: int = Field(default=256, ge=1, le=5000)
+    max_model_calls_in_flight: int = Field(default=128, ge=1, le=2000)
     shutdown_grace_seconds: float = Field(default=25, ge=0, le=600)
     visibility_timeout_seconds: int = Field(default=60, ge=5, le=3600)
     burst_window_ms: int = Field(default=800, ge=0, le=10_000)

@@ -17,7 +17,7 @@ class ChannelConfig:
     transcribe: bool = False
     visibility_timeout_ms: int = 60_000
     burst_window_ms: int = 800
-    max_concurrent_turns: int = 200
-    max_model_calls_in_flight: int = 64
+    max_concurrent_turns: int = 256
+    max_model_calls_in_flight: int = 128
     shutdown_grace_seconds: float = 25.0
     default_phone_number_id: str = "100000000000001"

@@ -64,7 +64,7 @@ def _text(value: Any) -> str:
 
 @dataclass
 class SchedulerSettings:
-    max_concurrent_turns: int = 200
+    max_concurrent_turns: int = 256
     visibility_timeout_ms: int = 60_000
     lock_ttl_ms: int | None = None  # default: the visibility timeout (refreshed while alive)
     max_deliveries: int = 5

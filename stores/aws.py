@@ -13,7 +13,7 @@ from botocore.config import Config
 
 _CLIENT_CONFIG = Config(
     retries={"mode": "adaptive", "max_attempts": 8},
-    max_pool_connections=64,
+    max_pool_connections=256,
     connect_timeout=5,
     read_timeout=30,
 )

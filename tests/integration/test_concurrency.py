@@ -131,9 +131,16 @@ def test_three_webhooks_within_the_window_get_one_reply(api, model, meta, stores
     converse, _ = model
     converse.state.latency_s = lambda: MODEL_SECONDS
     customers = [new_wa_id() for _ in range(15)]
-    for text in ("hi", "I have a question", "how much is premium?"):
-        post_all(api, [payload(message(c, text={"body": text})) for c in customers])
-        time.sleep(0.3)
+
+    def write(customer: str) -> list[int]:
+        codes = []
+        for text in ("hi", "I have a question", "how much is premium?"):
+            codes.append(post(api, payload(message(customer, text={"body": text}))).status_code)
+            time.sleep(0.3)
+        return codes
+
+    with ThreadPoolExecutor(max_workers=len(customers)) as pool:
+        assert all(codes == [200] * 3 for codes in pool.map(write, customers))
     wait_for(
         lambda: len(replies_per_customer(meta[0], customers)) == len(customers),
         timeout=60,
