@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fastapi import FastAPI
+
 from app.runtime import Runtime
 from server import (
     AccountRegistry,
@@ -60,3 +62,13 @@ def build_channel(runtime: Runtime, workers: int | None = None) -> Channel:
             else None
         ),
     )
+
+
+def drop_api_docs(app: FastAPI) -> None:
+    """No `/docs`, `/redoc` or `/openapi.json`: outside local mode the API describes nothing."""
+    hidden = {app.docs_url, app.redoc_url, app.openapi_url, app.swagger_ui_oauth2_redirect_url}
+    hidden.discard(None)
+    app.router.routes[:] = [
+        route for route in app.router.routes if getattr(route, "path", None) not in hidden
+    ]
+    app.docs_url = app.redoc_url = app.openapi_url = None

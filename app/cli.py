@@ -110,13 +110,15 @@ def serve(
     """The webhook API and its workers, on the configured (or embedded) infrastructure."""
     import uvicorn
 
-    from app.channel import build_channel
+    from app.channel import build_channel, drop_api_docs
     from server import create_app
 
     settings = _settings()
     with running_stack(settings) as runtime:
         channel = build_channel(runtime, workers)
         app = create_app(channel)
+        if settings.whatsapp_api_base_url is not None:
+            drop_api_docs(app)  # /docs, /redoc and /openapi.json only in local mode
         bind_host, bind_port = host or settings.host, port if port is not None else settings.port
         where = f"http://{bind_host}:{bind_port}"
         typer.echo(
@@ -156,17 +158,29 @@ def worker(
 def agents_list(
     path: Annotated[Path | None, typer.Argument(help="Agents folder (default: AGENTS_DIR)")] = None,
 ) -> None:
-    """List the agents of a folder: id, model, tools, knowledge bases."""
-    from agents import load_agents
-    from app.wiring import agent_summary, agents_dir
+    """List the agents of a folder: id, the model that will answer, tools, knowledge bases.
 
-    folder = path or agents_dir(_settings())
+    The model is the one that runs here (`MODEL_PROVIDER`, or offline without real AWS
+    credentials), with the config's own choice beside it when that differs.
+    """
+    from agents import ModelRegistry, load_agents
+    from app.localstack import aws_credentials_configured
+    from app.wiring import agent_summary, agents_dir, model_override
+
+    settings = _settings()
+    folder = path or agents_dir(settings)
+    registry = ModelRegistry(override=model_override(settings, aws_credentials_configured()))
     for agent in load_agents(folder).values():
         row = agent_summary(agent)
+        model = agent.config.model
+        answers = f"{registry.provider_for(model)}:{registry.model_id_for(model)}"
+        configured = f"{model.provider}:{model.model_id}"
+        if configured != answers:
+            answers += f" (config: {configured})"
         extras = ", ".join(row["tools"] + row["api_integrations"]) or "no tools"
         marker = " (fallback)" if row["fallback"] else ""
         typer.echo(
-            f"{row['id']:<16} {row['provider']}:{row['model_id']}  [{extras}]"
+            f"{row['id']:<16} {answers}  [{extras}]"
             f"  kb={','.join(row['knowledge_bases']) or '-'}{marker}"
         )
 

@@ -81,3 +81,39 @@ def test_a_corrupt_pdf_is_one_clear_error(tmp_path: Path) -> None:
     corrupt.write_bytes(b"%PDF-1.7\n\x00\x01garbage\xff\xfe" * 20)
     with pytest.raises(IngestError, match=r"broken\.pdf: not a readable PDF"):
         read_document(corrupt)
+
+
+def test_agents_list_shows_the_model_that_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("MODEL_PROVIDER", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    offline = runner.invoke(cli, ["agents", "list"])
+    assert offline.exit_code == 0, offline.output
+    rows = offline.output.splitlines()
+    assert rows and all(" offline:offline-dev-model (config: bedrock:" in r for r in rows), rows
+
+    monkeypatch.setenv("MODEL_PROVIDER", "bedrock")
+    bedrock = runner.invoke(cli, ["agents", "list"])
+    assert all(" bedrock:" in r and "offline" not in r for r in bedrock.output.splitlines())
+
+
+def test_api_docs_are_dropped_outside_local_mode() -> None:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from app.channel import drop_api_docs
+
+    app = FastAPI()
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    assert TestClient(app).get("/docs").status_code == 200
+    drop_api_docs(app)
+    client = TestClient(app)
+    for path in ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"):
+        assert client.get(path).status_code == 404, path
+    assert client.get("/healthz").status_code == 200
