@@ -63,6 +63,7 @@ def create_billing_app(token: str, records: dict[str, Any] | None = None) -> Fas
         invoice = customer(customer_id)["invoices"][-1]
         refund = {
             "refund_id": f"RF-{uuid.uuid4().hex[:8].upper()}",
+            "customer_id": customer_id,
             "invoice": invoice["number"],
             "status": "under_review",
             "reason": request.reason,
@@ -70,6 +71,11 @@ def create_billing_app(token: str, records: dict[str, Any] | None = None) -> Fas
         }
         refunds.append(refund)
         return refund
+
+    @app.get("/customers/{customer_id}/refunds", dependencies=guard)
+    def list_refunds(customer_id: str) -> list[dict[str, Any]]:
+        customer(customer_id)
+        return [r for r in refunds if r["customer_id"] == customer_id]
 
     app.state.refunds = refunds
     return app

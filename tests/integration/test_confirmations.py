@@ -1,0 +1,175 @@
+"""A change needs the customer's yes: proposals, confirmations bound to them, cancellations,
+replays, permissions at execution time (the supervisor graph on the embedded stack)."""
+
+from __future__ import annotations
+
+import os
+
+import httpx
+import pytest
+
+from graph import SupervisorGraph, TurnResult, run_turn
+from stores import Stores
+
+pytestmark = pytest.mark.integration
+NUMBER = "100000000000015"
+
+
+async def say(
+    graph: SupervisorGraph, wa_id: str, text: str, reply_id: str = "", message_id: str = ""
+) -> TurnResult:
+    return await run_turn(
+        graph,
+        phone_number_id=NUMBER,
+        wa_id=wa_id,
+        texts=[text],
+        message_ids=[message_id] if message_id else None,
+        reply_ids=[reply_id],
+    )
+
+
+def locations(stores: Stores, customer_id: str) -> list[str]:
+    stored = stores.customers.get_customer(customer_id)
+    assert stored is not None
+    return [d.location for d in stored.devices]
+
+
+def refunds(customer_id: str) -> list[dict[str, object]]:
+    url, token = os.environ["BILLING_API_URL"], os.environ["BILLING_API_TOKEN"]
+    response = httpx.get(
+        f"{url}/customers/{customer_id}/refunds", headers={"Authorization": f"Bearer {token}"}
+    )
+    response.raise_for_status()
+    result: list[dict[str, object]] = response.json()
+    return result
+
+
+async def test_a_wifi_problem_changes_nothing(supervisor, stores: Stores, new_customer):
+    customer = new_customer("premium", devices=2)
+    result = await say(supervisor, customer.phone[1:], "hey, my speaker isn't connecting to wifi")
+    assert "manage_music_service" not in result.tools and result.buttons == []
+    stored = stores.customers.get_customer(customer.id)
+    assert stored is not None and stored.music_services == []
+
+
+async def test_an_unknown_room_is_asked_about_never_guessed(supervisor, stores, new_customer):
+    customer = new_customer("premium", devices=2)
+    result = await say(
+        supervisor, customer.phone[1:], "I need to relocate my speaker to my new apartment"
+    )
+    assert result.buttons == [] and result.pending is None
+    assert result.reply.startswith("Which room should it go to:")
+    assert locations(stores, customer.id) == ["living_room", "kitchen"]
+
+
+async def test_an_ambiguous_device_is_asked_about(supervisor, stores, new_customer):
+    customer = new_customer("premium", devices=2)
+    result = await say(supervisor, customer.phone[1:], "Set the volume to 20")
+    assert result.reply == "Which device: Speaker 0 or Speaker 1?"
+    assert result.pending is None
+
+
+async def test_another_customers_device_is_never_touched(supervisor, stores, new_customer):
+    customer = new_customer("basic", devices=1)
+    result = await say(supervisor, customer.phone[1:], "set the volume of dev_003 to 0")
+    assert result.pending is None and result.reply == "Which device: Speaker 0?"
+    stored = stores.customers.get_customer(customer.id)
+    assert stored is not None and stored.devices[0].volume == 50
+
+
+async def test_a_yes_applies_exactly_the_proposal(supervisor, stores: Stores, new_customer):
+    customer = new_customer("premium", devices=2)
+    wa_id = customer.phone[1:]
+    proposed = await say(supervisor, wa_id, "Move my Speaker 1 to the bedroom")
+    assert proposed.reply == "Move your Speaker 1 from the kitchen to the bedroom?"
+    assert locations(stores, customer.id) == ["living_room", "kitchen"]
+    (yes_id, yes_title), (no_id, _) = proposed.buttons
+    assert yes_title == "Yes" and yes_id.startswith("confirm:") and no_id.endswith(":no")
+    done = await say(supervisor, wa_id, "Yes", reply_id=yes_id)
+    assert done.reply == "Done, your Speaker 1 is now in the bedroom."
+    assert locations(stores, customer.id) == ["living_room", "bedroom"]
+    before = stores.customers.get_customer(customer.id)
+    replayed = await say(supervisor, wa_id, "Yes", reply_id=yes_id)
+    assert replayed.pending is None and "set_volume" not in replayed.tools
+    after = stores.customers.get_customer(customer.id)
+    assert before == after, "a replayed confirmation runs nothing"
+
+
+async def test_no_cancels(supervisor, stores: Stores, new_customer):
+    customer = new_customer("premium", devices=2)
+    wa_id = customer.phone[1:]
+    await say(supervisor, wa_id, "Move my Speaker 1 to the bedroom")
+    cancelled = await say(supervisor, wa_id, "no")
+    assert cancelled.reply == "OK, I haven't changed anything."
+    assert locations(stores, customer.id) == ["living_room", "kitchen"]
+    later = await say(supervisor, wa_id, "yes")
+    assert later.pending is None
+    assert locations(stores, customer.id) == ["living_room", "kitchen"]
+
+
+async def test_a_different_message_cancels_and_is_answered(supervisor, stores, new_customer):
+    customer = new_customer("premium", devices=2)
+    wa_id = customer.phone[1:]
+    await say(supervisor, wa_id, "Move my Speaker 1 to the bedroom")
+    other = await say(supervisor, wa_id, "What are your opening hours?")
+    assert other.agent_id == "general" and other.pending is None
+    assert "search_knowledge_base" in other.tools
+    later = await say(supervisor, wa_id, "yes")
+    assert later.pending is None
+    assert locations(stores, customer.id) == ["living_room", "kitchen"]
+
+
+async def test_a_yes_to_another_proposal_runs_nothing(supervisor, stores, new_customer):
+    customer = new_customer("premium", devices=2)
+    wa_id = customer.phone[1:]
+    first = await say(supervisor, wa_id, "Move my Speaker 1 to the bedroom")
+    second = await say(supervisor, wa_id, "Move my Speaker 0 to the office")
+    assert second.pending is not None and second.buttons[0][0] != first.buttons[0][0]
+    stale = await say(supervisor, wa_id, "Yes", reply_id=first.buttons[0][0])
+    assert stale.reply.startswith("That confirmation belongs to a request")
+    assert locations(stores, customer.id) == ["living_room", "kitchen"]
+
+
+async def test_permissions_are_checked_again_when_the_change_runs(
+    supervisor, stores: Stores, new_customer
+):
+    customer = new_customer("premium", devices=1)
+    wa_id = customer.phone[1:]
+    proposed = await say(supervisor, wa_id, "Move my speaker to the bedroom")
+    assert proposed.pending is not None
+    stores.customers.put_customer(customer.model_copy(update={"service_level": "basic"}))
+    refused = await say(supervisor, wa_id, "yes", reply_id=proposed.buttons[0][0])
+    assert "not included in your basic plan" in refused.reply
+    assert locations(stores, customer.id) == ["living_room"]
+
+
+async def test_a_question_about_refunds_never_opens_one(supervisor):
+    before = refunds("cust_003")
+    result = await say(supervisor, "15550003", "What is your refund policy?")
+    assert "request_refund" not in result.tools and result.pending is None
+    assert refunds("cust_003") == before
+
+
+async def test_a_refund_runs_only_after_a_yes(supervisor):
+    wa_id = "15550002"
+    before = refunds("cust_002")
+    proposed = await say(supervisor, wa_id, "I was charged twice, I want a refund")
+    assert proposed.pending is not None and proposed.tools == ["request_refund"]
+    assert proposed.reply.startswith("Open a refund request for your latest invoice")
+    assert refunds("cust_002") == before
+    done = await say(supervisor, wa_id, "ok", reply_id="")
+    assert len(refunds("cust_002")) == len(before) + 1
+    assert refunds("cust_002")[-1]["reason"] == proposed.pending["arguments"]["reason"]
+    assert "INV-1102" in done.reply and "under review" in done.reply
+
+
+async def test_spanish_proposal_and_confirmation(supervisor, stores, new_customer):
+    customer = new_customer("premium", language="es", devices=2)
+    wa_id = customer.phone[1:]
+    proposed = await say(supervisor, wa_id, "Conecta Spotify a mi cuenta")
+    assert proposed.reply == "¿Conecto Spotify a tu cuenta?"
+    assert [title for _, title in proposed.buttons] == ["Sí", "No"]
+    done = await say(supervisor, wa_id, "vale")
+    assert done.reply == "Listo, Spotify quedó conectado a tu cuenta."
+    stored = stores.customers.get_customer(customer.id)
+    assert stored is not None and stored.music_services == ["spotify"]
