@@ -67,7 +67,29 @@ class SingleTurnCase(Turn):
         )
 
 
-DATASETS = ("single_turn", "conversations")
+DATASETS = ("single_turn", "conversations", "test_single_turn", "test_conversations")
+# Dev: tune on it. Test: written from the customer's side before the router was changed, never
+# tuned on. `dev` and `test` also name the pair of datasets of each split.
+SPLITS: dict[str, tuple[str, ...]] = {
+    "dev": ("single_turn", "conversations"),
+    "test": ("test_single_turn", "test_conversations"),
+}
+
+
+def split_of(name: str) -> str:
+    """`dev`, `test`, or `other` (a .jsonl path)."""
+    return next((split for split, names in SPLITS.items() if name in names), "other")
+
+
+def expand(names: list[str]) -> list[str]:
+    """Dataset names with `dev` / `test` / `all` replaced by the datasets they stand for."""
+    expanded: list[str] = []
+    for name in names:
+        if name == "all":
+            expanded += [n for split in SPLITS.values() for n in split]
+        else:
+            expanded += list(SPLITS.get(name, (name,)))
+    return list(dict.fromkeys(expanded))
 
 
 def dataset_path(name: str) -> Path:

@@ -9,7 +9,9 @@ from graph.builder import (
 from graph.deps import SupervisorDeps
 from graph.nodes import SupervisorNodes, inbound_of_turn, reply_message_id
 from graph.router import (
+    Calibration,
     CascadeRouter,
+    LexicalRouter,
     LLMRouter,
     LocalRouter,
     RouteDecision,
@@ -20,8 +22,10 @@ from graph.state import SupervisorState
 from graph.turn import TurnResult, run_turn, thread_id_for, turn_result
 
 __all__ = [
+    "Calibration",
     "CascadeRouter",
     "LLMRouter",
+    "LexicalRouter",
     "LocalRouter",
     "RouteDecision",
     "Router",

@@ -16,7 +16,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 import structlog
 from langchain_core.language_models import BaseChatModel
@@ -24,6 +24,9 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from agents import LoadedAgent, fallback_agent_id
+from graph.phatic import Reading, read_message
+from graph.semantic_router import SemanticScorer
+from tools.embeddings import SentenceEncoder, sentence_encoder
 from tools.knowledge import STOPWORDS
 from tools.service_actions import fold
 
@@ -56,6 +59,11 @@ class RouteDecision(BaseModel):
     agent_id: str = Field(description="The id of the agent that should answer")
     confidence: float = Field(ge=0, le=1, description="0 (a guess) to 1 (certain)")
     reason: str = Field(description="One short sentence: why this agent")
+
+
+# Small talk that ends or opens an exchange, answered by the fallback agent even mid-conversation;
+# a bare "ok" / "vale" (politeness) is a follow-up and stays with the active agent.
+CLOSING_SMALL_TALK = frozenset({"greeting", "thanks", "goodbye"})
 
 
 class Router(Protocol):
@@ -101,7 +109,7 @@ class _Example:
     is_description: bool
 
 
-class LocalRouter:
+class LexicalRouter:
     """TF-IDF nearest-example routing over the agents' own descriptions and examples."""
 
     def __init__(self, agents: dict[str, LoadedAgent]) -> None:
@@ -122,6 +130,11 @@ class LocalRouter:
             _Example(agent_id, self._vector(document), is_description)
             for (agent_id, _, is_description), document in zip(texts, documents, strict=True)
         ]
+        # Inverted index: term -> (example position, weight), so a query touches only its terms.
+        self._postings: dict[str, list[tuple[int, float]]] = {}
+        for position, example in enumerate(self._examples):
+            for term, weight in example.vector.items():
+                self._postings.setdefault(term, []).append((position, weight))
 
     def _vector(self, counts: dict[str, float]) -> dict[str, float]:
         weighted = {t: c * self._idf.get(t, self._default_idf) for t, c in counts.items()}
@@ -132,10 +145,14 @@ class LocalRouter:
         query = self._vector(features(text))
         best: dict[str, float] = dict.fromkeys(self.agent_ids, 0.0)
         described: dict[str, float] = dict.fromkeys(self.agent_ids, 0.0)
-        for example in self._examples:
-            similarity = sum(w * example.vector.get(t, 0.0) for t, w in query.items())
+        similarity: dict[int, float] = {}
+        for term, weight in query.items():
+            for position, example_weight in self._postings.get(term, ()):
+                similarity[position] = similarity.get(position, 0.0) + weight * example_weight
+        for position, value in similarity.items():
+            example = self._examples[position]
             table = described if example.is_description else best
-            table[example.agent_id] = max(table[example.agent_id], similarity)
+            table[example.agent_id] = max(table[example.agent_id], value)
         return {a: best[a] + 0.35 * described[a] for a in self.agent_ids}
 
     def route(self, text: str, *, active_agent: str | None = None) -> RouteDecision:
@@ -152,6 +169,88 @@ class LocalRouter:
             agent_id=top,
             confidence=confidence,
             reason=f"closest examples: {top} {top_score:.2f} vs next {second_score:.2f}",
+        )
+
+    async def aroute(self, text: str, *, active_agent: str | None = None) -> RouteDecision:
+        return self.route(text, active_agent=active_agent)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """How sure the local router is, from the fused agent scores.
+
+    `sigmoid(margin_weight * (top - second) + bias)` is the chance that the top agent is right when
+    the message is about something the agents handle, fitted by logistic regression on the dev
+    split (`evals/README.md`); it is multiplied by how clearly the message is about any agent at
+    all, `(top - floor) / (full - floor)` clipped to [0, 1], so a vague or off-topic message
+    ("something about money i guess", "tell me a joke") gets a low confidence and goes to the LLM
+    router, or to the fallback agent.
+    """
+
+    margin_weight: float = 17.0
+    bias: float = 0.0
+    floor: float = 0.38
+    full: float = 0.53
+    lexical_weight: float = 0.4
+
+    def confidence(self, top: float, second: float) -> float:
+        separated = 1.0 / (1.0 + math.exp(-(self.margin_weight * (top - second) + self.bias)))
+        relevant = min(1.0, max(0.0, (top - self.floor) / (self.full - self.floor)))
+        return round(separated * relevant, 3)
+
+
+class LocalRouter:
+    """The local router: meaning (multilingual embeddings) fused with surface words (TF-IDF).
+
+    Without the embedding package it is the lexical router alone. Small talk (a message of
+    greetings, thanks or goodbyes only) goes to the fallback agent with high confidence.
+    """
+
+    def __init__(
+        self,
+        agents: dict[str, LoadedAgent],
+        *,
+        encoder: SentenceEncoder | Literal["auto"] | None = "auto",
+        calibration: Calibration | None = None,
+    ) -> None:
+        self.fallback = fallback_agent_id(agents)
+        self.agent_ids = list(agents)
+        self.lexical = LexicalRouter(agents)
+        chosen = sentence_encoder() if encoder == "auto" else encoder
+        self.semantic = SemanticScorer(agents, chosen) if chosen is not None else None
+        self.calibration = calibration or Calibration()
+
+    def scores(self, text: str) -> dict[str, float]:
+        return self._scores(read_message(text), text)
+
+    def _scores(self, reading: Reading, text: str) -> dict[str, float]:
+        lexical = self.lexical.scores(reading.request or text)
+        if self.semantic is None:
+            return lexical
+        semantic = self.semantic.scores(reading)
+        weight = self.calibration.lexical_weight
+        return {a: semantic[a] + weight * min(lexical[a], 1.0) for a in self.agent_ids}
+
+    def route(self, text: str, *, active_agent: str | None = None) -> RouteDecision:
+        reading = read_message(text)
+        if reading.small_talk is not None:
+            # "ok", "please" alone say nothing: low confidence, so a conversation keeps its agent.
+            sure = 0.9 if reading.small_talk in CLOSING_SMALL_TALK else 0.2
+            return RouteDecision(
+                agent_id=self.fallback, confidence=sure, reason=f"small talk ({reading.small_talk})"
+            )
+        if self.semantic is None:
+            return self.lexical.route(text, active_agent=active_agent)
+        scores = self._scores(reading, text)
+        ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+        (top, top_score), (_, second_score) = ranked[0], ranked[1]
+        return RouteDecision(
+            agent_id=top,
+            confidence=self.calibration.confidence(top_score, second_score),
+            reason=(
+                f"closest examples: {top} {top_score:.2f} vs next {second_score:.2f} "
+                f"({self.semantic.closest(reading, top)!r})"
+            ),
         )
 
     async def aroute(self, text: str, *, active_agent: str | None = None) -> RouteDecision:
@@ -195,7 +294,7 @@ class CascadeRouter:
 
     def __init__(
         self,
-        local: LocalRouter,
+        local: LocalRouter | LexicalRouter,
         llm: LLMRouter | None = None,
         *,
         threshold: float = 0.35,
@@ -210,6 +309,12 @@ class CascadeRouter:
         self, text: str, *, active_agent: str | None = None, threshold: float | None = None
     ) -> RouteDecision:
         limit = self.threshold if threshold is None else threshold
+        small_talk = read_message(text).small_talk
+        if small_talk in CLOSING_SMALL_TALK:
+            # Hello, thanks, bye: answered by the fallback agent, whoever had the conversation.
+            return RouteDecision(
+                agent_id=self.local.fallback, confidence=0.9, reason=f"small talk ({small_talk})"
+            )
         decision = self.local.route(text, active_agent=active_agent)
         if active_agent and active_agent in self.local.agent_ids:
             clear_switch = (

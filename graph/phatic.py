@@ -1,0 +1,98 @@
+"""What a message asks, without the greeting, apology or thanks around it.
+
+"hi there sorry to bother you, I was wondering what the cheapest plan is" routes on "what the
+cheapest plan is"; "Hola, cancelé..." on "cancelé...". A message of phatic phrases only
+("thanks so much!", "hola 👋") is small talk. The phrases live in `phatic.yaml`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+_SPLIT = re.compile(r"(?<=[.!?;:\n¡¿])|,|\s-\s")
+_WORD = re.compile(r"[a-z0-9]+")
+_TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+MAX_SEGMENTS = 4
+
+
+def fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=1)
+def phatic_phrases() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Kind -> phrases as word tuples, longest first."""
+    data = yaml.safe_load((resources.files("graph") / "phatic.yaml").read_text("utf-8"))
+    return {
+        kind: tuple(sorted({tuple(p.split()) for p in phrases}, key=len, reverse=True))
+        for kind, phrases in data.items()
+    }
+
+
+@dataclass(frozen=True)
+class Reading:
+    """`request`: the message without phatic phrases ("" when none is left); `segments`: its
+    clauses with content, longest first (at most MAX_SEGMENTS); `small_talk`: the kind of the
+    phatic phrases when the message is nothing else (greeting, thanks, goodbye, politeness)."""
+
+    request: str
+    segments: tuple[str, ...]
+    small_talk: str | None
+
+
+def _strip(words: list[str], kinds: list[str]) -> list[str]:
+    """Drop phatic phrases at the start and end of a clause; remember their kinds."""
+    phrases = phatic_phrases()
+    changed = True
+    while words and changed:
+        changed = False
+        for kind, options in phrases.items():
+            for phrase in options:
+                size = len(phrase)
+                if tuple(words[:size]) == phrase:
+                    words, changed = words[size:], True
+                    kinds.append(kind)
+                    break
+                if len(words) > size and tuple(words[-size:]) == phrase:
+                    words, changed = words[:-size], True
+                    kinds.append(kind)
+                    break
+            if changed:
+                break
+    return words
+
+
+def _tokens(clause: str) -> list[tuple[str, str]]:
+    """(folded, original) word pairs of a clause; emojis and punctuation are not words."""
+    pairs: list[tuple[str, str]] = []
+    for token in _TOKEN.findall(clause):
+        pairs.extend((part, token) for part in _WORD.findall(fold(token))[:1])
+    return pairs
+
+
+def read_message(text: str) -> Reading:
+    kinds: list[str] = []
+    segments: list[str] = []
+    for clause in _SPLIT.split(text):
+        if not clause:
+            continue
+        pairs = _tokens(clause)
+        kept = _strip([folded for folded, _ in pairs], kinds)
+        if kept:
+            start = next(
+                i for i in range(len(pairs)) if [f for f, _ in pairs[i : i + len(kept)]] == kept
+            )
+            segments.append(" ".join(original for _, original in pairs[start : start + len(kept)]))
+    if not segments:
+        order = ("thanks", "goodbye", "greeting", "politeness")
+        kind = next((k for k in order if k in kinds), "greeting" if not kinds else kinds[0])
+        return Reading("", (), kind)
+    ranked = sorted(segments, key=len, reverse=True)[:MAX_SEGMENTS]
+    return Reading(" ".join(segments), tuple(ranked), None)

@@ -1,0 +1,117 @@
+"""Agent scores by meaning: multilingual sentence embeddings of a message against every agent's
+profile texts (examples, description phrases, tools, integration operations, KB documents).
+
+A message is read first (`graph.phatic`): greetings, apologies and thanks around the request are
+dropped, and a long message is also scored clause by clause, so a voice-note-style paragraph routes
+on its request. An agent's score for a clause is the weighted mean of its `top_k` closest texts;
+its score for the message is the best over the clauses and the whole request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from agents import LoadedAgent
+from graph.agent_profile import Kind, agent_profiles
+from graph.phatic import Reading
+from tools.embeddings import SentenceEncoder, Vectors
+
+KIND_WEIGHTS: dict[Kind, float] = {
+    "example": 1.0,
+    "description": 0.95,
+    "tool": 0.95,
+    "document": 0.9,
+}
+
+
+@dataclass(frozen=True)
+class SemanticSettings:
+    """`top_k`: closest texts averaged per agent; `classifier_weight`: weight of the linear
+    classifier's probability added to that similarity; `l2` and `steps`: its training."""
+
+    top_k: int = 2
+    classifier_weight: float = 0.3
+    l2: float = 1e-3
+    steps: int = 300
+    learning_rate: float = 2.0
+
+
+def train_classifier(
+    vectors: Vectors, labels: npt.NDArray[np.int_], classes: int, settings: SemanticSettings
+) -> tuple[Vectors, Vectors]:
+    """Softmax regression on the profile texts, classes balanced (an agent with many KB sentences
+    does not outvote one with a few examples). Full-batch gradient descent: ~0.2 s."""
+    weights = np.zeros((vectors.shape[1], classes), dtype=np.float32)
+    bias = np.zeros(classes, dtype=np.float32)
+    targets = np.eye(classes, dtype=np.float32)[labels]
+    balance = (1.0 / np.bincount(labels, minlength=classes))[labels]
+    balance = (balance / balance.mean()).astype(np.float32)[:, None]
+    for _ in range(settings.steps):
+        gradient = (softmax(vectors @ weights + bias) - targets) * balance / len(labels)
+        weights -= settings.learning_rate * (vectors.T @ gradient + settings.l2 * weights)
+        bias -= settings.learning_rate * gradient.sum(axis=0)
+    return weights, bias
+
+
+def softmax(logits: Vectors) -> Vectors:
+    shifted: Vectors = np.exp(logits - logits.max(axis=1, keepdims=True))
+    normalized: Vectors = shifted / shifted.sum(axis=1, keepdims=True)
+    return normalized
+
+
+class SemanticScorer:
+    """Cosine similarity of a message's clauses to each agent's profile texts."""
+
+    def __init__(
+        self,
+        agents: dict[str, LoadedAgent],
+        encoder: SentenceEncoder,
+        settings: SemanticSettings | None = None,
+    ) -> None:
+        self.encoder = encoder
+        self.settings = settings or SemanticSettings()
+        self.agent_ids = list(agents)
+        profile = agent_profiles(agents, encoder)
+        self.texts = profile
+        self._matrix = encoder.encode([t.text for t in profile])
+        weights = np.array([KIND_WEIGHTS[t.kind] for t in profile], dtype=np.float32)
+        self._weights = weights
+        self._columns = {
+            agent_id: np.array([i for i, t in enumerate(profile) if t.agent_id == agent_id])
+            for agent_id in self.agent_ids
+        }
+        labels = np.array([self.agent_ids.index(t.agent_id) for t in profile], dtype=np.int_)
+        self._classifier = train_classifier(
+            self._matrix, labels, len(self.agent_ids), self.settings
+        )
+
+    def scores(self, reading: Reading) -> dict[str, float]:
+        """Agent -> similarity in [0, 1] (0 for a message with no request)."""
+        if not reading.request:
+            return dict.fromkeys(self.agent_ids, 0.0)
+        clauses = [reading.request, *(s for s in reading.segments if s != reading.request)]
+        vectors = self.encoder.encode(clauses)
+        similarity = (vectors @ self._matrix.T) * self._weights
+        weights, bias = self._classifier
+        probability = softmax(vectors @ weights + bias).max(axis=0)
+        result: dict[str, float] = {}
+        k = self.settings.top_k
+        for index, (agent_id, columns) in enumerate(self._columns.items()):
+            nearest = 0.0
+            if columns.size:
+                block = similarity[:, columns]
+                top = -np.sort(-block, axis=1)[:, : min(k, block.shape[1])]
+                nearest = max(0.0, float(np.max(np.mean(top, axis=1))))
+            result[agent_id] = nearest + self.settings.classifier_weight * float(probability[index])
+        return result
+
+    def closest(self, reading: Reading, agent_id: str) -> str:
+        """The agent's profile text closest to the request (for the decision's reason)."""
+        if not reading.request:
+            return ""
+        columns = self._columns[agent_id]
+        similarity = self.encoder.encode([reading.request]) @ self._matrix[columns].T
+        return self.texts[int(columns[int(np.argmax(similarity))])].text

@@ -1,0 +1,42 @@
+"""Eval data hygiene: no eval input is (nearly) an agent's own example; dev and test stay apart."""
+
+from __future__ import annotations
+
+from agents import load_agents
+from evals import load_dataset
+from evals.dataset import SPLITS, Conversation, Turn
+from evals.hygiene import near_duplicates, normalize
+
+
+def _case(text: str) -> Conversation:
+    return Conversation(id="x", language="es", turns=[Turn(input=text, agent="billing")])
+
+
+def test_no_eval_input_duplicates_an_agent_example() -> None:
+    agents = load_agents()
+    for names in SPLITS.values():
+        for name in names:
+            found = near_duplicates(load_dataset(name), agents)
+            assert not found, "\n".join(d.describe() for d in found)
+
+
+def test_folded_copies_and_near_copies_are_caught() -> None:
+    agents = load_agents()
+    assert normalize("¿Cuánto   DEBO?! 🙏") == "cuanto debo"
+    assert near_duplicates([_case("cuanto debo")], agents)  # accents, case, punctuation
+    assert near_duplicates([_case("Muéstrame mi ultima factura por favor")], agents)
+    assert not near_duplicates([_case("tengo algo pendiente de pago este mes?")], agents)
+
+
+def test_the_held_out_split_is_large_new_and_apart_from_dev() -> None:
+    dev = [c for name in SPLITS["dev"] for c in load_dataset(name)]
+    test = [c for name in SPLITS["test"] for c in load_dataset(name)]
+    single = [c for c in test if len(c.turns) == 1]
+    assert len(single) >= 150 and sum(len(c.turns) for c in test) - len(single) >= 40
+    assert {c.language for c in single} == {"en", "es"}
+    dev_inputs = {normalize(t.input) for c in dev for t in c.turns}
+    shared = [t.input for c in test for t in c.turns if normalize(t.input) in dev_inputs]
+    assert all(len(normalize(text).split()) <= 3 for text in shared), shared  # "thanks!" may
+    tags = {tag for c in test for tag in c.tags}
+    for needed in ("greeting_preamble", "long", "emoji", "unseen_words", "kb_unknown", "thanks"):
+        assert needed in tags, needed
