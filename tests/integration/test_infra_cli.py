@@ -270,7 +270,7 @@ def test_wam_serve_on_the_embedded_stack_answers_the_simulator(tmp_path, pid_ali
         assert "WhatsApp simulator" in httpx.get(f"{base}/").text
         for wa_id, text, expected in [
             ("15550002", "How much is the premium plan?", "$29.99"),
-            ("15550004", "¿Mi altavoz está conectado?", "online"),
+            ("15550004", "¿Mi altavoz está conectado?", "conectado"),
         ]:
             sent = httpx.post(f"{base}/simulator/messages", json={"wa_id": wa_id, "text": text})
             assert sent.json()["webhook_status"] == 200
