@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from redis import Redis
 
 from app.localstack import LocalStack
 from app.settings import load_settings
@@ -30,6 +31,7 @@ from tests.integration.test_infra_cli import (
     _wait_gone,
     _wait_http_ok,
 )
+from tools import LocalKnowledgeBase
 
 pytestmark = pytest.mark.integration
 
@@ -167,6 +169,41 @@ def _studio_turn(base: str, assistant: str, text: str, wa_id: str) -> dict[str, 
     return state
 
 
+def _kb_ingest_and_second_worker_attach(tmp_path: Path) -> None:
+    document = tmp_path / "warranty.md"
+    document.write_text("# Warranty\n\nThe zorbulon warranty lasts seven years.\n")
+    ingested = subprocess.run(
+        [*WAM, "kb", "ingest", str(document), "--kb", "smart-home"],
+        env=_clean_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ingested.returncode == 0, ingested.stderr
+    assert _attached(ingested.stderr)
+    record = read_record(tmp_path / "data")
+    assert record is not None and record.redis_url
+    base = LocalKnowledgeBase(Redis.from_url(record.redis_url), "smart-home")
+    assert base.retrieve("zorbulon warranty")[0].source == "warranty"
+    assert base.retrieve("What are your opening hours?"), "the bundled documents are gone"
+
+    worker = subprocess.Popen(
+        [*WAM, "worker", "--count", "1"],
+        env=_clean_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert worker.stdout is not None
+        banner = worker.stdout.readline()
+        assert f"redis {record.redis_url}" in banner, banner
+    finally:
+        worker.send_signal(signal.SIGINT)
+        _, stderr = worker.communicate(timeout=30)
+    assert _attached(stderr), stderr[-2000:]
+
+
 def test_chat_evals_and_studio_beside_wam_serve(served, tmp_path, pid_alive) -> None:
     """Done when: `wam serve` runs; `wam chat`, `wam evals run --tag smoke` and `langgraph dev`
     use its stack at the same time (no second Redis, no GraphLoadError)."""
@@ -191,6 +228,8 @@ def test_chat_evals_and_studio_beside_wam_serve(served, tmp_path, pid_alive) -> 
     assert _attached(evals.stderr)
     results = json.loads((out / "results.json").read_text())
     assert results["records"] and results["metrics"]["routing_accuracy"] > 0.8
+
+    _kb_ingest_and_second_worker_attach(tmp_path)
 
     port = free_loopback_port()
     studio = _langgraph_dev(tmp_path, port)
