@@ -82,12 +82,8 @@ class SmartHomeActions:
         customer = self._customer(context, "status_check")
         if isinstance(customer, str):
             return customer
-        targets = list(customer.devices)
-        if isinstance(device, str) and device.strip():
-            found = self._device(customer, device, context)
-            if isinstance(found, str):
-                return found
-            targets = [found]
+        found = resolve_device(customer, device, self.rooms)
+        targets = found if isinstance(found, list) else [found]  # a read may show several
         if not targets:
             return self.say("no_devices", context)
         return " ".join(
