@@ -17,17 +17,19 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 import pytest
 from redis import Redis
 
 from agents import load_agents
 from app.wiring import build_deps, index_bundled_knowledge
-from checkpointers import EmbeddedRedis
+from checkpointers import EmbeddedRedis, free_loopback_port
 from graph import SupervisorDeps
 from server import AccountRegistry, Channel, ChannelConfig, GraphApiClient, create_app
+from server.webhook import signature_for
 from stubs import BackgroundServer, create_converse_stub, create_graph_api_stub, sent_to
 from tests.integration.conftest import WAM, new_wa_id, wam_env
-from tests.integration.test_channel import NUMBER, SECRET, message, payload, post, wait_for
+from tests.integration.test_channel import NUMBER, SECRET, message, payload, wait_for
 
 pytestmark = pytest.mark.integration
 MODEL_SECONDS = 1.5
@@ -89,15 +91,61 @@ def channel(settings, stores, deps, meta_url: str, redis_url: str, **config: Any
 
 
 @pytest.fixture(scope="module")
-def api(settings, stores, bedrock_deps, meta, own_redis) -> Iterator[str]:
-    server = BackgroundServer(
-        create_app(channel(settings, stores, bedrock_deps, meta[1], own_redis.url))
+def api(settings, servers, bedrock_deps, model, meta, own_redis, tmp_path_factory) -> Iterator[str]:
+    """`wam serve` as deployed (its own process, default concurrency settings) on this module's
+    Redis, answering with the Bedrock provider through the Converse stub."""
+    port = free_loopback_port()
+    env = wam_env(
+        settings,
+        servers,
+        tmp_path_factory.mktemp("serve"),
+        REDIS_URL=own_redis.url,
+        PORT=str(port),
+        WHATSAPP_API_BASE_URL=meta[1],
+        WHATSAPP_ACCESS_TOKEN="test-token",
+        WHATSAPP_PHONE_NUMBER_ID=NUMBER,
+        WHATSAPP_APP_SECRET=SECRET,
+        VISIBILITY_TIMEOUT_SECONDS="5",
+        MODEL_PROVIDER="bedrock",
+        AWS_ENDPOINT_URL_BEDROCK_RUNTIME=model[1],
     )
-    server.start()
-    meta[0].state.status_webhook = (server.url, SECRET)
-    yield server.url
-    meta[0].state.status_webhook = None
-    server.stop()
+    process = subprocess.Popen(
+        [*WAM, "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: _ready(url), timeout=90, what="wam serve to be ready")
+        meta[0].state.status_webhook = (url, SECRET)
+        yield url
+    finally:
+        meta[0].state.status_webhook = None
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+_CLIENT = httpx.Client(timeout=30, limits=httpx.Limits(max_connections=64))
+
+
+def post(base: str, body: dict[str, Any]) -> httpx.Response:
+    """A signed webhook POST through one shared client (a client per request would spend its time
+    building TLS contexts, not posting)."""
+    raw = json.dumps(body).encode()
+    headers = {
+        "content-type": "application/json",
+        "x-hub-signature-256": signature_for(raw, SECRET),
+    }
+    return _CLIENT.post(f"{base}/webhook", content=raw, headers=headers)
 
 
 def post_all(base: str, bodies: list[dict[str, Any]]) -> None:
