@@ -124,3 +124,67 @@ def test_consecutive_assistant_messages_are_merged_for_bedrock() -> None:
     assert kinds == ["HumanMessage", "AIMessage", "ToolMessage", "AIMessage"]
     assert merged[1].content == "first\n\nsecond"
     assert [c["id"] for c in merged[1].tool_calls] == ["c1"]
+
+
+class Scripted(BaseChatModel):
+    """Calls `lookup` with the same arguments while it has tools; answers text without them.
+
+    With `lazy`, it answers text at once unless a tool call is required (`tool_choice`).
+    """
+
+    requests: list[list[Any]] = []
+    tools_bound: bool = False
+    tool_choice: str | None = None
+    lazy: bool = False
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    def bind_tools(self, tools: Any, tool_choice: str | None = None, **kwargs: Any) -> Any:
+        return self.model_copy(update={"tools_bound": True, "tool_choice": tool_choice})
+
+    def _generate(self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any):
+        self.requests.append(list(messages))
+        if not self.tools_bound or (self.lazy and self.tool_choice is None):
+            message = AIMessage("Here is what I found.")
+        else:
+            call = {"name": "counted", "args": {"query": "same"}, "id": f"c{len(self.requests)}"}
+            message = AIMessage("", tool_calls=[call])
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+RUNS: list[str] = []
+
+
+@tool
+def counted(query: str) -> str:
+    """Look something up (counts its runs)."""
+    RUNS.append(query)
+    return f"result for {query}"
+
+
+async def test_a_repeated_call_is_not_run_again_and_the_last_call_has_no_tools() -> None:
+    RUNS.clear()
+    model = Scripted(requests=[])
+    graph = build_agent_graph(_agent(4), FixedRegistry(model), [counted])
+    state = await graph.ainvoke({"messages": [HumanMessage("look it up")]})
+    assert RUNS == ["same"], "the repeat returned the earlier result instead of running again"
+    repeat = [m for m in state["messages"] if isinstance(m, ToolMessage)][-1]
+    assert "already called this tool" in repeat.content
+    final = state["messages"][-1]
+    assert final.content == "Here is what I found."
+    assert "step_limit_reached" not in state.get("context_variables", {})
+    last_request = model.requests[-1]
+    assert not any(isinstance(m, ToolMessage) for m in last_request)
+    assert "result for same" in str(last_request[-1].content)
+
+
+async def test_an_agent_can_require_a_tool_call_before_answering() -> None:
+    RUNS.clear()
+    config = _agent(3).config.model_copy(update={"require_tool_call": True})
+    agent = LoadedAgent(config, "You loop.", Path("looper.yaml"))
+    graph = build_agent_graph(agent, FixedRegistry(Scripted(requests=[], lazy=True)), [counted])
+    state = await graph.ainvoke({"messages": [HumanMessage("what is my balance?")]})
+    assert RUNS == ["same"]
+    assert state["messages"][-1].content == "Here is what I found."
