@@ -132,26 +132,26 @@ def serve(
 
 @cli.command()
 def worker(
-    count: Annotated[int, typer.Option("--count", help="Workers in this process")] = 1,
+    count: Annotated[int, typer.Option("--count", help="Turn schedulers in this process")] = 1,
 ) -> None:
-    """Workers only (no HTTP), for scale-out against a shared Redis (`REDIS_URL`)."""
+    """Workers only (no HTTP), for scale-out against a shared Redis (`REDIS_URL`).
+
+    SIGTERM (or Ctrl-C) stops gracefully: no new work is taken, turns in progress finish within
+    `SHUTDOWN_GRACE_SECONDS`, and what is left is taken over by the other processes.
+    """
     import asyncio
 
     from app.channel import build_channel
-    from server import running_channel
+    from server import run_workers
 
     settings = _settings()
-
-    async def run(channel: object) -> None:
-        async with running_channel(channel, count):  # type: ignore[arg-type]
-            await asyncio.Event().wait()
-
     with running_stack(settings) as runtime:
         typer.echo(f"{count} worker(s) on redis {redact_url(runtime.redis_url)}; Ctrl-C stops")
         try:
-            asyncio.run(run(build_channel(runtime, count)))
+            asyncio.run(run_workers(build_channel(runtime, count), count))
         except KeyboardInterrupt:
             typer.echo("stopping", err=True)
+        typer.echo("stopped", err=True)
 
 
 @agents_cli.command("list")
