@@ -4,30 +4,49 @@ case does not apply)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from evals.dataset import Turn
 from graph import TurnResult
+from tools.knowledge import STOPWORDS
+from tools.language import Language, detect_language
+
+KB_TOOL = "search_knowledge_base"
+_FIRST_SOURCE = re.compile(r"\[source: ([^\]]+)\]")
 
 EvalResult = dict[str, Any]
 
-REFUSAL_MARKERS = (
-    "don't have that information",
-    "no tengo esa información",
-    "not included",
-    "no está incluido",
-    "not linked",
-    "no customer account",
-    "don't know",
-    "no lo sé",
-    "no sé",
-    "i'm sorry",
-    "lo siento",
-    "not run",
-    "couldn't complete",
-    "no pude",
+# A refusal or "I don't know" says what cannot be done or is not known; an apology alone is not one
+# ("Sorry, I moved it" is an answer). Folded text (no accents).
+REFUSAL_PATTERNS = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"\b(don'?t|do not|doesn'?t|does not|didn'?t) (have|know|offer|sell|see|find)\b",
+        r"\b(can'?t|cannot|couldn'?t|could not|unable to|not able to)\b",
+        r"\bnot (included|linked|available|part of|something i)\b",
+        r"\bno (customer )?account\b|\bno information\b|\bnothing on\b",
+        r"\bno (tengo|se|sabemos|puedo|pude|encuentro|encontre|ofrecemos|vendemos|tenemos)\b",
+        r"\bno (esta|estan) (incluido|incluida|disponible|vinculad)",
+        r"\bno hay informacion\b|\bsin informacion\b",
+    )
 )
 _FACT = re.compile(r"\$?\d[\d.,:]*%?|\b[A-Z]{2,}-\d+\b|[\w.+-]+@[\w-]+\.[\w.]+")
+_SOURCE_TAG = re.compile(r"\[source: [^\]]+\]")
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
+_CONTENT = re.compile(r"[a-z0-9]{4,}")
+_CLAIM_SUPPORT = 0.6
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def is_refusal(reply: str) -> bool:
+    """The reply declines, or says it does not know or cannot do it."""
+    folded = _fold(reply).replace("\u2019", "'")
+    return any(pattern.search(folded) for pattern in REFUSAL_PATTERNS)
 
 
 def _result(key: str, score: float, comment: str = "") -> EvalResult:
@@ -80,33 +99,126 @@ def correctness(turn: Turn, result: TurnResult) -> EvalResult | None:
     )
 
 
+def _facts(text: str) -> set[str]:
+    return {f.rstrip(".,:") for f in _FACT.findall(text)} - {""}
+
+
+def _words(text: str) -> set[str]:
+    """Content words, cut to 5 letters so that 'costs' meets 'cost' and 'cuesta' 'cuest'."""
+    return {w[:5] for w in _CONTENT.findall(_fold(text)) if w not in STOPWORDS}
+
+
+def _claims(reply: str) -> list[str]:
+    """Sentences of the reply that state a fact: a number, amount, code or email, or a name
+    (a capitalized word after the first). Questions, greetings and refusals are not claims."""
+    claims = []
+    for sentence in _SENTENCE.split(_SOURCE_TAG.sub(" ", reply)):
+        sentence = sentence.strip()
+        if not sentence or sentence.endswith("?") or is_refusal(sentence):
+            continue
+        names = re.findall(r"(?<=\w[\s,(])[A-Z][a-z]+", sentence)
+        if _facts(sentence) or names:
+            claims.append(sentence)
+    return claims
+
+
 def groundedness(turn: Turn, result: TurnResult) -> EvalResult | None:
-    """Share of the reply's checkable facts (amounts, numbers, codes, emails) found in what the
-    tools returned or the customer said; None when the reply states no such fact."""
-    facts = {f.rstrip(".,:") for f in _FACT.findall(result.reply)}
-    facts.discard("")
-    if not facts:
+    """Share of the reply's claims that one sentence of the evidence (tool output or the
+    customer's message) supports: it holds every fact of the claim and most of its words. An
+    address given as a price fails, though its numbers appear in the tool output. None when the
+    reply makes no claim."""
+    claims = _claims(result.reply)
+    if not claims:
         return None
-    evidence = " ".join(result.tool_outputs) + " " + turn.input
-    grounded = [f for f in facts if f in evidence or f.lstrip("$") in evidence]
-    ungrounded = sorted(facts - set(grounded))
+    evidence = [
+        s
+        for text in [*result.tool_outputs, turn.input]
+        for s in _SENTENCE.split(_SOURCE_TAG.sub(" ", text))
+        if s.strip()
+    ]
+    supported = [c for c in claims if any(_supports(e, c) for e in evidence)]
+    unsupported = [c[:80] for c in claims if c not in supported]
     return _result(
         "groundedness",
-        len(grounded) / len(facts),
-        f"not in evidence: {ungrounded}" if ungrounded else "all facts grounded",
+        len(supported) / len(claims),
+        f"unsupported: {unsupported}" if unsupported else "every claim supported",
     )
 
 
+def _supports(evidence: str, claim: str) -> bool:
+    facts = _facts(claim)
+    if not all(f in evidence or f.lstrip("$") in evidence for f in facts):
+        return False
+    words = _words(claim) - {f.lstrip("$") for f in facts}
+    if not words:
+        return True
+    return len(words & _words(evidence)) / len(words) >= _CLAIM_SUPPORT
+
+
 def refusal(turn: Turn, result: TurnResult) -> EvalResult:
-    said_no = any(marker in result.reply.casefold() for marker in REFUSAL_MARKERS)
+    said_no = is_refusal(result.reply)
     ok = said_no == turn.refusal
     expectation = "a refusal or 'I don't know'" if turn.refusal else "an answer"
     return _result("refusal_correctness", ok, f"expected {expectation}")
 
 
-def evaluate_turn(turn: Turn, result: TurnResult) -> list[EvalResult]:
-    results = [routing(turn, result), *tool_calls(turn, result), refusal(turn, result)]
-    for optional in (kb_hit(turn, result), correctness(turn, result), groundedness(turn, result)):
+def reply_language(language: str, result: TurnResult) -> EvalResult | None:
+    """The reply is in the customer's language (None for an empty reply)."""
+    if not result.reply.strip():
+        return None
+    expected: Language = "es" if language == "es" else "en"
+    said = detect_language(_SOURCE_TAG.sub(" ", result.reply), default=expected)
+    return _result("reply_language", said == language, f"expected {language}, replied {said}")
+
+
+def answered(turn: Turn, result: TurnResult) -> EvalResult:
+    """The customer was served: every required fact present, or a correct "I don't know" /
+    refusal, or (small talk, nothing to look up) a reply that is not a refusal."""
+    reply = result.reply.casefold()
+    if turn.refusal:
+        ok = is_refusal(result.reply)
+    elif turn.required_facts:
+        ok = all(fact.casefold() in reply for fact in turn.required_facts) and bool(reply)
+    else:
+        ok = bool(reply.strip()) and not is_refusal(result.reply)
+    return _result("answered", ok, "served" if ok else "not served")
+
+
+def retrieval_relevance(turn: Turn, result: TurnResult) -> EvalResult | None:
+    """Did the knowledge base return the right passage first, or nothing when it has no answer?
+
+    With a `kb_source`: the first passage retrieved is from it. For a question the KB cannot
+    answer (`refusal` with a KB search): no passage came back (the relevance floor held)."""
+    searched = [
+        o
+        for c, o in zip(result.tool_calls, result.tool_outputs, strict=False)
+        if c["name"] == KB_TOOL
+    ]
+    if turn.kb_source:
+        first = next((m.group(1) for o in searched for m in [_FIRST_SOURCE.search(o)] if m), None)
+        return _result("retrieval_relevance", first == turn.kb_source, f"first passage: {first}")
+    if turn.refusal and searched:
+        empty = all("[source:" not in o for o in searched)
+        return _result("retrieval_relevance", empty, "nothing retrieved" if empty else "retrieved")
+    return None
+
+
+def evaluate_turn(turn: Turn, result: TurnResult, language: str | None = None) -> list[EvalResult]:
+    """Every evaluator that applies; `language`: the customer's (for `reply_language`)."""
+    results = [
+        routing(turn, result),
+        *tool_calls(turn, result),
+        refusal(turn, result),
+        answered(turn, result),
+    ]
+    optional_results = (
+        kb_hit(turn, result),
+        correctness(turn, result),
+        groundedness(turn, result),
+        retrieval_relevance(turn, result),
+        reply_language(language, result) if language else None,
+    )
+    for optional in optional_results:
         if optional is not None:
             results.append(optional)
     return results
@@ -120,5 +232,8 @@ METRICS = (
     "answer_correctness",
     "groundedness",
     "refusal_correctness",
+    "answered",
+    "reply_language",
+    "retrieval_relevance",
     "llm_judge_correctness",
 )

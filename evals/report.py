@@ -33,6 +33,7 @@ def tables(results: dict[str, Any]) -> str:
             lines.append(
                 f"{name:<16}{row['turns']:>6}" + "".join(f"{_fmt(row.get(m)):>14}" for m in metrics)
             )
+    lines += split_table(results)
     latency = results["latency_ms"]
     lines += [
         "",
@@ -41,6 +42,82 @@ def tables(results: dict[str, Any]) -> str:
     failed = [r for r in results["records"] if not r["passed"]]
     lines.append(f"failed turns: {len(failed)} of {results['turns']}")
     return "\n".join(lines)
+
+
+SPLIT_METRICS = (
+    "routing_accuracy",
+    "answered",
+    "reply_language",
+    "groundedness",
+    "refusal_correctness",
+    "retrieval_relevance",
+    "answer_correctness",
+)
+
+
+def split_rows(results: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """(group, cells): each group (all, language, agent, single/conversation turns) with every
+    metric as `test | dev` side by side."""
+    splits = results.get("by_split") or {}
+    names = [s for s in ("test", "dev", "other") if s in splits]
+    if not names:
+        return []
+    groups = ["all"]
+    for key in ("by_kind", "by_language", "by_agent"):
+        groups += sorted({g for s in names for g in splits[s].get(key, {})})
+    rows = []
+    for group in groups:
+        cells = []
+        for metric in SPLIT_METRICS:
+            values = []
+            for split in names:
+                data = splits[split]
+                row = data["metrics"] if group == "all" else _find(data, group)
+                values.append(_fmt((row or {}).get(metric)))
+            cells.append(" | ".join(values))
+        rows.append((group, cells))
+    return rows
+
+
+def _find(split: dict[str, Any], group: str) -> dict[str, Any] | None:
+    for key in ("by_kind", "by_language", "by_agent"):
+        if group in split.get(key, {}):
+            found: dict[str, Any] = split[key][group]
+            return found
+    return None
+
+
+def split_table(results: dict[str, Any]) -> list[str]:
+    rows = split_rows(results)
+    if not rows:
+        return []
+    names = [s for s in ("test", "dev", "other") if s in results["by_split"]]
+    short = [m.replace("_accuracy", "").replace("_correctness", "")[:13] for m in SPLIT_METRICS]
+    lines = [
+        "",
+        f"by split ({' | '.join(names)})",
+        f"{'group':<22}" + "".join(f"{s:>17}" for s in short),
+    ]
+    lines += [f"{group:<22}" + "".join(f"{c:>17}" for c in cells) for group, cells in rows]
+    return lines
+
+
+def _split_html(results: dict[str, Any]) -> str:
+    rows = split_rows(results)
+    if not rows:
+        return ""
+    names = " | ".join(s for s in ("test", "dev", "other") if s in results["by_split"])
+    head = "".join(f"<th>{html.escape(m)}</th>" for m in SPLIT_METRICS)
+    body = "".join(
+        f"<tr><td>{html.escape(g)}</td>"
+        + "".join(f"<td>{html.escape(c)}</td>" for c in cells)
+        + "</tr>"
+        for g, cells in rows
+    )
+    return (
+        f"<h2>Held-out test vs dev ({html.escape(names)})</h2>"
+        f"<table><tr><th>group</th>{head}</tr>{body}</table>"
+    )
 
 
 def write_results(results: dict[str, Any], out: Path) -> tuple[Path, Path]:
@@ -155,6 +232,7 @@ details{{margin:.4em 0;padding:.3em;border:1px solid #eee}}h2{{margin-top:1.6em}
 · config {results["config_hash"]} · dataset {results["dataset_hash"]} · seed {results["seed"]}
 · {results["created_at"]}</p>
 <h2>Evaluators</h2><table><tr><th>evaluator</th><th>score</th></tr>{summary}</table>
+{_split_html(results)}
 <h2>Routing accuracy by agent</h2>{_bars(results["by_agent"], "routing_accuracy")}
 <h2>Answer correctness by agent</h2>{_bars(results["by_agent"], "answer_correctness")}
 <h2>Routing confusion (rows: expected, columns: routed)</h2>{_heatmap(results["confusion"])}

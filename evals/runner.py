@@ -25,7 +25,15 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 
 from agents import AgentContext
-from evals.dataset import Conversation, Turn, dataset_hash, load_dataset, select
+from evals.dataset import (
+    Conversation,
+    Turn,
+    dataset_hash,
+    expand,
+    load_dataset,
+    select,
+    split_of,
+)
 from evals.evaluators import EvalResult, evaluate_turn
 from graph import SupervisorGraph, TurnResult, run_turn
 from stores import Stores, seed_demo
@@ -79,8 +87,11 @@ async def run_evals(
     graph: SupervisorGraph, stores: Stores, options: RunOptions, agents_folder: Path
 ) -> dict[str, Any]:
     conversations: list[Conversation] = []
-    for name in options.datasets:
-        conversations += load_dataset(name)
+    splits: dict[str, str] = {}
+    for name in expand(options.datasets):
+        loaded = load_dataset(name)
+        conversations += loaded
+        splits |= dict.fromkeys((c.id for c in loaded), split_of(name))
     chosen = select(conversations, options.tags, options.limit)
     seed_demo(stores.customers)
     rng = random.Random(options.seed)
@@ -119,14 +130,13 @@ async def run_evals(
                         )
                         error = repr(failure)[:300]
                     latency = (time.perf_counter() - started) * 1000
-                    scores = evaluate_turn(turn, result)
+                    scores = evaluate_turn(turn, result, conversation.language)
                     if options.judge is not None:
                         judged = await _judge(options.judge, turn, result)
                         if judged:
                             scores.append(judged)
-                    records.append(
-                        _record(conversation, position, turn, result, scores, latency, error)
-                    )
+                    record = _record(conversation, position, turn, result, scores, latency, error)
+                    records.append(record | {"split": splits.get(conversation.id, "other")})
 
     await asyncio.gather(*(run_group(group) for group in by_customer.values()))
     records.sort(key=lambda r: (r["id"], r["turn"]))
@@ -172,17 +182,45 @@ def _aggregate(records: list[dict[str, Any]]) -> dict[str, float | None]:
     return {k: _mean([r["scores"][k] for r in records if k in r["scores"]]) for k in keys}
 
 
+def _split_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """One split's metrics overall, per language, per agent, and single vs conversation turns."""
+    by: dict[str, dict[str, list[dict[str, Any]]]] = {
+        "language": defaultdict(list),
+        "agent": defaultdict(list),
+        "kind": defaultdict(list),
+    }
+    sizes: dict[str, int] = defaultdict(int)
+    for record in records:
+        sizes[record["id"]] += 1
+    for record in records:
+        by["language"][record["language"]].append(record)
+        by["agent"][record["expected_agent"]].append(record)
+        kind = "single" if sizes[record["id"]] == 1 else "conversation"
+        by["kind"][kind].append(record)
+        by["kind"][f"{kind}:{record['language']}"].append(record)
+    return {
+        "turns": len(records),
+        "metrics": _aggregate(records),
+        **{
+            f"by_{name}": {k: _aggregate(v) | {"turns": len(v)} for k, v in sorted(rows.items())}
+            for name, rows in by.items()
+        },
+    }
+
+
 def summarize(
     records: list[dict[str, Any]], options: RunOptions, agents_folder: Path, run_id: str
 ) -> dict[str, Any]:
     groups: dict[str, dict[str, list[dict[str, Any]]]] = {
         "agent": defaultdict(list),
         "language": defaultdict(list),
+        "split": defaultdict(list),
     }
     confusion: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for record in records:
         groups["agent"][record["expected_agent"]].append(record)
         groups["language"][record["language"]].append(record)
+        groups["split"][record.get("split", "other")].append(record)
         confusion[record["expected_agent"]][record["agent"] or "none"] += 1
     latencies = sorted(r["latency_ms"] for r in records)
 
@@ -195,7 +233,7 @@ def summarize(
         "seed": options.seed,
         "datasets": options.datasets,
         "tags": options.tags,
-        "dataset_hash": dataset_hash(options.datasets),
+        "dataset_hash": dataset_hash(expand(options.datasets)),
         "config_hash": config_hash(agents_folder),
         "agents_dir": str(agents_folder),
         "context": {k: v for k, v in vars(options.context).items() if v is not None},
@@ -208,6 +246,9 @@ def summarize(
         },
         "by_language": {
             k: _aggregate(v) | {"turns": len(v)} for k, v in sorted(groups["language"].items())
+        },
+        "by_split": {
+            split: _split_summary(rows) for split, rows in sorted(groups["split"].items())
         },
         "confusion": {k: dict(v) for k, v in sorted(confusion.items())},
         "latency_ms": {

@@ -47,9 +47,11 @@ def test_a_good_grounded_answer_scores_one_everywhere() -> None:
         "tool_precision": 1.0,
         "tool_recall": 1.0,
         "refusal_correctness": 1.0,
+        "answered": 1.0,
         "kb_hit_rate": 1.0,
         "answer_correctness": 1.0,
         "groundedness": 1.0,
+        "retrieval_relevance": 1.0,
     }
 
 
@@ -61,7 +63,7 @@ def test_invented_amounts_wrong_agent_and_wrong_arguments_are_caught() -> None:
         required_facts=["30"],
     )
     result = _result(
-        "Done, volume 45 and you owe $12",
+        "Done, the volume is now 45. You owe $12.",
         agent="billing",
         calls=[{"name": "set_volume", "args": {"volume": 45}}],
         outputs=["Done: volume is now 45."],
@@ -70,7 +72,7 @@ def test_invented_amounts_wrong_agent_and_wrong_arguments_are_caught() -> None:
     assert scores["routing_accuracy"] == 0.0
     assert scores["tool_precision"] == 0.0 and scores["tool_recall"] == 0.0
     assert scores["answer_correctness"] == 0.0
-    assert scores["groundedness"] == 0.5  # 45 is in the tool output, $12 is invented
+    assert scores["groundedness"] == 0.5  # the volume claim is supported, "$12" is invented
 
 
 def test_refusals_are_expected_only_where_the_case_says() -> None:
@@ -183,3 +185,51 @@ def test_llm_judge_scores_with_the_configured_model() -> None:
         )
         is None
     )
+
+
+def test_groundedness_checks_claims_not_only_their_numbers() -> None:
+    turn = Turn(input="How much is enterprise?", agent="sales")
+    outputs = [
+        "Our office is at 120 Market Street, Suite 400, San Francisco.\n[source: location]",
+        "The Enterprise plan costs $99 per month.\n[source: plans-and-pricing]",
+    ]
+    wrong = _result("The Enterprise plan costs 120 per month at Market Street.", outputs=outputs)
+    right = _result("The Enterprise plan costs $99 per month. [source: plans]", outputs=outputs)
+    assert _scores(turn, wrong)["groundedness"] == 0.0
+    assert _scores(turn, right)["groundedness"] == 1.0
+
+
+def test_a_refusal_must_refuse_and_an_apology_is_not_one() -> None:
+    unknown = Turn(input="Do you sell vacuums?", agent="sales", refusal=True)
+    sorry_but_answered = _result("Sorry for the wait! The Echo Mini costs $49.")
+    assert _scores(unknown, sorry_but_answered)["refusal_correctness"] == 0.0
+    assert _scores(unknown, _result("No tengo esa información."))["answered"] == 1.0
+    assert _scores(unknown, _result("We can't help with vacuums, sorry."))["answered"] == 1.0
+
+
+def test_answered_reply_language_and_retrieval_relevance() -> None:
+    turn = Turn(
+        input="¿cuánto cuesta premium?",
+        agent="sales",
+        required_facts=["29,99"],
+        kb_source="planes-y-precios",
+    )
+    call = [{"name": "search_knowledge_base", "args": {"query": "premium"}}]
+    english = _result(
+        "Premium costs $29.99 a month.",
+        calls=call,
+        outputs=["Premium costs $29.99.\n[source: plans-and-pricing]"],
+    )
+    scores = {r["key"]: r["score"] for r in evaluate_turn(turn, english, "es")}
+    assert scores["answered"] == 0.0 and scores["reply_language"] == 0.0
+    assert scores["retrieval_relevance"] == 0.0
+    spanish = _result(
+        "El plan Premium cuesta 29,99 dólares al mes.",
+        calls=call,
+        outputs=["El plan Premium cuesta 29,99 dólares.\n[source: planes-y-precios]"],
+    )
+    scores = {r["key"]: r["score"] for r in evaluate_turn(turn, spanish, "es")}
+    assert scores["answered"] == scores["reply_language"] == scores["retrieval_relevance"] == 1.0
+    unknown = Turn(input="robot vacuums?", agent="sales", refusal=True)
+    floor_held = _result("I don't know.", calls=call, outputs=["NO_RESULTS: nothing"])
+    assert _scores(unknown, floor_held)["retrieval_relevance"] == 1.0
