@@ -370,11 +370,15 @@ def test_a_worker_process_stopped_under_load_loses_and_duplicates_nothing(
         time.sleep(4)  # the worker starts
         post_all(webhook, [payload(message(c, text={"body": "hi, prices?"})) for c in customers])
         wait_for(lambda: replies_per_customer(app, customers), timeout=60, what="a first reply")
+        before = len(replies_per_customer(app, customers))
         if how == "kill":
             os.killpg(first.pid, signal.SIGKILL)
+            first.wait(timeout=40)
         else:
             first.send_signal(signal.SIGTERM)
-        first.wait(timeout=40)
+            assert first.wait(timeout=40) == 0
+            # Turns in progress at the signal finished and were answered before it exited.
+            assert len(replies_per_customer(app, customers)) > before
         replacement = worker_process(settings, servers, tmp_path, redis_url, meta_url, model_url)
         wait_for(
             lambda: len(replies_per_customer(app, customers)) == len(customers),
