@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from benchmarks import checkpoint
+from benchmarks import checkpoint, concurrency
 from benchmarks.bare_app import app
 from benchmarks.loadgen import run as load
 from tools.billing_demo import BackgroundServer
@@ -37,3 +37,20 @@ def test_load_generator_speaks_http_keep_alive() -> None:
         server.stop()
     assert fixed["statuses"] == {"200": 50}
     assert saturated["statuses"].keys() == {"200"} and saturated["accepted_per_s"] > 100
+
+
+def test_routing_benchmark_times_both_routers(tmp_path) -> None:
+    from benchmarks import routing
+
+    results = routing.run(tmp_path, repeats=1, limit=20)
+    assert set(results["routers"]) == {"lexical (baseline)", "local (embeddings + lexical)"}
+    assert all(r["n"] == 20 and r["p50"] > 0 for r in results["routers"].values())
+    assert json.loads((tmp_path / "routing.json").read_text())["benchmark"] == "routing"
+
+
+def test_concurrency_benchmark_reports_latency_beside_the_ideal(tmp_path) -> None:
+    results = concurrency.run(tmp_path, sizes=(4,), burst_customers=2)
+    assert results["ideal_s"] == 2.3 and results["alone"]["customers"] == 1
+    assert [row["customers"] for row in results["rows"]] == [4, 4]
+    assert all(row["replies_per_customer"] == [(1, 4)] for row in results["rows"])
+    assert results["bursts"] == {"customers": 2, "answered": 2, "with_one_reply": 2, "with_more": 0}
