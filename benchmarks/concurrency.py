@@ -214,7 +214,9 @@ def _burst_scenario(serve: Serve, model: Any, meta: Any, customers: int) -> dict
     }
 
 
-def run(out: Path, sizes: tuple[int, ...] = (20, 100, 500)) -> dict[str, Any]:
+def run(
+    out: Path, sizes: tuple[int, ...] = (20, 100, 500), burst_customers: int = 20
+) -> dict[str, Any]:
     model, meta = create_converse_stub(strict=True), create_graph_api_stub()
     model.state.text_only = True
     model_server, meta_server = BackgroundServer(model), BackgroundServer(meta)
@@ -234,7 +236,7 @@ def run(out: Path, sizes: tuple[int, ...] = (20, 100, 500)) -> dict[str, Any]:
                     rows.append(
                         {"model": name, **_scenario(serve, model, meta, redis, size, latency)}
                     )
-            bursts = _burst_scenario(serve, model, meta, 20)
+            bursts = _burst_scenario(serve, model, meta, burst_customers)
         finally:
             serve.stop()
             redis.close()
