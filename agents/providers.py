@@ -75,6 +75,8 @@ class ModelRegistry:
 
     def model_id_for(self, settings: ModelSettings, per_run: str | None = None) -> str:
         provider = self.provider_for(settings, per_run)
+        if provider == "bedrock":
+            return settings.bedrock_model_id(settings.region or self.region)
         return OFFLINE_MODEL_ID if provider == "offline" else settings.model_id
 
     def chat_model(self, settings: ModelSettings, per_run: str | None = None) -> BaseChatModel:
@@ -106,7 +108,7 @@ class ModelRegistry:
             )
             return ChatBedrockConverse(  # type: ignore[call-arg]
                 client=client,
-                model=settings.model_id,
+                model=settings.bedrock_model_id(region),
                 region_name=region,
                 temperature=settings.temperature,
                 max_tokens=settings.max_tokens,

@@ -37,12 +37,36 @@ class ModelSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
     provider: ProviderName = "bedrock"
-    model_id: str = "anthropic.claude-3-5-haiku-20241022-v1:0"
+    model_id: str = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
     region: str | None = None
+    profile_prefix: str | None = Field(default=None, pattern=r"^[a-z][a-z-]{1,10}$")
     temperature: float = Field(default=0.2, ge=0, le=1)
     max_tokens: int = Field(default=512, ge=1, le=8192)
     top_p: float | None = Field(default=None, gt=0, le=1)
     base_url: str | None = None
+
+    def bedrock_model_id(self, region: str) -> str:
+        """The id Bedrock is called with: a cross-region inference profile's geography prefix
+        (`us.`, `eu.`, `apac.`...) follows `profile_prefix`, and `{geo}.` the region's own."""
+        head, dot, rest = self.model_id.partition(".")
+        if head == "{geo}" and dot:
+            return f"{self.profile_prefix or region_profile_prefix(region)}.{rest}"
+        if self.profile_prefix and head in PROFILE_PREFIXES and dot:
+            return f"{self.profile_prefix}.{rest}"
+        return self.model_id
+
+
+PROFILE_PREFIXES = ("us", "eu", "apac", "us-gov", "global", "jp", "au", "ca")
+
+
+def region_profile_prefix(region: str) -> str:
+    """The cross-region inference profile geography of an AWS region."""
+    if region.startswith("us-gov-"):
+        return "us-gov"
+    for start, prefix in (("us-", "us"), ("ca-", "us"), ("eu-", "eu"), ("ap-", "apac")):
+        if region.startswith(start):
+            return prefix
+    return "global"
 
 
 class KnowledgeBaseRef(BaseModel):

@@ -188,6 +188,9 @@ def agents_list(
 @agents_cli.command("validate")
 def agents_validate(
     path: Annotated[Path | None, typer.Argument(help="A config file or an agents folder")] = None,
+    online: Annotated[
+        bool, typer.Option("--online", help="Also ask Bedrock that each model exists and is active")
+    ] = False,
 ) -> None:
     """Validate agent configs (schema, prompt files, tools and integrations they name)."""
     from agents import load_agent_config, load_agents
@@ -203,8 +206,17 @@ def agents_validate(
         loaded = {config.id: LoadedAgent(config, prompt, target)}
     folder = target if target.is_dir() else target.parent
     validate_agent_graphs(settings, loaded, folder)
+    problems = []
+    if online:
+        from agents.model_check import check_models
+
+        problems = check_models(loaded, settings.aws_region, override=settings.model_provider)
+        for problem in problems:
+            typer.echo(f"{problem.severity}: {problem.message}", err=True)
     for agent in loaded.values():
         typer.echo(f"ok  {agent.path}")
+    if any(problem.severity == "error" for problem in problems):
+        raise typer.Exit(1)
 
 
 @cli.command()

@@ -21,12 +21,14 @@ from agents import (
     default_agents_dir,
     load_agents,
 )
+from agents.model_check import control_plane_reachable, verify_models
 from agents.schema import ProviderName
 from app.settings import Settings
+from demo import create_billing_app
 from graph import CascadeRouter, LLMRouter, LocalRouter, SupervisorDeps
 from stores import CustomerStore, Stores, aws_client
-from tools import LocalKnowledgeBase, ServiceActions, ingest_path, load_integrations
-from tools.billing_demo import BackgroundServer, create_billing_app
+from stubs import BackgroundServer
+from tools import LocalKnowledgeBase, ingest_path, load_integrations
 from tools.ingest import document_paths
 
 log = structlog.get_logger(__name__)
@@ -61,7 +63,7 @@ def build_deps(
     loaded = agents if agents is not None else load_agents(folder)
     registry = ModelRegistry(override=override, region=settings.aws_region)
     toolkit = Toolkit(
-        service_actions=ServiceActions(stores.customers) if stores else None,
+        services={"customers": stores.customers} if stores else {},
         redis=redis,
         integrations=load_integrations(folder / "integrations"),
         region=settings.aws_region,
@@ -91,6 +93,8 @@ def build_deps(
     )
     for agent_id in loaded:
         deps.agent_graph(agent_id)  # fail at start-up, not mid-conversation, on a bad reference
+    if override != "offline" and control_plane_reachable():
+        verify_models(loaded, settings.aws_region, override)  # models that exist and are served
     return deps
 
 
@@ -110,7 +114,7 @@ def structural_deps(
 def _structural_parts(settings: Settings, folder: Path) -> tuple[ModelRegistry, Toolkit]:
     registry = ModelRegistry(override="offline", region=settings.aws_region)
     toolkit = Toolkit(
-        service_actions=ServiceActions(CustomerStore(None, "", "")),
+        services={"customers": CustomerStore(None, "", "")},
         redis=Redis.from_url("redis://127.0.0.1:1/0"),
         integrations=load_integrations(folder / "integrations"),
         region=settings.aws_region,
