@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from app.runtime import Runtime
+from app.settings import ConfigurationError, Settings
 from server import (
     AccountRegistry,
     Channel,
@@ -17,12 +18,24 @@ from server import (
 from stores import aws_client
 
 
+def simulator_on(settings: Settings) -> bool:
+    """The simulator signs webhooks with the app secret and can act as any customer: it runs only
+    in local mode (no `WHATSAPP_API_BASE_URL`), where it is on unless turned off."""
+    local = settings.whatsapp_api_base_url is None
+    if settings.simulator_enabled and not local:
+        raise ConfigurationError(
+            "SIMULATOR_ENABLED: the simulator signs webhooks with the app secret and acts as any "
+            "customer, so it runs only in local mode (WHATSAPP_API_BASE_URL unset)"
+        )
+    return local and settings.simulator_enabled is not False
+
+
 def build_channel(runtime: Runtime, workers: int | None = None) -> Channel:
     settings = runtime.settings
     local = settings.whatsapp_api_base_url is None
     outbox = LocalOutbox() if local else None
     sender = outbox if outbox is not None else GraphApiClient(str(settings.whatsapp_api_base_url))
-    simulator = settings.simulator_enabled if settings.simulator_enabled is not None else local
+    simulator = simulator_on(settings)
     config = ChannelConfig(
         verify_token=settings.whatsapp_verify_token,
         app_secret=settings.whatsapp_app_secret,

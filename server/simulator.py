@@ -1,7 +1,9 @@
 """The local simulator: a WhatsApp-like page (`GET /`) to chat as a demo customer.
 
 The page asks this server to send a message; the server builds Meta's payload, signs it with the
-app secret and POSTs it over HTTP to its own `/webhook`, so the message takes the production path.
+app secret and hands it to its own `/webhook` in process (never to a host the caller names), so the
+message takes the production path. It is served only in local mode (no `WHATSAPP_API_BASE_URL`)
+and only to clients on this machine: it can act as any customer.
 Replies go to the local outbox (no `WHATSAPP_API_BASE_URL`), which the page long-polls.
 """
 
@@ -15,13 +17,23 @@ from importlib import resources
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from server.webhook import signature_for
 
-router = APIRouter(tags=["simulator"])
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost", "testclient"})
+
+
+def loopback_only(request: Request) -> None:
+    """The simulator acts as any customer: only a browser on this machine may use it."""
+    host = request.client.host if request.client else ""
+    if host not in LOOPBACK:
+        raise HTTPException(status_code=403, detail="the simulator answers only on this machine")
+
+
+router = APIRouter(tags=["simulator"], dependencies=[Depends(loopback_only)])
 
 
 class SimulatedMessage(BaseModel):
@@ -86,14 +98,16 @@ async def customers(request: Request) -> list[dict[str, Any]]:
 
 @router.post("/simulator/messages")
 async def send(request: Request, message: SimulatedMessage) -> JSONResponse:
+    """Sign the message as Meta would and hand it to this app's own `/webhook`, in process: the
+    signed body never leaves the process, and no caller-named host is ever contacted."""
     config = request.app.state.config
     body = json.dumps(
         webhook_payload(config.default_phone_number_id, message.wa_id, message.name, message.text)
     ).encode()
-    url = str(request.base_url).rstrip("/") + "/webhook"
-    async with httpx.AsyncClient(timeout=10) as client:
+    transport = httpx.ASGITransport(app=request.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://simulator") as client:
         response = await client.post(
-            url,
+            "/webhook",
             content=body,
             headers={
                 "content-type": "application/json",

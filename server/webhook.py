@@ -3,17 +3,20 @@
 POST checks `X-Hub-Signature-256` over the raw body before parsing anything (missing: 401,
 mismatch: 403), refuses oversized bodies (413), then queues each message once and applies each
 status. It answers 200 only after the queue accepted the messages, and 503 when Redis (or
-DynamoDB, for statuses) is unreachable, so Meta retries and nothing is lost.
+DynamoDB, for statuses) is unreachable or stalls, so Meta retries and nothing is lost. A body that
+is not JSON, nests too deep or is not a webhook payload gets 400; no input gets a 500.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 from typing import Annotated, Any
 
 import structlog
+from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import ValidationError
@@ -28,6 +31,8 @@ from stores import Stores
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["webhook"])
 
+# Meta waits about 20 s for an answer; a stalled store gets 503 (Meta retries) well before that.
+ACCEPT_TIMEOUT_S = 8.0
 STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
 
 
@@ -88,15 +93,24 @@ async def receive(request: Request, config: Config) -> JSONResponse:
         return JSONResponse({"error": "signature mismatch"}, status_code=403)
     try:
         payload = WebhookPayload.model_validate(json.loads(body))
-    except (ValueError, ValidationError) as error:
+    except ValidationError as error:
         metrics.webhooks.labels(outcome="invalid").inc()
-        log.warning("webhook body not understood", error=str(error)[:300])
+        # Where and what kind, never the values: they carry customers' phone numbers.
+        where = [
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['type']}"
+            for e in error.errors(include_input=False, include_url=False)
+        ]
+        log.warning("webhook body not understood", problems=where[:10])
+        return JSONResponse({"error": "body is not a WhatsApp webhook payload"}, status_code=400)
+    except (ValueError, RecursionError) as error:
+        metrics.webhooks.labels(outcome="invalid").inc()
+        log.warning("webhook body is not JSON", error=type(error).__name__)
         return JSONResponse({"error": "body is not a WhatsApp webhook payload"}, status_code=400)
     try:
-        queued = await _accept(request, payload)
-    except (RedisError, OSError) as error:
+        queued = await asyncio.wait_for(_accept(request, payload), timeout=ACCEPT_TIMEOUT_S)
+    except (RedisError, OSError, BotoCoreError, ClientError, TimeoutError) as error:
         metrics.webhooks.labels(outcome="unavailable").inc()
-        log.error("queue unavailable; Meta will retry", error=repr(error)[:200])
+        log.error("store unavailable; Meta will retry", error=repr(error)[:200])
         return JSONResponse({"error": "temporarily unavailable"}, status_code=503)
     metrics.webhooks.labels(outcome="accepted").inc()
     return JSONResponse({"status": "ok", "queued": queued})

@@ -29,7 +29,7 @@ from server import AccountRegistry, Channel, ChannelConfig, GraphApiClient, crea
 from server.webhook import signature_for
 from stubs import BackgroundServer, create_converse_stub, create_graph_api_stub, sent_to
 from tests.integration.conftest import WAM, new_wa_id, wam_env
-from tests.integration.test_channel import NUMBER, SECRET, message, payload, wait_for
+from tests.integration.whatsapp import NUMBER, SECRET, message, payload, wait_for
 
 pytestmark = pytest.mark.integration
 MODEL_SECONDS = 1.5

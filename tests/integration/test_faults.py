@@ -1,0 +1,210 @@
+"""Faults and hostile input on the channel: the simulator is no signing oracle, mixed bursts, sends
+whose outcome is unknown, outages and poison inputs (each once a defect, reproduced here)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+import pytest
+
+from server import AccountRegistry, GraphApiClient, LocalOutbox, create_app
+from server.whatsapp import SendOutcomeUnknownError, text_payload
+from stores import whatsapp_user_id
+from stubs import BackgroundServer, create_graph_api_stub, sent_to, text_of
+from tests.integration.conftest import new_wa_id
+from tests.integration.whatsapp import (
+    NUMBER,
+    make_channel,
+    message,
+    payload,
+    post,
+    wait_for,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def test_the_simulator_posts_only_to_itself_and_only_for_this_machine(
+    settings, stores, demo, graph_api, tmp_path
+) -> None:
+    from checkpointers import EmbeddedRedis
+
+    evil = create_graph_api_stub()
+    evil_server = BackgroundServer(evil)
+    evil_server.start()
+    redis = EmbeddedRedis(tmp_path)
+    redis.start()
+    channel = make_channel(settings, stores, demo, graph_api[1], workers=1, redis_url=redis.url)
+    channel.outbox = LocalOutbox()
+    channel.sender = channel.outbox
+    app = create_app(channel)
+    server = BackgroundServer(app)
+    server.start()
+    try:
+        # The caller names another host: the signed body must not go there.
+        sent = httpx.post(
+            server.url + "/simulator/messages",
+            json={"wa_id": "15550004", "text": "hola"},
+            headers={"host": f"127.0.0.1:{evil_server.port}"},
+        )
+        assert sent.status_code == 200 and sent.json()["webhook_status"] == 200
+        assert evil.state.requests == 0
+        wait_for(lambda: channel.outbox.for_user("15550004"), what="the simulated reply")
+
+        async def from_elsewhere() -> list[int]:
+            transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://x") as client:
+                return [
+                    (await client.get("/simulator/customers")).status_code,
+                    (
+                        await client.post(
+                            "/simulator/messages", json={"wa_id": "15550002", "text": "hi"}
+                        )
+                    ).status_code,
+                ]
+
+        assert asyncio.run(from_elsewhere()) == [403, 403]
+    finally:
+        server.stop()
+        evil_server.stop()
+        redis.stop()
+
+
+def test_simulator_cannot_be_enabled_outside_local_mode() -> None:
+    from app.channel import simulator_on
+    from app.settings import ConfigurationError, load_settings
+
+    real = load_settings(whatsapp_api_base_url="https://graph.facebook.com/v21.0")
+    assert simulator_on(real) is False
+    with pytest.raises(ConfigurationError, match="SIMULATOR_ENABLED"):
+        simulator_on(real.model_copy(update={"simulator_enabled": True}))
+    assert simulator_on(load_settings()) is True
+    assert simulator_on(load_settings(simulator_enabled=False)) is False
+
+
+def test_a_text_with_a_reaction_a_system_notice_and_a_voice_note_is_one_turn(
+    app_url, graph_api, stores
+) -> None:
+    stub, _ = graph_api
+    wa_id = new_wa_id()
+    target = f"wamid.out.{uuid.uuid4().hex}"
+    burst = [
+        message(wa_id, text={"body": "What are your opening hours?"}),
+        message(wa_id, "reaction", reaction={"message_id": target, "emoji": "👍"}),
+        message(wa_id, "system", system={"body": "number changed", "type": "user_changed_number"}),
+        message(wa_id, "audio", audio={"id": "media-not-there", "mime_type": "audio/ogg"}),
+    ]
+    assert post(app_url, payload(*burst)).json()["queued"] == 4
+    wait_for(lambda: sent_to(stub, wa_id), what="the reply")
+    reply = text_of(sent_to(stub, wa_id)[0])
+    assert "went wrong" not in reply and "Monday" in reply
+    logged = wait_for(
+        lambda: [
+            m
+            for m in stores.conversations.user_messages(whatsapp_user_id(wa_id))
+            if m.direction == "outbound"
+        ],
+        what="the logged reply",
+    )
+    assert len(logged) == 1
+
+
+def test_a_send_that_times_out_is_not_sent_again(graph_api) -> None:
+    stub, url = graph_api
+    before = stub.state.requests
+    stub.state.latency_s = 2.0
+
+    async def send() -> None:
+        client = GraphApiClient(url, attempts=5, timeout=0.5)
+        try:
+            with pytest.raises(SendOutcomeUnknownError):
+                await client.send(NUMBER, "test-token", text_payload("15550009", "hi"))
+        finally:
+            await client.aclose()
+
+    try:
+        asyncio.run(send())
+    finally:
+        stub.state.latency_s = 0.0
+    assert stub.state.requests - before == 1
+
+
+def test_a_connection_refused_send_is_retried(graph_api) -> None:
+    from checkpointers import free_loopback_port
+
+    async def send() -> None:
+        client = GraphApiClient(f"http://127.0.0.1:{free_loopback_port()}", attempts=2)
+        try:
+            with pytest.raises(httpx.ConnectError):
+                await client.send(NUMBER, "test-token", text_payload("15550009", "hi"))
+        finally:
+            await client.aclose()
+
+    asyncio.run(send())
+
+
+def test_status_webhook_during_a_dynamodb_outage_is_503_not_500(
+    settings, stores, demo, graph_api, monkeypatch
+) -> None:
+    from checkpointers import free_loopback_port
+
+    channel = make_channel(settings, stores, demo, graph_api[1], workers=0)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{free_loopback_port()}")
+    from stores import Stores
+
+    channel.stores = Stores.connect(settings.aws_region, settings.table_prefix, 30)
+    server = BackgroundServer(create_app(channel))
+    server.start()
+    try:
+        body = payload(
+            statuses=[
+                {"id": "wamid.x", "status": "delivered", "timestamp": "1", "recipient_id": "1"}
+            ]
+        )
+        response = post(server.url, body)
+        assert response.status_code == 503, response.text
+        assert "unavailable" in response.json()["error"]
+    finally:
+        server.stop()
+
+
+def test_deeply_nested_json_is_400(app_url) -> None:
+    for body in (b"[" * 50_000 + b"]" * 50_000, b'{"a":' * 3000 + b"1" + b"}" * 3000):
+        response = post(app_url, body)
+        assert response.status_code == 400, response.text
+        assert "not a WhatsApp webhook" in response.json()["error"]
+
+
+def test_input_that_can_never_succeed_is_answered_once_without_retries(
+    app_url, graph_api, stores
+) -> None:
+    stub, _ = graph_api
+    wa_id = new_wa_id()
+    huge = "x" * 450_000  # over DynamoDB's 400 KB item limit
+    response = post(app_url, payload(message(wa_id, text={"body": huge})))
+    if response.status_code == 413:
+        pytest.skip("the webhook body limit of this app refuses it before the worker")
+    wait_for(lambda: sent_to(stub, wa_id), timeout=30, what="the one reply")
+    assert len(sent_to(stub, wa_id)) == 1
+
+
+def test_no_phone_number_in_the_log_of_a_body_not_understood(app_url, capfd) -> None:
+    bad = {"object": "whatsapp_business_account", "entry": [{"changes": [{"value": 15550123456}]}]}
+    assert post(app_url, bad).status_code == 400
+    captured = capfd.readouterr()
+    assert "15550123456" not in captured.out + captured.err
+
+
+def test_accounts_are_loaded_with_their_send_rate(tmp_path, monkeypatch) -> None:
+    accounts = tmp_path / "accounts.yaml"
+    accounts.write_text(
+        "- {account_id: acme, account_name: Acme, phone_number_id: '200000000000002',\n"
+        "   access_token_env: ACME_TOKEN, messages_per_second: 250}\n"
+    )
+    monkeypatch.setenv("ACME_TOKEN", "t")
+    registry = AccountRegistry.load(NUMBER, "x", None, accounts, default_messages_per_second=40)
+    acme, default = registry.get("200000000000002"), registry.get(NUMBER)
+    assert acme is not None and acme.messages_per_second == 250
+    assert default is not None and default.messages_per_second == 40
