@@ -97,11 +97,14 @@ class ToolExecutor:
             return Command(update={"messages": results}, goto="model")
         for extra in writes[1:]:
             results.append(self._error(extra, instruction("one_change_at_a_time")))
-        outcome, reply = await self._propose(writes[0], state)
+        outcome, reply, answer = await self._propose(writes[0], state)
         results.insert(0, outcome)
         if reply is None:
             return Command(update={"messages": results}, goto="model")
-        return Command(update={"messages": [*results, reply]}, goto=END)
+        variables = {**state.context_variables, "confirmation": answer}
+        return Command(
+            update={"messages": [*results, reply], "context_variables": variables}, goto=END
+        )
 
     @staticmethod
     def _message(call: ToolCall, content: str, status: str = "success") -> ToolMessage:
@@ -142,8 +145,11 @@ class ToolExecutor:
 
     async def _propose(
         self, call: ToolCall, state: AgentState
-    ) -> tuple[ToolMessage, AIMessage | None]:
-        """Validate, ask the customer, run only on a yes to exactly this proposal."""
+    ) -> tuple[ToolMessage, AIMessage | None, dict[str, Any]]:
+        """Validate, ask the customer, run only on a yes to exactly this proposal.
+
+        Also returns what was proposed and how the customer answered (for the conversation log).
+        """
         tool = self.tools[call["name"]]
         prepare = prepare_of(tool)
         context = CallContext(state.customer_id, state.wa_id, state.user_id, state.language)
@@ -154,7 +160,7 @@ class ToolExecutor:
             log.warning("tool validation failed", tool=tool.name, error=repr(error)[:300])
             prepared = f"Error: {tool.name} could not check these arguments."
         if not isinstance(prepared, Proposal):
-            return self._error(call, prepared), None
+            return self._error(call, prepared), None, {}
         proposal_id = prepared.proposal_id(str(call["id"]))
         decision = interrupt(self._request(prepared, proposal_id, state.language))
         confirmed = (
@@ -163,11 +169,16 @@ class ToolExecutor:
             and decision.get("decision") == "yes"
         )
         log.info("proposal answered", tool=tool.name, proposal=proposal_id, confirmed=confirmed)
+        answer = {
+            "proposal_id": proposal_id,
+            "summary": prepared.summary,
+            **(decision if isinstance(decision, dict) else {}),
+        }
         if not confirmed:
             declined = self._message(call, instruction("declined"))
-            return declined, self._reply(canned("cancelled", state.language), state)
+            return declined, self._reply(canned("cancelled", state.language), state), answer
         result = await self._run(tool, call, state, prepared.arguments)
-        return result, self._reply(text_of(result), state)
+        return result, self._reply(text_of(result), state), answer
 
     @staticmethod
     def _request(proposal: Proposal, proposal_id: str, language: str) -> dict[str, Any]:

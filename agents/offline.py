@@ -24,6 +24,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field
 
+from agents.canned import canned
 from tools.actions import is_write_tool
 from tools.knowledge import STOPWORDS
 from tools.language import Language, detect_language
@@ -57,35 +58,6 @@ _STEMS = ("ing", "es", "s", "ar", "er", "ir", "os", "as", "a", "o", "e")
 GREETINGS = {"hello", "hi", "hey", "hola", "buenos", "buenas", "good", "morning", "evening"}
 THANKS = {"thanks", "thank", "gracias", "thx", "appreciate", "agradezco"}
 GOODBYES = {"bye", "goodbye", "adios", "chao", "hasta", "luego", "later"}
-
-_REPLIES: dict[str, dict[Language, str]] = {
-    "greeting": {
-        "en": "Hello! How can I help you today?",
-        "es": "¡Hola! ¿En qué te puedo ayudar hoy?",
-    },
-    "thanks": {
-        "en": "You're welcome! Anything else I can help with?",
-        "es": "¡De nada! ¿Te puedo ayudar con algo más?",
-    },
-    "goodbye": {
-        "en": "Goodbye! Write to us here any time.",
-        "es": "¡Hasta luego! Escríbenos aquí cuando quieras.",
-    },
-    "unknown": {
-        "en": "I'm sorry, I don't have that information. I can connect you with a person if you "
-        "like.",
-        "es": "Lo siento, no tengo esa información. Si quieres, te comunico con una persona.",
-    },
-    "found": {"en": "Here is what I found: ", "es": "Esto es lo que encontré: "},
-    "error": {
-        "en": "Sorry, I couldn't complete that right now: ",
-        "es": "Lo siento, no pude completarlo ahora: ",
-    },
-    "need_number": {
-        "en": "Which volume would you like, from 0 to 100?",
-        "es": "¿Qué volumen quieres, de 0 a 100?",
-    },
-}
 
 
 def _stem(word: str) -> str:
@@ -215,13 +187,13 @@ class OfflineChatModel(BaseChatModel):
         if choice is not None and not (small_talk and choice["name"] == "search_knowledge_base"):
             arguments = self._fill_arguments(choice, question)
             if arguments is None:
-                return AIMessage(content=_REPLIES["need_number"][language])
+                return AIMessage(content=canned("need_number", language))
             call_id = f"call_{abs(hash((choice['name'], question))) % 10**10}"
             return AIMessage(
                 content="",
                 tool_calls=[{"name": choice["name"], "args": arguments, "id": call_id}],
             )
-        return AIMessage(content=_REPLIES[small_talk or "unknown"][language])
+        return AIMessage(content=canned(small_talk or "unknown", language))
 
     @staticmethod
     def _small_talk(words: set[str]) -> str | None:
@@ -310,7 +282,9 @@ class OfflineChatModel(BaseChatModel):
             if text.startswith("ESCALATED:"):
                 parts.append(_escalation_reply(language))
             elif text.startswith(("ERROR:", "Error:")):
-                parts.append(_REPLIES["error"][language] + text.split(":", 1)[1].strip())
+                # Errors are for the model; the customer reads a sentence of their own.
+                key = "no_account" if "no account is linked" in text else "tool_error"
+                parts.append(canned(key, language))
             elif "[source:" in text:
                 answer = _best_passage_answer(question, text, focus)
                 if answer:
@@ -318,7 +292,7 @@ class OfflineChatModel(BaseChatModel):
             else:
                 parts.append(_render_result(text, language))
         if not parts:
-            return _REPLIES["unknown"][language]
+            return canned("unknown", language)
         return "\n\n".join(parts)
 
 
@@ -332,15 +306,7 @@ def is_request(text: str) -> bool:
 
 
 def _escalation_reply(language: Language) -> str:
-    if language == "es":
-        return (
-            "Te comunico con una persona de nuestro equipo; te responderá en este chat en horario "
-            "de atención (lun-vie 9-18, sáb 10-14)."
-        )
-    return (
-        "I'm handing you over to a person on our team; they will reply in this chat during "
-        "opening hours (Mon-Fri 9-18, Sat 10-14 ET)."
-    )
+    return canned("escalated", language)
 
 
 def _best_passage_answer(question: str, text: str, focus: str = "") -> str | None:
@@ -384,5 +350,5 @@ def _render_result(text: str, language: Language) -> str:
         return text
     if isinstance(data, dict):
         fields = ", ".join(f"{key.replace('_', ' ')}: {value}" for key, value in data.items())
-        return _REPLIES["found"][language] + fields
-    return _REPLIES["found"][language] + json.dumps(data, ensure_ascii=False)
+        return fields
+    return json.dumps(data, ensure_ascii=False)

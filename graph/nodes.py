@@ -75,6 +75,7 @@ class SupervisorNodes:
         variables = dict(state.context_variables)
         variables.pop("step_limit_reached", None)
         variables.pop("escalation_reason", None)
+        variables.pop("confirmation", None)
         updates: dict[str, Any] = {"escalation_triggered": False}
         user_id = state.user_id or (whatsapp_user_id(state.wa_id) if state.wa_id else None)
         language = state.language
@@ -214,7 +215,12 @@ class SupervisorNodes:
             )
             for position, message in enumerate(inbound)
         ]
-        if isinstance(reply, AIMessage) and _text(reply).strip():
+        confirmation = state.context_variables.get("confirmation") or {}
+        if confirmation:
+            items += self._confirmation_items(state, inbound, confirmation, arrived, metadata)
+        reply_after = arrived + timedelta(milliseconds=len(inbound) + (2 if confirmation else 0))
+        sent = confirmation.get("decision") != "cancel"  # a cancelled proposal's reply is not sent
+        if isinstance(reply, AIMessage) and _text(reply).strip() and sent:
             tool_names = [m.name for m in turn if isinstance(m, ToolMessage)]
             items.append(
                 ConversationMessage(
@@ -222,7 +228,7 @@ class SupervisorNodes:
                     session_id=state.session_id,
                     message_id=reply_message_id(inbound),
                     timestamp=format_timestamp(
-                        max(datetime.now(UTC), arrived + timedelta(milliseconds=len(inbound)))
+                        max(datetime.now(UTC) + timedelta(milliseconds=1), reply_after)
                     ),
                     direction="outbound",
                     role="assistant",
@@ -242,6 +248,51 @@ class SupervisorNodes:
         # Timestamps are explicit, so the writes need no order: they go out together.
         await asyncio.gather(*(store.aappend(item) for item in items))
         return {}
+
+    @staticmethod
+    def _confirmation_items(
+        state: SupervisorState,
+        inbound: list[HumanMessage],
+        confirmation: dict[str, Any],
+        arrived: datetime,
+        metadata: dict[str, Any],
+    ) -> list[ConversationMessage]:
+        """The proposal that was sent, and the customer's answer to it when it was a yes or no."""
+        assert state.user_id and state.session_id
+        shared = {
+            "user_id": state.user_id,
+            "session_id": state.session_id,
+            "agent_id": state.active_agent,
+            "metadata": {
+                **{k: v for k, v in metadata.items() if v is not None},
+                "proposal_id": confirmation.get("proposal_id"),
+            },
+        }
+        items = [
+            ConversationMessage(
+                **shared,
+                message_id=f"{inbound[-1].id if inbound else 'turn'}:proposal",
+                timestamp=format_timestamp(arrived + timedelta(milliseconds=len(inbound))),
+                direction="outbound",
+                role="assistant",
+                content=str(confirmation.get("summary") or "(proposal)"),
+                status="generated",
+            )
+        ]
+        if confirmation.get("message_id"):
+            answered = max(datetime.now(UTC), arrived + timedelta(milliseconds=len(inbound) + 1))
+            items.append(
+                ConversationMessage(
+                    **shared,
+                    message_id=str(confirmation["message_id"]),
+                    timestamp=format_timestamp(answered),
+                    direction="inbound",
+                    role="user",
+                    message_type=str(confirmation.get("message_type") or "text"),
+                    content=str(confirmation.get("text") or "(empty)"),
+                )
+            )
+        return items
 
     @staticmethod
     def compact_history(state: SupervisorState, runtime: Runtime[AgentContext]) -> dict[str, Any]:

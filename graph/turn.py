@@ -77,10 +77,14 @@ async def run_turn(
     """
     config: RunnableConfig = {"configurable": {"thread_id": thread_id_for(phone_number_id, wa_id)}}
     run_context = context or AgentContext()
+    ids = message_ids or [f"local.{uuid.uuid4().hex}" for _ in texts]
+    kinds = message_types or ["text"] * len(texts)
     pending = await pending_proposal(graph, config)
     if pending is not None:
         last_reply = (reply_ids or [""])[-1] if reply_ids else ""
         answer = answer_to(pending, texts[-1] if texts else "", last_reply or "")
+        if answer.kind in ("yes", "no") and ids:
+            answer.resume.update(message_id=ids[-1], message_type=kinds[-1])
         state = await graph.ainvoke(
             Command(resume=answer.resume), config, context=run_context, durability="exit"
         )
@@ -90,8 +94,6 @@ async def run_turn(
             result = turn_result(state)
             result.reply = canned("stale_confirmation", result.language)
             return result
-    ids = message_ids or [f"local.{uuid.uuid4().hex}" for _ in texts]
-    kinds = message_types or ["text"] * len(texts)
     inbound = [
         HumanMessage(content=text, id=message_id, additional_kwargs={"message_type": kind})
         for text, message_id, kind in zip(texts, ids, kinds, strict=False)

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from graph import SupervisorGraph, TurnResult, run_turn
-from stores import Stores
+from stores import Stores, whatsapp_user_id
 
 pytestmark = pytest.mark.integration
 NUMBER = "100000000000015"
@@ -173,3 +173,33 @@ async def test_spanish_proposal_and_confirmation(supervisor, stores, new_custome
     assert done.reply == "Listo, Spotify quedó conectado a tu cuenta."
     stored = stores.customers.get_customer(customer.id)
     assert stored is not None and stored.music_services == ["spotify"]
+
+
+async def test_the_log_holds_the_proposal_and_the_answer(supervisor, stores: Stores, new_customer):
+    customer = new_customer("premium", devices=2)
+    wa_id = customer.phone[1:]
+    await say(supervisor, wa_id, "Move my Speaker 1 to the bedroom", message_id="wamid.ask1")
+    await say(supervisor, wa_id, "yes", message_id="wamid.yes1")
+    logged = stores.conversations.user_messages(whatsapp_user_id(wa_id))
+    assert [(m.direction, m.content) for m in logged] == [
+        ("inbound", "Move my Speaker 1 to the bedroom"),
+        ("outbound", "Move your Speaker 1 from the kitchen to the bedroom?"),
+        ("inbound", "yes"),
+        ("outbound", "Done, your Speaker 1 is now in the bedroom."),
+    ]
+    assert logged[2].message_id == "wamid.yes1"
+
+
+async def test_a_cancelled_proposal_logs_no_unsent_reply(supervisor, stores, new_customer):
+    customer = new_customer("premium", devices=2)
+    wa_id = customer.phone[1:]
+    await say(supervisor, wa_id, "Move my Speaker 1 to the bedroom")
+    await say(supervisor, wa_id, "What are your opening hours?")
+    logged = stores.conversations.user_messages(whatsapp_user_id(wa_id))
+    texts = [m.content for m in logged]
+    assert "OK, I haven't changed anything." not in texts
+    assert texts[:3] == [
+        "Move my Speaker 1 to the bedroom",
+        "Move your Speaker 1 from the kitchen to the bedroom?",
+        "What are your opening hours?",
+    ]
