@@ -18,6 +18,7 @@ from importlib import resources
 
 import structlog
 import yaml
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from redis.asyncio import Redis
 
 from graph import SupervisorGraph, run_turn
@@ -179,6 +180,21 @@ class InboundHandler:
             ex=self.reply_ttl_seconds,
         )
         return Done(reply)
+
+    async def prune_checkpoints(self, burst: Burst) -> None:
+        """Keep only the thread's latest checkpoint: each turn is replayed whole from the queue
+        and logged in DynamoDB, so older checkpoints would only hold Redis memory until the
+        session expires (about 35 KB a turn)."""
+        graph = await self.graph_for(burst.account)
+        saver = graph.checkpointer
+        if not isinstance(saver, BaseCheckpointSaver):
+            return
+        try:
+            await saver.aprune([burst.last.thread_id], strategy="keep_latest")
+        except NotImplementedError:
+            return
+        except Exception as error:  # memory, not correctness: never fail a turn over it
+            log.warning("old checkpoints not pruned", error=repr(error)[:200])
 
     # Helpers -------------------------------------------------------------------------------
 

@@ -110,7 +110,7 @@ class Worker:
         """One turn: handle the burst, send its reply once."""
         last = items[-1]
         with structlog.contextvars.bound_contextvars(
-            message_id=last.message_id, user=mask_phone(last.wa_id), worker=self.name
+            message_id=last.message_id[:120], user=mask_phone(last.wa_id), worker=self.name
         ):
             burst = self._burst(items)
             if burst is None:
@@ -120,6 +120,7 @@ class Worker:
             if reply is None or not reply.text.strip():
                 return
             await self.replies.send_once(burst.account, last, reply)
+            await self.handler.prune_checkpoints(burst)
             self.metrics.turn_seconds.labels(agent=reply.agent_id or "none").observe(
                 time.perf_counter() - started
             )

@@ -215,3 +215,16 @@ def test_accounts_are_loaded_with_their_send_rate(tmp_path, monkeypatch) -> None
     acme, default = registry.get("200000000000002"), registry.get(NUMBER)
     assert acme is not None and acme.messages_per_second == 250
     assert default is not None and default.messages_per_second == 40
+
+
+def test_a_thread_keeps_one_checkpoint_however_many_turns(app_url, graph_api, settings) -> None:
+    stub, _ = graph_api
+    wa_id = new_wa_id()
+    redis = Redis.from_url(settings.redis_url)
+    for turn, text in enumerate(["hi", "what are your opening hours?", "thanks", "and prices?"]):
+        post(app_url, payload(message(wa_id, text={"body": text})))
+        wait_for(lambda n=turn: len(sent_to(stub, wa_id)) == n + 1, what=f"reply {turn + 1}")
+    time.sleep(0.5)
+    keys = [k.decode() for k in redis.scan_iter(match=f"checkpoint:*{wa_id}*", count=1000)]
+    namespaces = {key.split(":")[3] if key.count(":") >= 4 else "" for key in keys}
+    assert 0 < len(keys) <= len(namespaces), keys
