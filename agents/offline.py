@@ -55,6 +55,7 @@ _IMPERATIVE = re.compile(
 )
 _STEMS = ("ing", "es", "s", "ar", "er", "ir", "os", "as", "a", "o", "e")
 
+ACKNOWLEDGEMENTS = {"yes", "yeah", "yep", "ok", "okay", "si", "vale", "sure", "dale", "no", "nope"}
 GREETINGS = {"hello", "hi", "hey", "hola", "buenos", "buenas", "good", "morning", "evening"}
 THANKS = {"thanks", "thank", "gracias", "thx", "appreciate", "agradezco"}
 GOODBYES = {"bye", "goodbye", "adios", "chao", "hasta", "luego", "later"}
@@ -146,9 +147,15 @@ class OfflineChatModel(BaseChatModel):
             )
         else:
             own_words = bool(content_terms(focus))
+            if set(_WORD.findall(fold(focus))) <= ACKNOWLEDGEMENTS and focus.strip():
+                # A bare yes / no with nothing waiting for it: acknowledge, never act on it.
+                return self._result(messages, AIMessage(content=canned("acknowledged", language)))
             message = self._first_step(
                 focus if own_words else question, language, writes=own_words and is_request(focus)
             )
+        return self._result(messages, message)
+
+    def _result(self, messages: list[BaseMessage], message: AIMessage) -> ChatResult:
         input_tokens = count_tokens_approximately(messages)
         output_tokens = count_tokens_approximately([message])
         message.usage_metadata = {

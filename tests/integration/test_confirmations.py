@@ -103,7 +103,7 @@ async def test_no_cancels(supervisor, stores: Stores, new_customer):
     assert cancelled.reply == "OK, I haven't changed anything."
     assert locations(stores, customer.id) == ["living_room", "kitchen"]
     later = await say(supervisor, wa_id, "yes")
-    assert later.pending is None
+    assert later.pending is None and later.reply.startswith("OK. Is there anything else")
     assert locations(stores, customer.id) == ["living_room", "kitchen"]
 
 
