@@ -13,16 +13,30 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from dataclasses import dataclass
-from typing import Any, Protocol
+import unicodedata
+from dataclasses import dataclass, replace
+from typing import Any, Literal, Protocol
 
+import numpy as np
 from redis import Redis
-from redis.commands.search.field import TagField, TextField
+from redis.commands.search.field import Field, TagField, TextField, VectorField
 from redis.commands.search.index_definition import IndexDefinition, IndexType
 from redis.commands.search.query import Query
 from redis.exceptions import ResponseError
+from redisvl.query import VectorQuery
+from redisvl.query.filter import Tag
 
+from tools.embeddings import DIMENSIONS, SentenceEncoder, sentence_encoder
 from tools.language import detect_language
+
+# Cosine similarity of a question to the closest sentence of the knowledge base under which it has
+# no answer ("I don't know"), fitted on the dev split (evals/README.md).
+RELEVANCE_FLOOR = 0.25
+WORD_WEIGHT = 0.1  # full-text score (scaled to the best hit) added to the cosine
+WORD_COVERAGE = (
+    0.6  # under the floor, a passage with this share of the question's words still counts
+)
+LANGUAGE_BONUS = 0.15  # a passage in the customer's language beats its translation
 
 # Function words of both languages: never worth matching on.
 STOPWORDS = sorted(
@@ -49,6 +63,7 @@ class Passage:
     text: str
     score: float
     language: str = "en"
+    key: str = ""
 
     def cited(self) -> str:
         return f"{self.text}\n[source: {self.source}]"
@@ -71,32 +86,65 @@ def query_terms(text: str) -> list[str]:
 
 
 class LocalKnowledgeBase:
-    """Full-text retrieval over chunks stored as Redis hashes under `kb:<kb_id>:`."""
+    """Hybrid retrieval over chunks stored as Redis hashes under `kb:<kb_id>:`.
 
-    def __init__(self, redis: Redis, kb_id: str) -> None:
+    One RediSearch index holds both: each chunk (full text, stemmed in its language) and, beside
+    it, one vector per sentence of the chunk (multilingual embeddings, `tools.embeddings`), which
+    points back at its chunk. A question is matched by meaning (its closest sentences, through
+    redisvl's `VectorQuery`) and by words (full text); passages in the customer's language come
+    first. Under `relevance_floor` (cosine of the closest sentence) nothing is returned, and the
+    agent says it does not know. Without the embedding package: full text only.
+    """
+
+    def __init__(
+        self,
+        redis: Redis,
+        kb_id: str,
+        *,
+        encoder: SentenceEncoder | Literal["auto"] | None = "auto",
+        relevance_floor: float = RELEVANCE_FLOOR,
+    ) -> None:
         self.redis = redis
         self.kb_id = kb_id
         self.index_name = f"kb-idx:{kb_id}"
         self.prefix = f"kb:{kb_id}:"
+        self.encoder = sentence_encoder() if encoder == "auto" else encoder
+        self.relevance_floor = relevance_floor
 
     def ensure_index(self) -> None:
+        """Create the index; an index from before vectors is rebuilt and its chunks embedded."""
         try:
-            self.redis.ft(self.index_name).info()  # type: ignore[no-untyped-call]
-            return
+            info = self.redis.ft(self.index_name).info()  # type: ignore[no-untyped-call]
         except ResponseError:
-            pass
+            info = None
+        if info is not None:
+            if self.encoder is None or _has_field(info, "embedding"):
+                return
+            self.redis.ft(self.index_name).dropindex(delete_documents=False)
+        fields: list[Field] = [
+            TextField("title", weight=3.0),
+            TextField("text"),
+            TagField("source"),
+            TagField("lang"),
+            TagField("kind"),
+        ]
+        if self.encoder is not None:
+            fields.append(
+                VectorField(
+                    "embedding",
+                    "FLAT",
+                    {"TYPE": "FLOAT32", "DIM": DIMENSIONS, "DISTANCE_METRIC": "COSINE"},
+                )
+            )
         self.redis.ft(self.index_name).create_index(
-            [
-                TextField("title", weight=3.0),
-                TextField("text"),
-                TagField("source"),
-                TagField("lang"),
-            ],
+            fields,
             definition=IndexDefinition(  # type: ignore[no-untyped-call]
                 prefix=[self.prefix], index_type=IndexType.HASH, language_field="language"
             ),
             stopwords=STOPWORDS,
         )
+        if info is not None:
+            self._embed_existing_chunks()
 
     def add_chunks(self, source: str, title: str, chunks: list[str], language: str) -> int:
         """Index a document's chunks, replacing that document's earlier chunks."""
@@ -105,80 +153,222 @@ class LocalKnowledgeBase:
         pipe = self.redis.pipeline(transaction=True)
         for position, chunk in enumerate(chunks):
             digest = hashlib.sha1(f"{source}:{position}".encode()).hexdigest()[:16]
-            pipe.hset(
-                f"{self.prefix}{digest}",
-                mapping={
-                    "source": source,
-                    "title": title,
-                    "text": chunk,
-                    "lang": language,
-                    "language": _LANGUAGE_NAMES.get(language, "english"),
-                    "position": position,
-                },
-            )
+            key = f"{self.prefix}{digest}"
+            fields = {"source": source, "title": title, "text": chunk, "lang": language}
+            record: dict[Any, Any] = fields | {
+                "kind": "chunk",
+                "language": _LANGUAGE_NAMES.get(language, "english"),
+                "position": position,
+            }
+            pipe.hset(key, mapping=record)
+            for sentence_key, mapping in self._sentence_docs(key, fields):
+                pipe.hset(sentence_key, mapping=mapping)
         pipe.sadd(f"kbmeta:{self.kb_id}:titles", title)
         pipe.execute()
         return len(chunks)
+
+    def _sentence_docs(
+        self, chunk_key: str, fields: dict[str, str]
+    ) -> list[tuple[str, dict[Any, Any]]]:
+        """One hash per sentence of a chunk: its vector and the chunk it belongs to."""
+        if self.encoder is None:
+            return []
+        sentences = [fields["title"], *split_sentences(fields["text"])]
+        # Each sentence is read under its document's title ("Office location: Our office is...").
+        vectors = self.encoder.encode(
+            [sentences[0], *(f"{sentences[0]}: {s}" for s in sentences[1:])]
+        )
+        return [
+            (
+                f"{chunk_key}:s{index}",
+                {
+                    # Not `source`: a sentence is not a chunk of the document, only its vector.
+                    "of_source": fields["source"],
+                    "lang": fields["lang"],
+                    "kind": "sentence",
+                    "parent": chunk_key,
+                    "sentence": sentence,
+                    "embedding": vector.astype(np.float32).tobytes(),
+                },
+            )
+            for index, (sentence, vector) in enumerate(zip(sentences, vectors, strict=True))
+        ]
+
+    def _embed_existing_chunks(self) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        for key in self.redis.scan_iter(match=f"{self.prefix}*", count=500):
+            data = {_text(k): _text(v) for k, v in self.redis.hgetall(key).items()}
+            if data.get("kind", "chunk") != "chunk" or "text" not in data:
+                continue
+            pipe.hset(key, "kind", "chunk")
+            fields = {f: data.get(f, "") for f in ("source", "title", "text", "lang")}
+            for sentence_key, mapping in self._sentence_docs(_text(key), fields):
+                pipe.hset(sentence_key, mapping=mapping)
+        pipe.execute()
 
     def titles(self) -> list[str]:
         """Titles of the indexed documents (the search tool shows them as examples)."""
         return sorted(_text(t) for t in self.redis.smembers(f"kbmeta:{self.kb_id}:titles"))
 
     def delete_source(self, source: str) -> None:
+        """Delete a document's chunks and their sentence vectors."""
         for key in self.redis.scan_iter(match=f"{self.prefix}*", count=500):
-            if self.redis.hget(key, "source") in (source, source.encode()):
+            owner = self.redis.hmget(key, ["source", "of_source"])
+            if source in (_text(v) for v in owner if v is not None):
                 self.redis.delete(key)
 
     def document_count(self) -> int:
+        """Indexed chunks (sentence vectors are not documents of their own)."""
         try:
-            return int(self.redis.ft(self.index_name).info()["num_docs"])  # type: ignore[no-untyped-call]
+            result = self.redis.ft(self.index_name).search(
+                Query("-@kind:{sentence}").paging(0, 0).dialect(2)
+            )
         except ResponseError:
             return 0
+        return int(result.total)
 
     def retrieve(self, query: str, k: int = 3) -> list[Passage]:
-        terms = query_terms(query)
-        if not terms:
-            return []
+        if not query_terms(query):
+            return []  # function words only: nothing to look up
         language = detect_language(query)
-        # Each term matches itself, stemmed by RediSearch in the query's language.
-        expression = " | ".join(_escape(term) for term in terms)
-        search = (
-            Query(expression)
-            .language(_LANGUAGE_NAMES[language])
-            .with_scores()
-            .scorer("TFIDF")
-            .paging(0, k * 3)
-            .return_fields("source", "title", "text", "lang")
-        )
         try:
-            result = self.redis.ft(self.index_name).search(search)
+            by_words = self._by_words(query, language, k * 3)
+            by_meaning = self._by_meaning(query, k * 3) if self.encoder is not None else None
         except ResponseError as error:
             if "no such index" in str(error).lower() or "unknown index" in str(error).lower():
                 return []
             raise
-        passages = [
-            Passage(
-                kb_id=self.kb_id,
-                source=_text(doc.source),
-                title=_text(doc.title),
-                text=_text(doc.text),
-                score=float(doc.score),
-                language=_text(getattr(doc, "lang", "en")),
-            )
-            for doc in result.docs
-        ]
-        # Prefer passages in the customer's language when scores are close.
-        passages.sort(
-            key=lambda p: p.score * (1.25 if p.language == language else 1.0), reverse=True
+        if by_meaning is None:
+            return _ranked_by_words(by_words, language, k)
+        close = bool(by_meaning) and max(by_meaning.values()) >= self.relevance_floor
+        if not close and not _covered(query, by_words):
+            return []  # nothing near in meaning, nor a passage holding most of the words
+        return self._fused(by_words, by_meaning, language, k)
+
+    def _by_words(self, query: str, language: str, limit: int) -> list[Passage]:
+        terms = query_terms(query)
+        if not terms:
+            return []
+        # Each term matches itself, stemmed by RediSearch in the query's language.
+        expression = f"({' | '.join(_escape(term) for term in terms)}) -@kind:{{sentence}}"
+        search = (
+            Query(expression)
+            .language(_LANGUAGE_NAMES.get(language, "english"))
+            .with_scores()
+            .scorer("TFIDF")
+            .paging(0, limit)
+            .return_fields("source", "title", "text", "lang")
+            .dialect(2)
         )
-        unique: list[Passage] = []
-        for passage in passages:
-            if all(passage.text != seen.text for seen in unique):
-                unique.append(passage)
-        return unique[:k]
+        result = self.redis.ft(self.index_name).search(search)
+        return [self._passage(doc.id, doc, float(doc.score)) for doc in result.docs]
+
+    def _by_meaning(self, query: str, limit: int) -> dict[str, float]:
+        """Chunk key -> cosine similarity of its closest sentence to the question."""
+        assert self.encoder is not None
+        vector = self.encoder.encode([query])[0]
+        nearest = VectorQuery(
+            vector=vector.astype(np.float32).tobytes(),
+            vector_field_name="embedding",
+            return_fields=["parent"],
+            filter_expression=Tag("kind") == "sentence",
+            num_results=limit,
+        )
+        result = self.redis.ft(self.index_name).search(nearest.query, nearest.params)
+        best: dict[str, float] = {}
+        for doc in result.docs:
+            parent = _text(doc.parent)
+            similarity = 1.0 - float(doc.vector_distance)
+            best[parent] = max(best.get(parent, -1.0), similarity)
+        return best
+
+    def _fused(
+        self, by_words: list[Passage], by_meaning: dict[str, float], language: str, k: int
+    ) -> list[Passage]:
+        """Meaning first; words add a little; the customer's language breaks near ties."""
+        top_words = max((p.score for p in by_words), default=0.0) or 1.0
+        word_share = {p.key: p.score / top_words for p in by_words}
+        passages = {p.key: p for p in by_words}
+        for key in by_meaning:
+            if key not in passages:
+                data = self.redis.hgetall(key)
+                if data:
+                    fields = {_text(a): _text(b) for a, b in data.items()}
+                    passages[key] = self._passage(key, fields, 0.0)
+        scored = []
+        for key, passage in passages.items():
+            score = by_meaning.get(key, 0.0) + WORD_WEIGHT * word_share.get(key, 0.0)
+            score += LANGUAGE_BONUS if passage.language == language else 0.0
+            scored.append(replace(passage, score=round(score, 4)))
+        scored.sort(key=lambda p: p.score, reverse=True)
+        return _unique(scored)[:k]
+
+    def _passage(self, key: str, doc: Any, score: float) -> Passage:
+        get = (
+            doc.get
+            if isinstance(doc, dict)
+            else lambda name, default="": getattr(doc, name, default)
+        )
+        return Passage(
+            kb_id=self.kb_id,
+            source=_text(get("source", "")),
+            title=_text(get("title", "")),
+            text=_text(get("text", "")),
+            score=score,
+            language=_text(get("lang", "en")),
+            key=_text(key),
+        )
 
     async def aretrieve(self, query: str, k: int = 3) -> list[Passage]:
         return await asyncio.to_thread(self.retrieve, query, k)
+
+
+def _ranked_by_words(passages: list[Passage], language: str, k: int) -> list[Passage]:
+    """Full text only: prefer passages in the customer's language when scores are close."""
+    passages = sorted(
+        passages, key=lambda p: p.score * (1.25 if p.language == language else 1.0), reverse=True
+    )
+    return _unique(passages)[:k]
+
+
+def _unique(passages: list[Passage]) -> list[Passage]:
+    unique: list[Passage] = []
+    for passage in passages:
+        if all(passage.text != seen.text for seen in unique):
+            unique.append(passage)
+    return unique
+
+
+def _covered(query: str, passages: list[Passage], share: float = WORD_COVERAGE) -> bool:
+    """A passage holds most of the question's content words (a short follow-up such as "and for
+    enterprise?" is far from every sentence in meaning but plainly about one)."""
+    terms = {fold_word(t)[:5] for t in query_terms(query) if len(t) > 2}
+    if not terms:
+        return False
+    for passage in passages:
+        words = {fold_word(w)[:5] for w in _TOKEN.findall(f"{passage.title} {passage.text}")}
+        if len(terms & words) / len(terms) >= share:
+            return True
+    return False
+
+
+def fold_word(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _has_field(info: Any, name: str) -> bool:
+    for attribute in info.get("attributes", []) if isinstance(info, dict) else []:
+        values = [_text(v) for v in attribute]
+        if name in values:
+            return True
+    return False
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a chunk (headings dropped), for their vectors."""
+    body = re.sub(r"^#.*$", "", text, flags=re.MULTILINE)
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", re.sub(r"\s+", " ", body)) if s.strip()]
 
 
 def _text(value: Any) -> str:
