@@ -111,7 +111,10 @@ def running_stack(settings: Settings, *, prepare: bool = True) -> Iterator[Runti
             client.close()
         log.info("redis ready", url=redact_url(settings.redis_url))
         stores = Stores.connect(
-            settings.aws_region, settings.table_prefix, settings.conversation_ttl_days
+            settings.aws_region,
+            settings.table_prefix,
+            settings.conversation_ttl_days,
+            default_account=settings.whatsapp_phone_number_id,
         )
         if prepare:
             prepare_data(settings, stores, seed=stack.aws is not None)  # the owner seeds

@@ -182,7 +182,9 @@ def run(out: Path, turns_count: int = 300, long_conversation: int = 200) -> dict
         with LocalStack(settings) as stack, demo_billing_api():
             settings = stack.settings
             assert settings.redis_url
-            stores = Stores.connect(settings.aws_region, settings.table_prefix)
+            stores = Stores.connect(
+                settings.aws_region, settings.table_prefix, default_account=NUMBER
+            )
             prepare_data(settings, stores, seed=True)
             redis = Redis.from_url(settings.redis_url)
             agents = load_agents()

@@ -84,7 +84,9 @@ class SupervisorNodes:
             updates["user_id"] = user_id
             customer = None
             if self.deps.customers is not None and state.wa_id:
-                customer = await self.deps.customers.afind_by_phone(state.wa_id)
+                customer = await self.deps.customers.afind_by_phone(
+                    state.wa_id, state.business_account_id
+                )
             if customer is not None:
                 updates["customer_id"] = customer.id
                 variables |= {
@@ -93,7 +95,7 @@ class SupervisorNodes:
                 }
                 language = customer.language
             if self.deps.conversations is not None and user_id:
-                summary = await self._history_summary(user_id)
+                summary = await self._history_summary(user_id, state.business_account_id)
                 if summary:
                     variables["history_summary"] = summary
             variables["session_started_at"] = time.time()
@@ -108,11 +110,12 @@ class SupervisorNodes:
         updates["context_variables"] = variables
         return updates
 
-    async def _history_summary(self, user_id: str) -> str:
+    async def _history_summary(self, user_id: str, account: str | None) -> str:
+        """Earlier conversations of this customer with this business account only."""
         assert self.deps.conversations is not None
         try:
             recent = await self.deps.conversations.arecent_history(
-                user_id, self.deps.history_summary_messages
+                user_id, self.deps.history_summary_messages, account
             )
         except Exception as error:
             log.warning("history unavailable", error=repr(error)[:200])
@@ -245,6 +248,9 @@ class SupervisorNodes:
                     },
                 )
             )
+        # Every item belongs to the business account of the conversation (tenancy).
+        account = {"business_account_id": state.business_account_id}
+        items = [item.model_copy(update=account) for item in items]
         # Timestamps are explicit, so the writes need no order: they go out together.
         await asyncio.gather(*(store.aappend(item) for item in items))
         return {}

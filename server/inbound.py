@@ -136,19 +136,19 @@ class InboundHandler:
     async def opt_out(self, burst: Burst) -> Done | None:
         if not burst.commands & OPT_OUT:
             return None
-        await self._set_opted_in(burst.last.wa_id, False)
+        await self._set_opted_in(burst.account.phone_number_id, burst.last.wa_id, False)
         log.info("user opted out")
         return Done(Reply(canned("opted_out", burst.language)))
 
     async def opt_in(self, burst: Burst) -> Done | None:
         if not burst.commands & OPT_IN:
             return None
-        await self._set_opted_in(burst.last.wa_id, True)
+        await self._set_opted_in(burst.account.phone_number_id, burst.last.wa_id, True)
         log.info("user opted in")
         return Done(Reply(canned("opted_in", burst.language)))
 
     async def silent_when_opted_out(self, burst: Burst) -> Done | None:
-        if await self._opted_in(burst.last.wa_id):
+        if await self._opted_in(burst.account.phone_number_id, burst.last.wa_id):
             return None
         await self._log_unanswered(burst.items, "opted_out")
         log.info("user opted out; message logged, not answered")
@@ -253,18 +253,19 @@ class InboundHandler:
             log.warning("media not stored", error=repr(error)[:200], type=item.type)
             return None if item.type == "audio" else item.text
 
-    async def _opted_in(self, wa_id: str) -> bool:
-        """The user's opt-in state: DynamoDB is the record, Redis caches it for a day."""
-        cached = await self.redis.get(Keys.opt_in(wa_id))
+    async def _opted_in(self, account: str, wa_id: str) -> bool:
+        """The user's opt-in state with this business account: DynamoDB is the record, Redis
+        caches it for a day."""
+        cached = await self.redis.get(Keys.opt_in(account, wa_id))
         if cached is not None:
             return bool(cached == b"1")
-        opted_in = await self.stores.users.ais_opted_in(wa_id)
-        await self.redis.set(Keys.opt_in(wa_id), int(opted_in), ex=86_400)
+        opted_in = await self.stores.users.ais_opted_in(wa_id, account)
+        await self.redis.set(Keys.opt_in(account, wa_id), int(opted_in), ex=86_400)
         return opted_in
 
-    async def _set_opted_in(self, wa_id: str, opted_in: bool) -> None:
-        await self.stores.users.aset_opted_in(wa_id, opted_in)
-        await self.redis.set(Keys.opt_in(wa_id), int(opted_in), ex=86_400)
+    async def _set_opted_in(self, account: str, wa_id: str, opted_in: bool) -> None:
+        await self.stores.users.aset_opted_in(wa_id, opted_in, account)
+        await self.redis.set(Keys.opt_in(account, wa_id), int(opted_in), ex=86_400)
 
     async def _log_unanswered(self, items: list[InboundItem], reason: str) -> None:
         for item in items:
@@ -272,6 +273,7 @@ class InboundHandler:
                 ConversationMessage(
                     user_id=whatsapp_user_id(item.wa_id),
                     session_id=f"unanswered:{item.phone_number_id}",
+                    business_account_id=item.phone_number_id,
                     message_id=item.message_id,
                     direction="inbound",
                     role="user",

@@ -77,8 +77,8 @@ class Keys:
         return f"wam:taken:{message_id}"
 
     @staticmethod
-    def opt_in(wa_id: str) -> str:
-        return f"wam:optin:{wa_id}"
+    def opt_in(phone_number_id: str, wa_id: str) -> str:
+        return f"wam:optin:{phone_number_id}:{wa_id}"
 
     @staticmethod
     def pace(phone_number_id: str) -> str:

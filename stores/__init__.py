@@ -36,14 +36,24 @@ class Stores:
     prefix: str
 
     @classmethod
-    def connect(cls, region: str, prefix: str, conversation_ttl_days: int = 30) -> Stores:
+    def connect(
+        cls,
+        region: str,
+        prefix: str,
+        conversation_ttl_days: int = 30,
+        default_account: str | None = None,
+    ) -> Stores:
+        """`default_account`: the business account (phone_number_id) that owns records written
+        without one (the demo customers, older logs)."""
         dynamodb = aws_client("dynamodb", region)
         return cls(
             dynamodb=dynamodb,
             conversations=ConversationStore(
-                dynamodb, f"{prefix}conversations", conversation_ttl_days
+                dynamodb, f"{prefix}conversations", conversation_ttl_days, default_account
             ),
-            customers=CustomerStore(dynamodb, f"{prefix}customers", f"{prefix}service-levels"),
+            customers=CustomerStore(
+                dynamodb, f"{prefix}customers", f"{prefix}service-levels", default_account
+            ),
             users=UserStore(dynamodb, f"{prefix}users"),
             prefix=prefix,
         )

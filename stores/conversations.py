@@ -36,10 +36,14 @@ def _next_millisecond(timestamp: str) -> str:
 class ConversationStore:
     """Typed access to `<prefix>conversations`."""
 
-    def __init__(self, dynamodb: Any, table: str, ttl_days: int = 30) -> None:
+    def __init__(
+        self, dynamodb: Any, table: str, ttl_days: int = 30, default_account: str | None = None
+    ) -> None:
         self._db = dynamodb
         self.table = table
         self.ttl_days = ttl_days
+        # The account that owns items logged without `business_account_id`.
+        self.default_account = default_account
 
     # Writes ---------------------------------------------------------------------------------
 
@@ -238,17 +242,31 @@ class ConversationStore:
         response = self._db.get_item(TableName=self.table, Key=_to_item(key), ConsistentRead=True)
         return ConversationMessage(**_from_item(response["Item"])) if "Item" in response else None
 
-    def recent_history(self, user_id: str, limit: int = 20) -> list[ConversationMessage]:
-        """The user's last `limit` messages, oldest first."""
-        response = self._db.query(
-            TableName=self.table,
-            KeyConditionExpression="user_id = :u",
-            ExpressionAttributeValues={":u": {"S": user_id}},
-            ScanIndexForward=False,
-            Limit=limit,
-        )
-        items = [ConversationMessage(**_from_item(item)) for item in response["Items"]]
-        return items[::-1]
+    def recent_history(
+        self, user_id: str, limit: int = 20, account: str | None = None
+    ) -> list[ConversationMessage]:
+        """The user's last `limit` messages, oldest first; with `account`, only those exchanged
+        with that business account (items logged without one belong to the default account)."""
+        query: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "user_id = :u",
+            "ExpressionAttributeValues": {":u": {"S": user_id}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if account is not None:
+            query["ExpressionAttributeValues"][":a"] = {"S": account}
+            query["FilterExpression"] = "business_account_id = :a"
+            if account == self.default_account:
+                query["FilterExpression"] += " OR attribute_not_exists(business_account_id)"
+        items: list[ConversationMessage] = []
+        for _ in range(10):  # a filter applies after the limit: read a few pages at most
+            response = self._db.query(**query)
+            items += [ConversationMessage(**_from_item(item)) for item in response["Items"]]
+            if len(items) >= limit or "LastEvaluatedKey" not in response:
+                break
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return items[:limit][::-1]
 
     def session_messages(self, session_id: str) -> list[ConversationMessage]:
         """Every message of a session, in time order, through the `SessionIndex` GSI."""
@@ -303,8 +321,10 @@ class ConversationStore:
     async def aget(self, message_id: str) -> ConversationMessage | None:
         return await asyncio.to_thread(self.get, message_id)
 
-    async def arecent_history(self, user_id: str, limit: int = 20) -> list[ConversationMessage]:
-        return await asyncio.to_thread(self.recent_history, user_id, limit)
+    async def arecent_history(
+        self, user_id: str, limit: int = 20, account: str | None = None
+    ) -> list[ConversationMessage]:
+        return await asyncio.to_thread(self.recent_history, user_id, limit, account)
 
     async def asession_messages(self, session_id: str) -> list[ConversationMessage]:
         return await asyncio.to_thread(self.session_messages, session_id)

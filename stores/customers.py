@@ -43,10 +43,18 @@ def validate_service_level(data: dict[str, Any] | ServiceLevel) -> ServiceLevel:
 class CustomerStore:
     """Typed access to `<prefix>customers` and `<prefix>service-levels`."""
 
-    def __init__(self, dynamodb: Any, customers_table: str, service_levels_table: str) -> None:
+    def __init__(
+        self,
+        dynamodb: Any,
+        customers_table: str,
+        service_levels_table: str,
+        default_account: str | None = None,
+    ) -> None:
         self._db = dynamodb
         self.customers_table = customers_table
         self.service_levels_table = service_levels_table
+        # The account that owns customers recorded without `business_account_id`.
+        self.default_account = default_account
 
     def put_service_level(self, level: ServiceLevel | dict[str, Any]) -> ServiceLevel:
         record = validate_service_level(level)
@@ -83,21 +91,24 @@ class CustomerStore:
         )
         return Customer(**_from_item(response["Item"])) if "Item" in response else None
 
-    def find_by_phone(self, phone: str) -> Customer | None:
-        """The customer whose WhatsApp number is `phone` (`+15550001` or `15550001`)."""
+    def find_by_phone(self, phone: str, account: str | None = None) -> Customer | None:
+        """The customer whose WhatsApp number is `phone` (`+15550001` or `15550001`); with
+        `account`, only a customer of that business account (tenancy: a number that is John at
+        one business is a stranger at another)."""
         normalized = "+" + phone.removeprefix("whatsapp:").lstrip("+")
         response = self._db.query(
             TableName=self.customers_table,
             IndexName=PHONE_INDEX,
             KeyConditionExpression="phone = :p",
             ExpressionAttributeValues={":p": {"S": normalized}},
-            Limit=1,
         )
-        items = response["Items"]
-        if not items:
-            return None
-        # The GSI is eventually consistent; read the record itself for the latest devices.
-        return self.get_customer(_from_item(items[0])["id"])
+        for item in response["Items"]:
+            found = _from_item(item)
+            owner = found.get("business_account_id") or self.default_account
+            if account is None or owner == account:
+                # The GSI is eventually consistent; read the record for the latest devices.
+                return self.get_customer(found["id"])
+        return None
 
     def list_customers(self) -> list[Customer]:
         customers: list[Customer] = []
@@ -111,8 +122,8 @@ class CustomerStore:
     async def aget_customer(self, customer_id: str) -> Customer | None:
         return await asyncio.to_thread(self.get_customer, customer_id)
 
-    async def afind_by_phone(self, phone: str) -> Customer | None:
-        return await asyncio.to_thread(self.find_by_phone, phone)
+    async def afind_by_phone(self, phone: str, account: str | None = None) -> Customer | None:
+        return await asyncio.to_thread(self.find_by_phone, phone, account)
 
     async def aget_service_level(self, level: str) -> ServiceLevel | None:
         return await asyncio.to_thread(self.get_service_level, level)

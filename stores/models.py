@@ -81,6 +81,9 @@ class Customer(BaseModel):
     devices: list[Device] = Field(default_factory=list)
     language: Literal["en", "es"] = "en"
     music_services: list[str] = Field(default_factory=list)
+    # The business account (its WhatsApp phone_number_id) this customer belongs to; unset: the
+    # deployment's default account (the demo customers).
+    business_account_id: str | None = None
     created_at: IsoTimestamp = Field(default_factory=utc_now_iso)
     updated_at: IsoTimestamp = Field(default_factory=utc_now_iso)
 
@@ -118,6 +121,8 @@ class ConversationMessage(BaseModel):
     status_error_code: int | None = None
     escalation_triggered: bool = False
     metadata: dict[str, Any] = Field(default_factory=dict)
+    # The business account (phone_number_id) the conversation took place with.
+    business_account_id: str | None = None
     ttl: int | None = None
 
 
@@ -129,6 +134,8 @@ class UserProfile(BaseModel):
     user_id: Annotated[str, StringConstraints(pattern=r"^whatsapp:\+\d{6,15}$")]
     whatsapp_number: str
     opted_in: bool = True
+    # Business accounts (phone_number_ids) this user opted out of ("STOP" to that number).
+    opted_out_accounts: set[str] = Field(default_factory=set)
     language_preference: Literal["en", "es"] | None = None
     first_interaction_date: IsoTimestamp = Field(default_factory=utc_now_iso)
     updated_at: IsoTimestamp = Field(default_factory=utc_now_iso)

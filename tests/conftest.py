@@ -95,7 +95,11 @@ def settings(servers: Servers) -> Settings:
 
 @pytest.fixture(scope="session")
 def stores(settings: Settings) -> Stores:
-    connected = Stores.connect(settings.aws_region, settings.table_prefix)
+    connected = Stores.connect(
+        settings.aws_region,
+        settings.table_prefix,
+        default_account=settings.whatsapp_phone_number_id,
+    )
     connected.init_tables()
     return connected
 
