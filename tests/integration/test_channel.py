@@ -338,7 +338,7 @@ def test_opt_out_and_opt_in(app_url, graph_api, stores) -> None:
     say("STOP")
     wait_for(lambda: len(sent_to(stub, wa_id)) == 1, what="opt-out confirmation")
     assert "START" in text_of(sent_to(stub, wa_id)[0])
-    assert stores.users.get(wa_id).opted_in is False
+    assert stores.users.is_opted_in(wa_id, NUMBER) is False
     say("hello?")
     wait_for(
         lambda: any(
@@ -349,7 +349,7 @@ def test_opt_out_and_opt_in(app_url, graph_api, stores) -> None:
     )
     say("ALTA")
     wait_for(lambda: len(sent_to(stub, wa_id)) == 2, what="opt-in confirmation")
-    assert stores.users.get(wa_id).opted_in is True
+    assert stores.users.is_opted_in(wa_id, NUMBER) is True
     say("What are your opening hours?")
     wait_for(lambda: len(sent_to(stub, wa_id)) == 3, what="an answer again")
     assert "Monday to Friday" in text_of(sent_to(stub, wa_id)[2])
