@@ -26,8 +26,10 @@ from pydantic import Field
 
 from agents.canned import canned
 from tools.actions import is_write_tool
+from tools.embeddings import sentence_encoder
 from tools.knowledge import STOPWORDS
 from tools.language import Language, detect_language
+from tools.phatic import read_message
 from tools.text import fold
 
 OFFLINE_MODEL_ID = "offline-dev-model"
@@ -56,6 +58,7 @@ _IMPERATIVE = re.compile(
 _STEMS = ("ing", "es", "s", "ar", "er", "ir", "os", "as", "a", "o", "e")
 
 ACKNOWLEDGEMENTS = {"yes", "yeah", "yep", "ok", "okay", "si", "vale", "sure", "dale", "no", "nope"}
+SEMANTIC_WEIGHT = 4.0  # a cosine of 1 counts as four shared words (tools and KB sentences)
 GREETINGS = {"hello", "hi", "hey", "hola", "buenos", "buenas", "good", "morning", "evening"}
 THANKS = {"thanks", "thank", "gracias", "thx", "appreciate", "agradezco"}
 GOODBYES = {"bye", "goodbye", "adios", "chao", "hasta", "luego", "later"}
@@ -188,8 +191,7 @@ class OfflineChatModel(BaseChatModel):
         return outputs[::-1]
 
     def _first_step(self, question: str, language: Language, writes: bool = True) -> AIMessage:
-        words = set(_WORD.findall(fold(question)))
-        small_talk = self._small_talk(words)
+        small_talk = self._small_talk(question)
         choice = self._choose_tool(question, writes)
         if choice is not None and not (small_talk and choice["name"] == "search_knowledge_base"):
             arguments = self._fill_arguments(choice, question)
@@ -203,16 +205,11 @@ class OfflineChatModel(BaseChatModel):
         return AIMessage(content=canned(small_talk or "unknown", language))
 
     @staticmethod
-    def _small_talk(words: set[str]) -> str | None:
-        if len(words) > 6:
-            return None
-        if words & THANKS:
-            return "thanks"
-        if words & GOODBYES:
-            return "goodbye"
-        if words & GREETINGS:
-            return "greeting"
-        return None
+    def _small_talk(question: str) -> str | None:
+        """thanks / goodbye / greeting when the message is nothing else ("are you open saturday
+        morning?" is a question, not a greeting)."""
+        kind = read_message(question).small_talk
+        return None if kind is None else "greeting" if kind == "politeness" else kind
 
     def _choose_tool(self, question: str, writes: bool = True) -> dict[str, Any] | None:
         """The best matching tool; a change only when the message asks for one (`writes`)."""
@@ -226,10 +223,12 @@ class OfflineChatModel(BaseChatModel):
             name_terms = content_terms(candidate["name"].replace("_", " "))
             description = candidate["description"].split("\n")[0]
             example_scores = [len(asked & content_terms(e)) for e in candidate["examples"]]
+            meaning = similarities(question, [description, *candidate["examples"]])
             score = (
                 1.5 * len(asked & name_terms)
                 + len(asked & content_terms(description))
                 + 1.5 * max(example_scores, default=0)
+                + SEMANTIC_WEIGHT * max(meaning, default=0.0)
             )
             if candidate["name"] == "search_knowledge_base":
                 score = max(score, self.min_tool_score)  # any real question may be in the KB
@@ -303,6 +302,16 @@ class OfflineChatModel(BaseChatModel):
         return "\n\n".join(parts)
 
 
+def similarities(question: str, texts: list[str]) -> list[float]:
+    """Cosine of the question to each text by meaning (multilingual embeddings); zeros without
+    the embedding package."""
+    encoder = sentence_encoder()
+    if encoder is None or not texts:
+        return [0.0] * len(texts)
+    vectors = encoder.encode([question, *texts])
+    return [max(0.0, float(v)) for v in vectors[1:] @ vectors[0]]
+
+
 def is_request(text: str) -> bool:
     """A request for an action, as opposed to a question about something.
 
@@ -333,16 +342,17 @@ def _best_passage_answer(question: str, text: str, focus: str = "") -> str | Non
             asked & content_terms(" ".join(line for line in lines if line.startswith("#")))
         )
         prose = " ".join(line for line in lines if not line.startswith("#"))
-        for sentence in re.split(r"(?<=[.!?])\s+", re.sub(r"\s+", " ", prose).strip()):
-            if sentence:
-                terms = content_terms(sentence)
-                overlap = len(asked & terms) + len(focused & terms) + heading_bonus
-                scored.append((overlap, -block_index, sentence, source))
+        sentences = [s for s in re.split(r"(?<=[.!?])\s+", re.sub(r"\s+", " ", prose).strip()) if s]
+        meaning = similarities(focus or question, sentences)
+        for sentence, close in zip(sentences, meaning, strict=True):
+            terms = content_terms(sentence)
+            overlap = len(asked & terms) + len(focused & terms) + heading_bonus
+            scored.append((overlap + SEMANTIC_WEIGHT * close, -block_index, sentence, source))
     if not scored:
         return None
     scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
-    if scored[0][0] == 0:
-        return None
+    if scored[0][0] < SEMANTIC_WEIGHT * 0.25:
+        return None  # no shared word and not close in meaning: better "I don't know"
     best, source = scored[0][0], scored[0][3]
     top = [item for item in scored if item[3] == source and item[0] > 0 and item[0] >= best - 1][:2]
     top.sort(key=lambda item: re.sub(r"\s+", " ", text).find(item[2]))

@@ -35,7 +35,7 @@ from evals.dataset import (
     split_of,
 )
 from evals.evaluators import EvalResult, evaluate_turn
-from graph import SupervisorGraph, TurnResult, run_turn
+from graph import SupervisorGraph, TurnResult, run_turn, thread_id_for
 from stores import Stores, seed_demo
 
 log = structlog.get_logger(__name__)
@@ -102,16 +102,20 @@ async def run_evals(
         by_customer[conversation.customer or f"unknown:{conversation.id}"].append(
             (index, conversation)
         )
+    account = getattr(stores.customers, "default_account", None) or f"eval-{run_id}"
     semaphore = asyncio.Semaphore(options.concurrency)
     records: list[dict[str, Any]] = []
 
     async def run_group(group: list[tuple[int, Conversation]]) -> None:
         async with semaphore:
-            for index, conversation in group:
+            for _, conversation in group:
                 wa_id = (conversation.customer or "").lstrip("+") or unknown_numbers[
                     conversation.id
                 ]
-                number = f"eval-{run_id}-{index}"
+                # The business account that owns the demo customers (tenancy); each conversation
+                # starts on a fresh thread.
+                number = account
+                await _fresh_thread(graph, thread_id_for(number, wa_id))
                 for position, turn in enumerate(conversation.turns):
                     started = time.perf_counter()
                     try:
@@ -141,6 +145,13 @@ async def run_evals(
     await asyncio.gather(*(run_group(group) for group in by_customer.values()))
     records.sort(key=lambda r: (r["id"], r["turn"]))
     return summarize(records, options, agents_folder, run_id)
+
+
+async def _fresh_thread(graph: SupervisorGraph, thread_id: str) -> None:
+    """Forget an earlier case's checkpoints on this thread (same customer, same account)."""
+    saver = getattr(graph, "checkpointer", None)
+    if saver is not None and hasattr(saver, "adelete_thread"):
+        await saver.adelete_thread(thread_id)
 
 
 def _record(

@@ -24,7 +24,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from agents import LoadedAgent, fallback_agent_id
-from graph.phatic import Reading, read_message
+from tools.phatic import Reading, read_message
 from graph.semantic_router import SemanticScorer
 from tools.embeddings import SentenceEncoder, sentence_encoder
 from tools.knowledge import STOPWORDS

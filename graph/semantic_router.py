@@ -1,7 +1,7 @@
 """Agent scores by meaning: multilingual sentence embeddings of a message against every agent's
 profile texts (examples, description phrases, tools, integration operations, KB documents).
 
-A message is read first (`graph.phatic`): greetings, apologies and thanks around the request are
+A message is read first (`tools.phatic`): greetings, apologies and thanks around the request are
 dropped, and a long message is also scored clause by clause, so a voice-note-style paragraph routes
 on its request. An agent's score for a clause is the weighted mean of its `top_k` closest texts;
 its score for the message is the best over the clauses and the whole request.
@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from agents import LoadedAgent
 from graph.agent_profile import Kind, agent_profiles
-from graph.phatic import Reading
+from tools.phatic import Reading
 from tools.embeddings import SentenceEncoder, Vectors
 
 KIND_WEIGHTS: dict[Kind, float] = {

@@ -29,7 +29,7 @@ def fold(text: str) -> str:
 @lru_cache(maxsize=1)
 def phatic_phrases() -> dict[str, tuple[tuple[str, ...], ...]]:
     """Kind -> phrases as word tuples, longest first."""
-    data = yaml.safe_load((resources.files("graph") / "phatic.yaml").read_text("utf-8"))
+    data = yaml.safe_load((resources.files("tools") / "phatic.yaml").read_text("utf-8"))
     return {
         kind: tuple(sorted({tuple(p.split()) for p in phrases}, key=len, reverse=True))
         for kind, phrases in data.items()

@@ -12,7 +12,7 @@ from evals import load_dataset
 from evals.dataset import SPLITS
 from evals.routing import score_routing
 from graph import CascadeRouter, LocalRouter
-from graph.phatic import read_message
+from tools.phatic import read_message
 
 
 @pytest.fixture(scope="module")
