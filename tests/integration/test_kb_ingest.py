@@ -12,6 +12,7 @@ from redis import Redis
 from agents import default_agents_dir, load_agents
 from app.settings import Settings
 from app.wiring import index_bundled_knowledge, indexed_sources
+from stores import aws_client, ensure_bucket
 from tools import LocalKnowledgeBase, ingest_path
 
 pytestmark = pytest.mark.integration
@@ -40,6 +41,7 @@ def test_ingest_before_first_start_keeps_the_bundled_documents(
     servers, settings: Settings, tmp_path: Path
 ) -> None:
     folder, kb_id = _agents_with_own_kb(tmp_path)
+    ensure_bucket(aws_client("s3", settings.aws_region), settings.s3_bucket, settings.aws_region)
     redis = Redis.from_url(settings.redis_url or "")
     base = LocalKnowledgeBase(redis, kb_id)
     warranty = tmp_path / "warranty.md"
