@@ -59,6 +59,7 @@ _STEMS = ("ing", "es", "s", "ar", "er", "ir", "os", "as", "a", "o", "e")
 
 ACKNOWLEDGEMENTS = {"yes", "yeah", "yep", "ok", "okay", "si", "vale", "sure", "dale", "no", "nope"}
 SEMANTIC_WEIGHT = 4.0  # a cosine of 1 counts as four shared words (tools and KB sentences)
+UNRELATED = 0.3  # cosine of texts about different things (multilingual USE)
 GREETINGS = {"hello", "hi", "hey", "hola", "buenos", "buenas", "good", "morning", "evening"}
 THANKS = {"thanks", "thank", "gracias", "thx", "appreciate", "agradezco"}
 GOODBYES = {"bye", "goodbye", "adios", "chao", "hasta", "luego", "later"}
@@ -193,7 +194,7 @@ class OfflineChatModel(BaseChatModel):
     def _first_step(self, question: str, language: Language, writes: bool = True) -> AIMessage:
         small_talk = self._small_talk(question)
         choice = self._choose_tool(question, writes)
-        if choice is not None and not (small_talk and choice["name"] == "search_knowledge_base"):
+        if choice is not None and not small_talk:  # small talk is answered, never acted on
             arguments = self._fill_arguments(choice, question)
             if arguments is None:
                 return AIMessage(content=canned("need_number", language))
@@ -228,7 +229,7 @@ class OfflineChatModel(BaseChatModel):
                 1.5 * len(asked & name_terms)
                 + len(asked & content_terms(description))
                 + 1.5 * max(example_scores, default=0)
-                + SEMANTIC_WEIGHT * max(meaning, default=0.0)
+                + closeness(max(meaning, default=0.0))
             )
             if candidate["name"] == "search_knowledge_base":
                 score = max(score, self.min_tool_score)  # any real question may be in the KB
@@ -302,6 +303,11 @@ class OfflineChatModel(BaseChatModel):
         return "\n\n".join(parts)
 
 
+def closeness(cosine: float) -> float:
+    """A cosine as a number of shared words: 0 up to `UNRELATED`, SEMANTIC_WEIGHT at 1."""
+    return SEMANTIC_WEIGHT * max(0.0, cosine - UNRELATED) / (1.0 - UNRELATED)
+
+
 def similarities(question: str, texts: list[str]) -> list[float]:
     """Cosine of the question to each text by meaning (multilingual embeddings); zeros without
     the embedding package."""
@@ -347,11 +353,11 @@ def _best_passage_answer(question: str, text: str, focus: str = "") -> str | Non
         for sentence, close in zip(sentences, meaning, strict=True):
             terms = content_terms(sentence)
             overlap = len(asked & terms) + len(focused & terms) + heading_bonus
-            scored.append((overlap + SEMANTIC_WEIGHT * close, -block_index, sentence, source))
+            scored.append((overlap + closeness(close), -block_index, sentence, source))
     if not scored:
         return None
     scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
-    if scored[0][0] < SEMANTIC_WEIGHT * 0.25:
+    if scored[0][0] < 1.0:
         return None  # no shared word and not close in meaning: better "I don't know"
     best, source = scored[0][0], scored[0][3]
     top = [item for item in scored if item[3] == source and item[0] > 0 and item[0] >= best - 1][:2]
