@@ -55,3 +55,26 @@ async def score_routing(router: _Routes, conversations: list[Conversation]) -> R
             if not ok:
                 score.misses.append((conversation.id, turn.input, turn.agent, decision.agent_id))
     return score
+
+
+async def _compare() -> list[str]:
+    from agents import load_agents
+    from evals.dataset import SPLITS, load_dataset
+    from graph import CascadeRouter, LexicalRouter, LocalRouter
+
+    agents = load_agents()
+    groups = ["single:en", "single:es", "conversation:en", "conversation:es", "single", "all"]
+    lines = [f"{'router':<10}{'split':<6}" + "".join(f"{g:>17}" for g in groups)]
+    for name, local in (("lexical", LexicalRouter(agents)), ("local", LocalRouter(agents))):
+        for split, names in SPLITS.items():
+            conversations = [c for n in names for c in load_dataset(n)]
+            score = await score_routing(CascadeRouter(local), conversations)
+            cells = "".join(f"{score.accuracy(g):>17.3f}" for g in groups)
+            lines.append(f"{name:<10}{split:<6}{cells}")
+    return lines
+
+
+if __name__ == "__main__":  # python -m evals.routing: lexical vs local, dev vs test
+    import asyncio
+
+    print("\n".join(asyncio.run(_compare())))
