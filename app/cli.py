@@ -11,8 +11,9 @@ import typer
 
 from agents import AgentConfigError
 from app.logging import configure_logging
-from app.runtime import prepare_data, running_stack
+from app.runtime import Runtime, prepare_data, running_stack
 from app.settings import ConfigurationError, Settings, load_settings
+from app.stackfile import record_path
 from checkpointers import EmbeddedServerError, RedisModulesMissingError, redact_url
 from evals.dataset import DatasetError
 from server.accounts import AccountConfigError
@@ -76,6 +77,19 @@ def infra_up() -> None:
             typer.echo("stopping", err=True)
 
 
+def _echo_stack_note(runtime: Runtime) -> None:
+    """Say whose local stack this process uses, so a newcomer knows what Ctrl-C will stop."""
+    stack = runtime.stack
+    where = record_path(runtime.settings.data_dir)
+    if stack.redis or stack.aws:
+        typer.echo(
+            f"local stack: started here and recorded in {where}; commands run with this DATA_DIR "
+            "use it (stopping this process stops it for them too)"
+        )
+    elif stack.attached is not None:
+        typer.echo(f"local stack: using the one process {stack.attached.owner_pid} started")
+
+
 @db.command("init")
 def db_init() -> None:
     """Create the tables (conversations, customers, service-levels) and the bucket, idempotently."""
@@ -127,6 +141,7 @@ def serve(
         )
         if channel.config.simulator:
             typer.echo(f"simulator: open {where}/ and chat as a demo customer")
+        _echo_stack_note(runtime)
         uvicorn.run(app, host=bind_host, port=bind_port, log_config=None)
 
 
@@ -147,6 +162,7 @@ def worker(
     settings = _settings()
     with running_stack(settings) as runtime:
         typer.echo(f"{count} worker(s) on redis {redact_url(runtime.redis_url)}; Ctrl-C stops")
+        _echo_stack_note(runtime)
         try:
             asyncio.run(run_workers(build_channel(runtime, count), count))
         except KeyboardInterrupt:
@@ -293,6 +309,7 @@ async def _chat(user: str, phone_number_id: str | None) -> None:
         async with async_redis_saver(runtime.redis_url, settings.session_ttl_minutes) as saver:
             graph = compile_supervisor(deps, saver)
             typer.echo(f"Chatting as +{wa_id} (thread {number}:{wa_id}). Ctrl-D to quit.")
+            _echo_stack_note(runtime)
             while True:
                 try:
                     text = (await asyncio.to_thread(input, "you> ")).strip()

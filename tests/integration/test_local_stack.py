@@ -214,6 +214,7 @@ def test_chat_evals_and_studio_beside_wam_serve(served, tmp_path, pid_alive) -> 
     chatted = _chat(_clean_env(tmp_path), "How much is the premium plan?")
     assert chatted.returncode == 0, chatted.stderr
     assert _attached(chatted.stderr)
+    assert f"local stack: using the one process {server.pid} started" in chatted.stdout
     assert "$29.99" in chatted.stdout and "| offline" in chatted.stdout, chatted.stdout
 
     out = tmp_path / "smoke"
