@@ -301,6 +301,11 @@ class LocalKnowledgeBase:
             score += LANGUAGE_BONUS if passage.language == language else 0.0
             scored.append(replace(passage, score=round(score, 4)))
         scored.sort(key=lambda p: p.score, reverse=True)
+        # A passage in another language only when it is clearly better than every passage in the
+        # customer's (the KB keeps translations: a Spanish question gets the Spanish version).
+        own = max((p.score for p in scored if p.language == language), default=None)
+        if own is not None:
+            scored = [p for p in scored if p.language == language or p.score > own + 0.1]
         return _unique(scored)[:k]
 
     def _passage(self, key: str, doc: Any, score: float) -> Passage:
