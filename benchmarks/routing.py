@@ -72,3 +72,9 @@ def run(out: Path, repeats: int = 3, limit: int | None = None) -> dict[str, Any]
     print(table(["router", "p50 ms", "p90 ms", "p99 ms", "mean ms", "accuracy", "build s"], rows))
     write_json("routing", results, out)
     return results
+
+
+if __name__ == "__main__":
+    import sys
+
+    run(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("bench-results"))
