@@ -45,7 +45,7 @@ studio: $(DEV_STAMP)
 
 # The full eval datasets through the real graph (CI runs the smoke subset inside `make test`).
 evals: $(DEV_STAMP)
-	$(BIN)/wam evals run --out eval-results
+	$(BIN)/wam evals run --dataset all --out eval-results
 
 # Ingest, turn and checkpoint benchmarks, each beside its baseline; JSON in bench-results/.
 bench: $(DEV_STAMP)
