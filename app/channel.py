@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from app.runtime import Runtime
+from app.secrets import resolve_secrets
 from app.settings import ConfigurationError, Settings
 from server import (
     AccountRegistry,
@@ -31,7 +32,7 @@ def simulator_on(settings: Settings) -> bool:
 
 
 def build_channel(runtime: Runtime, workers: int | None = None) -> Channel:
-    settings = runtime.settings
+    settings = resolve_secrets(runtime.settings)
     local = settings.whatsapp_api_base_url is None
     outbox = LocalOutbox() if local else None
     sender = outbox if outbox is not None else GraphApiClient(str(settings.whatsapp_api_base_url))
@@ -51,6 +52,10 @@ def build_channel(runtime: Runtime, workers: int | None = None) -> Channel:
         max_model_calls_in_flight=settings.max_model_calls_in_flight,
         shutdown_grace_seconds=settings.shutdown_grace_seconds,
         default_phone_number_id=settings.whatsapp_phone_number_id,
+        queue_backend=settings.queue_backend,
+        sqs_queue_url=settings.sqs_queue_url,
+        sqs_max_receives=settings.sqs_max_receives,
+        aws_region=settings.aws_region,
     )
     accounts = AccountRegistry.load(
         settings.whatsapp_phone_number_id,

@@ -79,6 +79,16 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(default=25, ge=0, le=600)
     visibility_timeout_seconds: int = Field(default=60, ge=5, le=3600)
     burst_window_ms: int = Field(default=800, ge=0, le=10_000)
+
+    # Queue backend: the Redis Stream (self-hosted, local) or Amazon SQS FIFO (AWS).
+    queue_backend: Literal["redis", "sqs"] = "redis"
+    sqs_queue_url: str | None = None
+    sqs_max_receives: int = Field(default=5, ge=1, le=1000)
+
+    # Secrets Manager: when set, the secret's value replaces the WhatsApp setting at start.
+    whatsapp_app_secret_arn: str | None = None
+    whatsapp_access_token_arn: str | None = None
+    whatsapp_verify_token_arn: str | None = None
     whatsapp_messages_per_second: float = Field(default=80, gt=0, le=1000)
 
     # HTTP server.
@@ -104,6 +114,15 @@ class Settings(BaseSettings):
         schemes = ("redis://", "rediss://", "unix://", "redis+sentinel://")
         if not value.startswith(schemes):
             raise ValueError(f"must start with one of {', '.join(schemes)}")
+        return value
+
+    @field_validator("sqs_queue_url")
+    @classmethod
+    def _sqs_queue_is_fifo(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("http://", "https://")) or not value.endswith(".fifo"):
+            raise ValueError("must be the https:// URL of a FIFO queue (ending in .fifo)")
         return value
 
     @field_validator("log_level", mode="before")

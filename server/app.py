@@ -18,12 +18,12 @@ from agents import model_calls
 from checkpointers import async_redis_saver
 from graph import SupervisorDeps, SupervisorGraph, compile_supervisor
 from server.accounts import AccountRegistry, BusinessAccount
+from server.backends import consumer_for, open_queue, scheduler_settings
 from server.config import ChannelConfig
 from server.health import router as health_router
 from server.media import MediaStore, Transcriber
 from server.metrics import Metrics
 from server.queue import InboundQueue
-from server.scheduler import SchedulerSettings
 from server.simulator import router as simulator_router
 from server.webhook import router as webhook_router
 from server.whatsapp import LocalOutbox, WhatsAppSender
@@ -68,8 +68,8 @@ async def running_channel(channel: Channel, workers: int) -> AsyncIterator[dict[
     async with AsyncExitStack() as stack:
         redis = AsyncRedis.from_url(config.redis_url, health_check_interval=10)
         stack.push_async_callback(redis.aclose)
-        queue = InboundQueue(redis)
-        await queue.ensure_group()
+        queue = await open_queue(config, redis)
+        stream = queue if isinstance(queue, InboundQueue) else InboundQueue(redis)
         saver = await stack.enter_async_context(
             async_redis_saver(config.redis_url, config.session_ttl_minutes)
         )
@@ -93,31 +93,33 @@ async def running_channel(channel: Channel, workers: int) -> AsyncIterator[dict[
         metrics.model_calls_waiting.set_function(lambda: model_calls.waiting)
         stop = asyncio.Event()
         slots = max(1, config.max_concurrent_turns // max(1, workers))
-        tasks = [
-            asyncio.create_task(
-                Worker(
-                    redis=redis,
-                    queue=queue,
-                    accounts=channel.accounts,
-                    graph_for=graph_for,
-                    sender=channel.sender,
-                    stores=channel.stores,
-                    media=channel.media,
-                    transcriber=channel.transcriber,
-                    transcribe=config.transcribe,
-                    metrics=metrics,
-                    settings=SchedulerSettings(
-                        max_concurrent_turns=slots,
-                        visibility_timeout_ms=config.visibility_timeout_ms,
-                        burst_window_ms=config.burst_window_ms,
-                        shutdown_grace_s=config.shutdown_grace_seconds,
-                    ),
-                ).run(stop)
+
+        def make_worker(slots: int) -> Worker:
+            return Worker(
+                redis=redis,
+                queue=stream,
+                accounts=channel.accounts,
+                graph_for=graph_for,
+                sender=channel.sender,
+                stores=channel.stores,
+                media=channel.media,
+                transcriber=channel.transcriber,
+                transcribe=config.transcribe,
+                metrics=metrics,
+                settings=scheduler_settings(config, slots),
             )
+
+        tasks = [
+            asyncio.create_task(consumer_for(make_worker(slots), queue, config, slots).run(stop))
             for _ in range(workers)
         ]
         try:
-            yield {"redis": redis, "queue": queue, "graph_for": graph_for}
+            yield {
+                "redis": redis,
+                "queue": queue,
+                "graph_for": graph_for,
+                "make_worker": make_worker,
+            }
         finally:
             stop.set()
             if tasks:

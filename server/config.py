@@ -21,3 +21,7 @@ class ChannelConfig:
     max_model_calls_in_flight: int = 128
     shutdown_grace_seconds: float = 25.0
     default_phone_number_id: str = "100000000000001"
+    queue_backend: str = "redis"  # or "sqs"
+    sqs_queue_url: str | None = None
+    sqs_max_receives: int = 5
+    aws_region: str = "us-east-1"

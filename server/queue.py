@@ -60,6 +60,11 @@ class Keys:
         return f"wam:newest:{thread_id}"
 
     @staticmethod
+    def newest_message(thread_id: str) -> str:
+        """The SQS backend's record of a thread's newest message: `<redis ms> <message id>`."""
+        return f"wam:newest-msg:{thread_id}"
+
+    @staticmethod
     def attempts(message_id: str) -> str:
         return f"wam:attempts:{message_id}"
 

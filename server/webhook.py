@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import structlog
@@ -20,10 +21,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import ValidationError
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from server.accounts import AccountRegistry
 from server.config import ChannelConfig
+from server.enqueue import Enqueuer
 from server.masking import mask_phone
+from server.metrics import Metrics
 from server.payloads import InboundMessage, Status, WebhookPayload, describe_message
 from server.queue import CALLBACK_PREFIX, Keys, queue_fields
 from stores import Stores
@@ -49,6 +54,31 @@ def get_config(request: Request) -> ChannelConfig:
 Config = Annotated[ChannelConfig, Depends(get_config)]
 
 
+@dataclass(frozen=True)
+class WebhookContext:
+    """What accepting a notification needs; the FastAPI app and the webhook Lambda build one."""
+
+    config: ChannelConfig
+    queue: Enqueuer
+    accounts: AccountRegistry
+    stores: Stores
+    redis: Redis
+    metrics: Metrics
+
+
+def verify_challenge(
+    verify_token: str, mode: str | None, token: str | None, challenge: str | None
+) -> tuple[int, str]:
+    """Meta's subscription check: (200, the challenge) when the token matches, else 403."""
+    if (
+        mode == "subscribe"
+        and token is not None
+        and hmac.compare_digest(token.encode(), verify_token.encode())
+    ):
+        return 200, challenge or ""
+    return 403, "verification failed"
+
+
 @router.get("/webhook", response_class=PlainTextResponse)
 async def verify(
     config: Config,
@@ -56,13 +86,8 @@ async def verify(
     token: Annotated[str | None, Query(alias="hub.verify_token")] = None,
     challenge: Annotated[str | None, Query(alias="hub.challenge")] = None,
 ) -> PlainTextResponse:
-    if (
-        mode == "subscribe"
-        and token is not None
-        and hmac.compare_digest(token.encode(), config.verify_token.encode())
-    ):
-        return PlainTextResponse(challenge or "", status_code=200)
-    return PlainTextResponse("verification failed", status_code=403)
+    status, text = verify_challenge(config.verify_token, mode, token, challenge)
+    return PlainTextResponse(text, status_code=status)
 
 
 async def _read_body(request: Request, limit: int) -> bytes | None:
@@ -77,56 +102,85 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
     return bytes(body)
 
 
+def context_of(request: Request) -> WebhookContext:
+    state = request.app.state
+    return WebhookContext(
+        config=state.config,
+        queue=state.queue,
+        accounts=state.accounts,
+        stores=state.stores,
+        redis=state.redis,
+        metrics=state.metrics,
+    )
+
+
 @router.post("/webhook")
 async def receive(request: Request, config: Config) -> JSONResponse:
-    metrics = request.app.state.metrics
     body = await _read_body(request, config.max_body_bytes)
     if body is None:
-        metrics.webhooks.labels(outcome="too_large").inc()
+        request.app.state.metrics.webhooks.labels(outcome="too_large").inc()
         return JSONResponse({"error": "body too large"}, status_code=413)
     signature = request.headers.get("x-hub-signature-256")
-    if not signature:
-        metrics.webhooks.labels(outcome="unsigned").inc()
-        return JSONResponse({"error": "missing X-Hub-Signature-256"}, status_code=401)
-    if not hmac.compare_digest(signature.encode(), signature_for(body, config.app_secret).encode()):
-        metrics.webhooks.labels(outcome="bad_signature").inc()
-        return JSONResponse({"error": "signature mismatch"}, status_code=403)
+    status, content = await handle_notification(context_of(request), body, signature)
+    return JSONResponse(content, status_code=status)
+
+
+def parse_payload(body: bytes) -> WebhookPayload | None:
+    """The payload, or None (logged without input values) when the body is not one."""
     try:
-        payload = WebhookPayload.model_validate(json.loads(body))
+        return WebhookPayload.model_validate(json.loads(body))
     except ValidationError as error:
-        metrics.webhooks.labels(outcome="invalid").inc()
         # Where and what kind, never the values: they carry customers' phone numbers.
         where = [
             f"{'.'.join(str(p) for p in e['loc'])}: {e['type']}"
             for e in error.errors(include_input=False, include_url=False)
         ]
         log.warning("webhook body not understood", problems=where[:10])
-        return JSONResponse({"error": "body is not a WhatsApp webhook payload"}, status_code=400)
     except (ValueError, RecursionError) as error:
-        metrics.webhooks.labels(outcome="invalid").inc()
         log.warning("webhook body is not JSON", error=type(error).__name__)
-        return JSONResponse({"error": "body is not a WhatsApp webhook payload"}, status_code=400)
+    return None
+
+
+async def handle_notification(
+    context: WebhookContext, body: bytes, signature: str | None
+) -> tuple[int, dict[str, Any]]:
+    """A POSTed notification: (HTTP status, JSON answer). The signature is checked over the raw
+    body before anything is parsed; 200 only once the queue holds every message."""
+    metrics = context.metrics
+    if len(body) > context.config.max_body_bytes:
+        metrics.webhooks.labels(outcome="too_large").inc()
+        return 413, {"error": "body too large"}
+    if not signature:
+        metrics.webhooks.labels(outcome="unsigned").inc()
+        return 401, {"error": "missing X-Hub-Signature-256"}
+    expected = signature_for(body, context.config.app_secret)
+    if not hmac.compare_digest(signature.encode(), expected.encode()):
+        metrics.webhooks.labels(outcome="bad_signature").inc()
+        return 403, {"error": "signature mismatch"}
+    payload = parse_payload(body)
+    if payload is None:
+        metrics.webhooks.labels(outcome="invalid").inc()
+        return 400, {"error": "body is not a WhatsApp webhook payload"}
     try:
-        queued = await asyncio.wait_for(_accept(request, payload), timeout=ACCEPT_TIMEOUT_S)
+        queued = await asyncio.wait_for(_accept(context, payload), timeout=ACCEPT_TIMEOUT_S)
     except (RedisError, OSError, BotoCoreError, ClientError, TimeoutError) as error:
         metrics.webhooks.labels(outcome="unavailable").inc()
         log.error("store unavailable; Meta will retry", error=repr(error)[:200])
-        return JSONResponse({"error": "temporarily unavailable"}, status_code=503)
+        return 503, {"error": "temporarily unavailable"}
     metrics.webhooks.labels(outcome="accepted").inc()
-    return JSONResponse({"status": "ok", "queued": queued})
+    return 200, {"status": "ok", "queued": queued}
 
 
-async def _accept(request: Request, payload: WebhookPayload) -> int:
-    queue = request.app.state.queue
-    accounts = request.app.state.accounts
-    stores: Stores = request.app.state.stores
+async def _accept(context: WebhookContext, payload: WebhookPayload) -> int:
+    queue = context.queue
+    accounts = context.accounts
     queued = 0
     for entry in payload.entry:
         for change in entry.changes:
             value = change.value
             number = value.metadata.phone_number_id if value.metadata else None
             for status in value.statuses:
-                await _apply_status(request, stores, status)
+                await _apply_status(context, status)
             if not value.messages:
                 continue
             if accounts.get(number) is None:
@@ -178,8 +232,8 @@ def _fields(message: InboundMessage, phone_number_id: str, name: str | None) -> 
     )
 
 
-async def _apply_status(request: Request, stores: Stores, status: Status) -> None:
-    metrics = request.app.state.metrics
+async def _apply_status(context: WebhookContext, status: Status) -> None:
+    metrics = context.metrics
     metrics.statuses.labels(status=status.status).inc()
     rank = STATUS_RANK.get(status.status)
     if rank is None:
@@ -198,6 +252,8 @@ async def _apply_status(request: Request, stores: Stores, status: Status) -> Non
     callback = status.biz_opaque_callback_data or ""
     if callback.startswith(CALLBACK_PREFIX) and status.status != "failed":
         taken = Keys.taken(callback.removeprefix(CALLBACK_PREFIX))
-        await request.app.state.redis.set(taken, status.id, ex=7 * 24 * 3600)
-    moved = await stores.conversations.aadvance_status(status.id, status.status, rank, **extra)
+        await context.redis.set(taken, status.id, ex=7 * 24 * 3600)
+    moved = await context.stores.conversations.aadvance_status(
+        status.id, status.status, rank, **extra
+    )
     log.info("status", message_id=status.id, status=status.status, applied=moved)

@@ -1,0 +1,53 @@
+"""WhatsApp secrets from AWS Secrets Manager, read once at start (`*_ARN` settings).
+
+On AWS the CDK app stores the app secret, access token and verify token in Secrets Manager and
+gives each function only the ARNs; `resolve_secrets` replaces each setting whose ARN is set by the
+secret's value (a plain string, or a JSON object with a `value` key). Locally nothing is set and
+the settings are returned as they are.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from app.settings import ConfigurationError, Settings
+from stores import aws_client
+
+SECRET_SETTINGS = {
+    "whatsapp_app_secret_arn": "whatsapp_app_secret",
+    "whatsapp_access_token_arn": "whatsapp_access_token",
+    "whatsapp_verify_token_arn": "whatsapp_verify_token",
+}
+
+
+def secret_value(client: Any, arn: str) -> str:
+    """The secret's string: itself, or its JSON object's `value`."""
+    text = str(client.get_secret_value(SecretId=arn)["SecretString"])
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(parsed, dict) and isinstance(parsed.get("value"), str):
+        return str(parsed["value"])
+    return text
+
+
+def resolve_secrets(settings: Settings, client: Any | None = None) -> Settings:
+    """`settings` with every WhatsApp secret whose ARN is set read from Secrets Manager."""
+    wanted = {
+        target: arn
+        for source, target in SECRET_SETTINGS.items()
+        if (arn := getattr(settings, source))
+    }
+    if not wanted:
+        return settings
+    client = client or aws_client("secretsmanager", settings.aws_region)
+    values: dict[str, str] = {}
+    for target, arn in wanted.items():
+        try:
+            values[target] = secret_value(client, arn)
+        except Exception as error:
+            name = target.upper() + "_ARN"
+            raise ConfigurationError(f"{name}: secret not readable ({error})") from None
+    return settings.model_copy(update=values)
