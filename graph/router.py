@@ -24,10 +24,10 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from agents import LoadedAgent, fallback_agent_id
-from tools.phatic import Reading, read_message
 from graph.semantic_router import SemanticScorer
 from tools.embeddings import SentenceEncoder, sentence_encoder
 from tools.knowledge import STOPWORDS
+from tools.phatic import Reading, read_message
 from tools.service_actions import fold
 
 log = structlog.get_logger(__name__)

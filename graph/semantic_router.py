@@ -16,8 +16,8 @@ import numpy.typing as npt
 
 from agents import LoadedAgent
 from graph.agent_profile import Kind, agent_profiles
-from tools.phatic import Reading
 from tools.embeddings import SentenceEncoder, Vectors
+from tools.phatic import Reading
 
 KIND_WEIGHTS: dict[Kind, float] = {
     "example": 1.0,
@@ -87,31 +87,39 @@ class SemanticScorer:
         self._classifier = train_classifier(
             self._matrix, labels, len(self.agent_ids), self.settings
         )
+        self._last: tuple[str, Vectors] | None = None
 
     def scores(self, reading: Reading) -> dict[str, float]:
         """Agent -> similarity in [0, 1] (0 for a message with no request)."""
         if not reading.request:
+            self._last = None
             return dict.fromkeys(self.agent_ids, 0.0)
         clauses = [reading.request, *(s for s in reading.segments if s != reading.request)]
         vectors = self.encoder.encode(clauses)
         similarity = (vectors @ self._matrix.T) * self._weights
+        self._last = (reading.request, similarity[0])
         weights, bias = self._classifier
         probability = softmax(vectors @ weights + bias).max(axis=0)
         result: dict[str, float] = {}
-        k = self.settings.top_k
         for index, (agent_id, columns) in enumerate(self._columns.items()):
-            nearest = 0.0
-            if columns.size:
-                block = similarity[:, columns]
-                top = -np.sort(-block, axis=1)[:, : min(k, block.shape[1])]
-                nearest = max(0.0, float(np.max(np.mean(top, axis=1))))
+            nearest = self._nearest(similarity[:, columns]) if columns.size else 0.0
             result[agent_id] = nearest + self.settings.classifier_weight * float(probability[index])
         return result
 
+    def _nearest(self, block: Vectors) -> float:
+        """Best clause's mean similarity to its `top_k` closest texts of one agent."""
+        k = min(self.settings.top_k, block.shape[1])
+        top = np.partition(block, block.shape[1] - k, axis=1)[:, -k:]
+        return max(0.0, float(np.max(np.mean(top, axis=1))))
+
     def closest(self, reading: Reading, agent_id: str) -> str:
-        """The agent's profile text closest to the request (for the decision's reason)."""
+        """The agent's profile text closest to the request (for the decision's reason); reuses
+        the similarities of the last `scores` call when it was for this request."""
         if not reading.request:
             return ""
         columns = self._columns[agent_id]
-        similarity = self.encoder.encode([reading.request]) @ self._matrix[columns].T
-        return self.texts[int(columns[int(np.argmax(similarity))])].text
+        if self._last is not None and self._last[0] == reading.request:
+            row = self._last[1][columns]
+        else:
+            row = (self.encoder.encode([reading.request]) @ self._matrix[columns].T)[0]
+        return self.texts[int(columns[int(np.argmax(row))])].text
