@@ -14,6 +14,7 @@ import hmac
 import itertools
 import json
 import time
+import uuid
 from typing import Any
 
 import httpx
@@ -34,6 +35,8 @@ def create_graph_api_stub() -> FastAPI:
     app.state.latency_s = 0.0
     app.state.background = set()
     counter = itertools.count(1)
+    # Unique per stub: modules each start a stub, and their replies share one DynamoDB log.
+    instance = uuid.uuid4().hex[:8]
 
     @app.post("/{phone_number_id}/messages")
     async def messages(phone_number_id: str, request: Request) -> Response:
@@ -53,7 +56,7 @@ def create_graph_api_stub() -> FastAPI:
             return JSONResponse({"error": {"code": 2, "message": "too late"}}, 503)
         if app.state.latency_s:
             await asyncio.sleep(app.state.latency_s)
-        wamid = f"wamid.out.{next(counter)}"
+        wamid = f"wamid.out.{instance}.{next(counter)}"
         app.state.sent.append(
             {
                 "phone_number_id": phone_number_id,
