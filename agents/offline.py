@@ -29,7 +29,7 @@ from tools.actions import is_write_tool
 from tools.embeddings import sentence_encoder
 from tools.knowledge import STOPWORDS
 from tools.language import Language, detect_language
-from tools.phatic import read_message
+from tools.phatic import asks_about_assistant, read_message
 from tools.text import fold
 
 OFFLINE_MODEL_ID = "offline-dev-model"
@@ -193,6 +193,8 @@ class OfflineChatModel(BaseChatModel):
 
     def _first_step(self, question: str, language: Language, writes: bool = True) -> AIMessage:
         small_talk = self._small_talk(question)
+        if small_talk is None and asks_about_assistant(question):
+            return AIMessage(content=canned("about_assistant", language))
         choice = self._choose_tool(question, writes)
         if choice is not None and not small_talk:  # small talk is answered, never acted on
             arguments = self._fill_arguments(choice, question)

@@ -96,3 +96,20 @@ def read_message(text: str) -> Reading:
         return Reading("", (), kind)
     ranked = sorted(segments, key=len, reverse=True)[:MAX_SEGMENTS]
     return Reading(" ".join(segments), tuple(ranked), None)
+
+
+# A question about the assistant itself ("is this a bot?", "¿eres una persona?"): who is asking
+# is talking *to* us, so the answer is about us, not a handoff. Folded text, after the phatic
+# phrases are dropped.
+_ABOUT_ASSISTANT = re.compile(
+    r"^(are you|r u|is this|am i (talking|chatting|speaking|writing)|who am i|what are you|"
+    r"eres|es esto|estoy (hablando|chateando|escribiendo)|hablo con|con quien hablo|que eres)\b"
+    r".*\b(bot|robot|ai|ia|human|humano|humana|person|persona|machine|maquina|automatic|"
+    r"automated|automatico|automatica|chatbot|computer|computadora|assistant|asistente)\b"
+)
+
+
+def asks_about_assistant(text: str) -> bool:
+    """The message asks whether it is talking to a bot or a person (not for a person)."""
+    request = read_message(text).request
+    return bool(request) and bool(_ABOUT_ASSISTANT.search(fold(request)))

@@ -65,3 +65,19 @@ def test_held_out_routing_stays_above_its_measured_floor(router: LocalRouter) ->
     test = [c for name in SPLITS["test"] for c in load_dataset(name)]
     score = asyncio.run(score_routing(CascadeRouter(router), test))
     assert score.accuracy("single") >= 0.85 and score.accuracy("conversation") >= 0.88
+
+
+def test_a_question_about_the_assistant_is_answered_not_handed_over() -> None:
+    from langchain_core.messages import HumanMessage
+
+    from agents.offline import OfflineChatModel
+    from tools import escalation_tool
+    from tools.phatic import asks_about_assistant
+
+    assert asks_about_assistant("hey, am I chatting with a robot?")
+    assert asks_about_assistant("¿eres una máquina?")
+    assert not asks_about_assistant("I want to talk to a human")
+    assert not asks_about_assistant("are you open on sunday?")
+    model = OfflineChatModel().bind_tools([escalation_tool()])
+    reply = model.invoke([HumanMessage("is this an automated chat?")])
+    assert not reply.tool_calls and "assistant" in str(reply.content)
