@@ -291,9 +291,9 @@ def chat(
 
 
 async def _chat(user: str, phone_number_id: str | None) -> None:
-    import asyncio
 
     from agents import AgentContext
+    from app.terminal import StdinLines
     from checkpointers import async_redis_saver
     from graph import compile_supervisor, run_turn
 
@@ -310,9 +310,10 @@ async def _chat(user: str, phone_number_id: str | None) -> None:
             graph = compile_supervisor(deps, saver)
             typer.echo(f"Chatting as +{wa_id} (thread {number}:{wa_id}). Ctrl-D to quit.")
             _echo_stack_note(runtime)
+            lines = StdinLines()
             while True:
                 try:
-                    text = (await asyncio.to_thread(input, "you> ")).strip()
+                    text = (await lines.read_line("you> ")).strip()
                 except EOFError:
                     break
                 if not text:

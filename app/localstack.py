@@ -11,7 +11,9 @@ in this process's environment, which child processes inherit. Whatever it starts
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +25,14 @@ import httpx
 import structlog
 
 from app.settings import Settings
-from app.stackfile import StackRecord, live_record, remove_record, start_lock, write_record
+from app.stackfile import (
+    StackRecord,
+    live_record,
+    pid_alive,
+    remove_record,
+    start_lock,
+    write_record,
+)
 from checkpointers import ChildProcess, EmbeddedRedis, free_loopback_port
 
 log = structlog.get_logger(__name__)
@@ -94,6 +103,35 @@ class EmbeddedAWS:
         return self._child.pid
 
 
+class OwnerWatch:
+    """In a process attached to another's stack: when that owner exits (and its servers with it),
+    say so in one line and stop this process as Ctrl-C would, rather than fail call after call."""
+
+    def __init__(self, owner_pid: int, interval: float = 1.0) -> None:
+        self.owner_pid = owner_pid
+        self.interval = interval
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="stack-owner-watch", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def _watch(self) -> None:
+        while not self._stopped.wait(self.interval):
+            if not pid_alive(self.owner_pid):
+                log.error("local stack owner exited", owner_pid=self.owner_pid)
+                sys.stderr.write(
+                    f"error: the local stack of process {self.owner_pid} stopped with it; "
+                    "start this command again (it will start or attach to a stack)\n"
+                )
+                sys.stderr.flush()
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+
+
 @dataclass
 class LocalStack:
     """Provide what the settings leave unconfigured; `settings` is updated with the URLs in use.
@@ -109,6 +147,7 @@ class LocalStack:
     aws_url: str | None = None
     real_aws_credentials: bool = False
     _recorded: bool = False
+    _watch: OwnerWatch | None = None
     _saved_environ: dict[str, str | None] = field(default_factory=dict)
 
     @property
@@ -133,11 +172,13 @@ class LocalStack:
         record = live_record(self.settings.data_dir)
         redis_url = record.redis_url if record and need_redis else None
         aws_url = record.aws_url if record and need_aws else None
-        if redis_url or aws_url:
+        if record is not None and (redis_url or aws_url):
             self.attached = record
+            self._watch = OwnerWatch(record.owner_pid)
+            self._watch.start()
             log.info(
                 "attached to the running local stack",
-                owner_pid=record.owner_pid if record else None,
+                owner_pid=record.owner_pid,
                 redis=redis_url,
                 aws=aws_url,
             )
@@ -182,6 +223,9 @@ class LocalStack:
         return env
 
     def stop(self) -> None:
+        if self._watch is not None:
+            self._watch.stop()
+            self._watch = None
         if self._recorded:
             remove_record(self.settings.data_dir, os.getpid())
             self._recorded = False

@@ -100,6 +100,42 @@ def test_a_command_attaches_to_infra_up_and_dummy_credentials_stay_offline(tmp_p
     assert not record_path(tmp_path / "data").exists(), "the owner leaves its record behind"
 
 
+def test_attached_processes_stop_clearly_when_the_owner_stops(tmp_path) -> None:
+    """A worker, and a chat waiting for its next line, end with one line when the stack goes."""
+    owner, _ = _start_infra(tmp_path)
+    attached = {
+        name: subprocess.Popen(
+            [*WAM, *argv],
+            env=_clean_env(tmp_path),
+            stdin=subprocess.PIPE,  # left open: the chat is waiting for a line
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, argv in (("worker", ["worker", "--count", "1"]), ("chat", ["chat"]))
+    }
+    try:
+        for process in attached.values():
+            assert process.stdout is not None
+            assert "local stack: using the one process" in (
+                process.stdout.readline() + process.stdout.readline()
+            )
+    finally:
+        owner.send_signal(signal.SIGINT)
+        owner.wait(timeout=15)
+    for name, process in attached.items():
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise AssertionError(f"the attached {name} kept running without its stack") from None
+        assert process.stderr is not None
+        stderr = process.stderr.read()
+        assert f"error: the local stack of process {owner.pid} stopped with it" in stderr, name
+        assert "Traceback" not in stderr and "Fatal Python error" not in stderr, stderr[-3000:]
+
+
 def test_a_record_left_by_a_killed_owner_is_replaced(tmp_path, monkeypatch) -> None:
     data_dir = tmp_path / "data"
     dead = subprocess.run(
