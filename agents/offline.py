@@ -292,7 +292,8 @@ class OfflineChatModel(BaseChatModel):
                 parts.append(_escalation_reply(language))
             elif text.startswith(("ERROR:", "Error:")):
                 # Errors are for the model; the customer reads a sentence of their own.
-                key = "no_account" if "no account is linked" in text else "tool_error"
+                unlinked = "no account is linked" in text or "not linked to an account" in text
+                key = "no_account" if unlinked else "tool_error"
                 parts.append(canned(key, language))
             elif "[source:" in text:
                 answer = _best_passage_answer(question, text, focus)

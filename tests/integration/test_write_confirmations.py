@@ -12,7 +12,7 @@ from graph import SupervisorGraph, TurnResult, run_turn
 from stores import Stores, whatsapp_user_id
 
 pytestmark = pytest.mark.integration
-NUMBER = "100000000000015"
+NUMBER = "100000000000001"  # the default business account (owns the demo customers)
 
 
 async def say(
