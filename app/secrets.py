@@ -43,11 +43,12 @@ def resolve_secrets(settings: Settings, client: Any | None = None) -> Settings:
     if not wanted:
         return settings
     client = client or aws_client("secretsmanager", settings.aws_region)
-    values: dict[str, str] = {}
+    values: dict[str, str | None] = {}
     for target, arn in wanted.items():
         try:
             values[target] = secret_value(client, arn)
         except Exception as error:
             name = target.upper() + "_ARN"
             raise ConfigurationError(f"{name}: secret not readable ({error})") from None
-    return settings.model_copy(update=values)
+    # Read once: the ARNs are dropped, so resolving again asks Secrets Manager nothing.
+    return settings.model_copy(update={**values, **dict.fromkeys(SECRET_SETTINGS)})

@@ -91,6 +91,13 @@ class Settings(BaseSettings):
     whatsapp_verify_token_arn: str | None = None
     whatsapp_messages_per_second: float = Field(default=80, gt=0, le=1000)
 
+    # Human handoff and the agent inbox.
+    inbox_token: str | None = Field(default=None, min_length=16)
+    handoff_webhook_url: str | None = None
+    handoff_webhook_secret: str | None = None
+    handoff_waiting_update_minutes: float = Field(default=10, gt=0, le=24 * 60)
+    handoff_assigned_idle_minutes: float = Field(default=30, gt=0, le=7 * 24 * 60)
+
     # HTTP server.
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)

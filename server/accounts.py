@@ -8,8 +8,10 @@ from an environment variable, never stored in the file) and agents folder.
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -17,6 +19,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 class AccountConfigError(ValueError):
     """The business-accounts file is invalid; the message names the file and field."""
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+HOURS = r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$"
+
+
+class HandoffTemplate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    language: str = "en"
+    parameters: list[str] = Field(default_factory=list)
 
 
 class BusinessAccount(BaseModel):
@@ -30,6 +45,31 @@ class BusinessAccount(BaseModel):
     status: str = "active"
     # Meta's throughput cap of this number (80/s by default, up to 1,000 on higher tiers).
     messages_per_second: Annotated[float, Field(gt=0, le=1000)] = 80.0
+    # When people answer (handoff): weekday (mon..sun) -> "HH:MM-HH:MM", in `timezone`. Unset:
+    # always.
+    business_hours: dict[Weekday, Annotated[str, Field(pattern=HOURS)]] | None = None
+    timezone: str = "UTC"
+    # The approved template the inbox offers outside the 24-hour window.
+    handoff_template: HandoffTemplate | None = None
+
+    def open_at(self, moment: datetime) -> bool:
+        """Whether people answer at `moment` (always, without business hours)."""
+        if self.business_hours is None:
+            return True
+        local = moment.astimezone(ZoneInfo(self.timezone))
+        hours = self.business_hours.get(WEEKDAYS[local.weekday()])
+        if hours is None:
+            return False
+        start, end = hours.split("-")
+        return start <= local.strftime("%H:%M") < end
+
+    def hours_text(self) -> str:
+        if self.business_hours is None:
+            return ""
+        days = [
+            f"{day} {self.business_hours[day]}" for day in WEEKDAYS if day in self.business_hours
+        ]
+        return f"{', '.join(days)} ({self.timezone})"
 
 
 class _AccountEntry(BaseModel):
@@ -42,6 +82,9 @@ class _AccountEntry(BaseModel):
     agents_dir: Path | None = None
     status: str = "active"
     messages_per_second: Annotated[float, Field(gt=0, le=1000)] = 80.0
+    business_hours: dict[Weekday, Annotated[str, Field(pattern=HOURS)]] | None = None
+    timezone: str = "UTC"
+    handoff_template: HandoffTemplate | None = None
 
 
 class AccountRegistry:
@@ -153,6 +196,9 @@ def _load_file(path: Path) -> list[BusinessAccount]:
                 agents_dir=folder,
                 status=entry.status,
                 messages_per_second=entry.messages_per_second,
+                business_hours=entry.business_hours,
+                timezone=entry.timezone,
+                handoff_template=entry.handoff_template,
             )
         )
     return accounts

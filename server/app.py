@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -20,10 +20,16 @@ from graph import SupervisorDeps, SupervisorGraph, compile_supervisor
 from server.accounts import AccountRegistry, BusinessAccount
 from server.backends import consumer_for, open_queue, scheduler_settings
 from server.config import ChannelConfig
+from server.handoff import Handoff, HandoffRecord, HandoffSettings, HandoffTimers
 from server.health import router as health_router
+from server.inbound import canned
+from server.inbox import page_router as inbox_page_router
+from server.inbox import router as inbox_router
 from server.media import MediaStore, Transcriber
 from server.metrics import Metrics
+from server.pacing import SendPacer
 from server.queue import InboundQueue
+from server.replies import Reply, ReplySender
 from server.simulator import router as simulator_router
 from server.webhook import router as webhook_router
 from server.whatsapp import LocalOutbox, WhatsAppSender
@@ -85,10 +91,27 @@ async def running_channel(channel: Channel, workers: int) -> AsyncIterator[dict[
                     graphs[account.agents_dir] = compile_supervisor(deps, saver)
                 return graphs[account.agents_dir]
 
+        metrics = channel.metrics
+        handoff = Handoff(
+            redis,
+            channel.stores,
+            HandoffSettings(
+                webhook_url=config.handoff_webhook_url,
+                webhook_secret=config.handoff_webhook_secret or config.app_secret,
+                waiting_update_seconds=config.handoff_waiting_update_seconds,
+                assigned_idle_seconds=config.handoff_assigned_idle_seconds,
+            ),
+        )
+        replies = ReplySender(
+            redis=redis,
+            sender=channel.sender,
+            stores=channel.stores,
+            pacer=SendPacer(redis, metrics),
+            metrics=metrics,
+        )
         if workers > 0:
             _size_thread_pool(config)
             model_calls.configure(config.max_model_calls_in_flight)
-        metrics = channel.metrics
         metrics.model_calls_in_flight.set_function(lambda: model_calls.in_flight)
         metrics.model_calls_waiting.set_function(lambda: model_calls.waiting)
         stop = asyncio.Event()
@@ -107,18 +130,33 @@ async def running_channel(channel: Channel, workers: int) -> AsyncIterator[dict[
                 transcribe=config.transcribe,
                 metrics=metrics,
                 settings=scheduler_settings(config, slots),
+                replies=replies,
+                handoff=handoff,
             )
 
         tasks = [
             asyncio.create_task(consumer_for(make_worker(slots), queue, config, slots).run(stop))
             for _ in range(workers)
         ]
+        if workers > 0:
+            shortest = min(
+                config.handoff_waiting_update_seconds, config.handoff_assigned_idle_seconds
+            )
+            timers = HandoffTimers(
+                handoff,
+                [a.phone_number_id for a in channel.accounts.all()],
+                _canned_sender(channel.accounts, replies),
+                interval=max(0.5, min(15.0, shortest / 2)),
+            )
+            tasks.append(asyncio.create_task(timers.run(stop)))
         try:
             yield {
                 "redis": redis,
                 "queue": queue,
                 "graph_for": graph_for,
                 "make_worker": make_worker,
+                "handoff": handoff,
+                "replies": replies,
             }
         finally:
             stop.set()
@@ -127,6 +165,20 @@ async def running_channel(channel: Channel, workers: int) -> AsyncIterator[dict[
                 for task in pending:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _canned_sender(
+    accounts: AccountRegistry, replies: ReplySender
+) -> Callable[[HandoffRecord, str], Awaitable[None]]:
+    async def send(record: HandoffRecord, name: str) -> None:
+        account = accounts.get(record.phone_number_id)
+        if account is None:
+            return
+        text = canned(name, record.language)
+        key = f"handoff.{name}.{record.thread_id}.{int(record.since)}"
+        await replies.send_keyed(account, record.wa_id, key, Reply(text))
+
+    return send
 
 
 async def run_workers(channel: Channel, workers: int) -> None:
@@ -150,6 +202,8 @@ def create_app(channel: Channel) -> FastAPI:
         async with running_channel(channel, channel.config.workers) as shared:
             app.state.redis = shared["redis"]
             app.state.queue = shared["queue"]
+            app.state.handoff = shared["handoff"]
+            app.state.replies = shared["replies"]
             yield
 
     app = FastAPI(title="whatsapp-multiagent", lifespan=lifespan)
@@ -163,6 +217,9 @@ def create_app(channel: Channel) -> FastAPI:
     app.include_router(webhook_router)
     if channel.config.simulator:
         app.include_router(simulator_router)
+    if channel.config.inbox_enabled:
+        app.include_router(inbox_page_router)
+        app.include_router(inbox_router)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

@@ -20,6 +20,18 @@ class ChannelConfig:
     max_concurrent_turns: int = 256
     max_model_calls_in_flight: int = 128
     shutdown_grace_seconds: float = 25.0
+    # The inbox: a bearer token; without one it is served only in local mode, to this machine.
+    inbox_token: str | None = None
+    local_mode: bool = True
+    handoff_webhook_url: str | None = None
+    handoff_webhook_secret: str = ""
+    handoff_waiting_update_seconds: float = 600.0
+    handoff_assigned_idle_seconds: float = 1800.0
+
+    @property
+    def inbox_enabled(self) -> bool:
+        return self.inbox_token is not None or self.local_mode
+
     default_phone_number_id: str = "100000000000001"
     queue_backend: str = "redis"  # or "sqs"
     sqs_queue_url: str | None = None

@@ -13,16 +13,20 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache, cached_property
 from importlib import resources
 
 import structlog
 import yaml
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from redis.asyncio import Redis
 
 from graph import SupervisorGraph, run_turn
 from server.accounts import BusinessAccount
+from server.handoff import Handoff
 from server.media import MediaStore, Transcriber
 from server.metrics import Metrics
 from server.queue import InboundItem, Keys
@@ -105,6 +109,7 @@ class InboundHandler:
         media: MediaStore | None = None,
         transcriber: Transcriber | None = None,
         transcribe: bool = False,
+        handoff: Handoff | None = None,
         reply_ttl_seconds: int = 7 * 24 * 3600,
     ) -> None:
         self.redis = redis
@@ -114,12 +119,14 @@ class InboundHandler:
         self.metrics = metrics
         self.media = media
         self.transcriber = transcriber if transcribe else None
+        self.handoff = handoff
         self.reply_ttl_seconds = reply_ttl_seconds
         self.steps: list[Step] = [
             self.opt_out,
             self.opt_in,
             self.silent_when_opted_out,
             self.nothing_to_answer,
+            self.person_holds_thread,
             self.graph_turn,
         ]
 
@@ -160,12 +167,42 @@ class InboundHandler:
         await self._log_unanswered(burst.items, "no_reply_needed")
         return Done()
 
+    async def person_holds_thread(self, burst: Burst) -> Done | None:
+        """While a person holds the thread (waiting or assigned) the bot is silent: the
+        customer's messages are logged and go to the inbox."""
+        if self.handoff is None:
+            return None
+        record = await self.handoff.record(burst.account.phone_number_id, burst.last.wa_id)
+        if not record.held:
+            return None
+        prepared = await self._prepare(burst)
+        for text, message_id, kind in zip(
+            prepared.texts, prepared.message_ids, prepared.types, strict=True
+        ):
+            await self.stores.conversations.aappend(
+                ConversationMessage(
+                    user_id=whatsapp_user_id(burst.last.wa_id),
+                    session_id=f"handoff:{record.thread_id}",
+                    message_id=message_id,
+                    direction="inbound",
+                    role="user",
+                    message_type=kind,
+                    content=text or f"[{kind}]",
+                    business_account_id=burst.account.phone_number_id,
+                    metadata={"handoff_state": record.state},
+                )
+            )
+            await self.handoff.customer_wrote(record, text, message_id)
+        log.info("a person holds this thread; the bot stays silent", state=record.state)
+        return Done()
+
     async def graph_turn(self, burst: Burst) -> Done:
         cached = await self.redis.get(Keys.reply(burst.last.message_id))
         if cached is not None:
             data = json.loads(cached)
             buttons = [(str(key), str(title)) for key, title in data.get("buttons", [])]
             return Done(Reply(str(data["text"]), buttons, data.get("agent_id")))
+        await self._take_back_from_person(burst)
         prepared = await self._prepare(burst)
         if not prepared.texts:
             return Done(Reply(canned("voice", burst.language)))
@@ -180,6 +217,31 @@ class InboundHandler:
             ex=self.reply_ttl_seconds,
         )
         return Done(reply)
+
+    async def _take_back_from_person(self, burst: Burst) -> None:
+        """After a handoff is resolved, the bot first reads what the customer and the person
+        said meanwhile: the transcript joins the thread's state (as if the turn had ended with
+        it), then the thread is the bot's again."""
+        if self.handoff is None:
+            return
+        record = await self.handoff.record(burst.account.phone_number_id, burst.last.wa_id)
+        if record.state != "resolved":
+            return
+        transcript = await self.handoff.store.transcript(record.thread_id)
+        if transcript:
+            # Each entry at most ~500 characters: the gist fits the history budget, and the
+            # full text stays in the conversation log.
+            messages: list[AnyMessage] = [
+                HumanMessage(content=_gist(e.text), id=e.message_id)
+                if e.role == "user"
+                else AIMessage(content=_gist(e.text), name="human_agent", id=e.message_id)
+                for e in transcript
+            ]
+            graph = await self.graph_for(burst.account)
+            config: RunnableConfig = {"configurable": {"thread_id": record.thread_id}}
+            await graph.aupdate_state(config, {"messages": messages}, as_node="compact_history")
+            await self.handoff.store.clear_transcript(record.thread_id)
+        await self.handoff.change(record, "bot")
 
     async def prune_checkpoints(self, burst: Burst) -> None:
         """Keep only the thread's latest checkpoint: each turn is replayed whole from the queue
@@ -208,6 +270,7 @@ class InboundHandler:
             texts=prepared.texts,
             message_ids=prepared.message_ids,
             message_types=prepared.types,
+            reply_ids=prepared.reply_ids,
         )
         self.metrics.model_seconds.labels(model_id=result.model_id or "none").observe(
             time.perf_counter() - started
@@ -218,8 +281,16 @@ class InboundHandler:
             tools=result.tools,
             escalation=result.escalation_triggered,
         )
-        buttons: list[tuple[str, str]] = list(getattr(result, "buttons", []) or [])
-        return Reply(result.reply, buttons, result.agent_id)
+        text = result.reply
+        if result.escalation_triggered and self.handoff is not None:
+            reason = str(result.state.get("context_variables", {}).get("escalation_reason") or "")
+            await self.handoff.escalate(
+                burst.account.phone_number_id, burst.last.wa_id, reason, result.language
+            )
+            if not burst.account.open_at(datetime.now(UTC)):
+                note = canned("outside_hours", result.language)
+                text = f"{text}\n\n{note.format(hours=burst.account.hours_text())}".strip()
+        return Reply(text, list(result.buttons), result.agent_id)
 
     async def _prepare(self, burst: Burst) -> Prepared:
         """What the agents read for each message: text, a transcript, or what media arrived.
@@ -282,6 +353,10 @@ class InboundHandler:
                     metadata={"not_answered": reason},
                 )
             )
+
+
+def _gist(text: str, limit: int = 500) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def failed_reply(burst: Burst) -> Reply:

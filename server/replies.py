@@ -31,6 +31,7 @@ from server.whatsapp import (
     choices_payload,
     extract_choices,
     split_text,
+    template_payload,
     text_payload,
 )
 from stores import Stores
@@ -45,11 +46,16 @@ class Reply:
     text: str
     buttons: list[tuple[str, str]] = field(default_factory=list)
     agent_id: str | None = None
+    # An approved template (name, language, body parameters) instead of text.
+    template: tuple[str, str, list[str]] | None = None
 
 
 def reply_payloads(to: str, reply: Reply) -> list[dict[str, Any]]:
-    """Meta's message payloads for a reply: text pieces of at most 4096 characters, buttons on the
-    last piece, a numbered list of options as buttons or a list message."""
+    """Meta's message payloads for a reply: a template, or text pieces of at most 4096
+    characters, buttons on the last piece, a numbered list of options as buttons or a list."""
+    if reply.template is not None:
+        name, language, parameters = reply.template
+        return [template_payload(to, name, language, parameters)]
     text = reply.text
     if reply.buttons:
         pieces = split_text(text, 1024) if len(text) > 1024 else [text]
@@ -83,23 +89,39 @@ class ReplySender:
 
     async def send_once(self, account: BusinessAccount, last: InboundItem, reply: Reply) -> None:
         """Send `reply` to the message `last` once, however often the turn is replayed."""
-        key = Keys.sent(last.message_id)
-        if not await self._claim(key, last.message_id):
-            return
+        await self.send_keyed(account, last.wa_id, last.message_id, reply)
+
+    async def send_keyed(
+        self,
+        account: BusinessAccount,
+        to: str,
+        key_id: str,
+        reply: Reply,
+        *,
+        raise_outside_window: bool = False,
+    ) -> list[str]:
+        """Send `reply` once per `key_id` (an inbound message id, or a person's message id in the
+        inbox); Meta's message ids (none when it was sent before)."""
+        key = Keys.sent(key_id)
+        if not await self._claim(key, key_id):
+            return []
         try:
-            wamids = await self.send(account, last.wa_id, reply, tag=last.message_id)
+            wamids = await self.send(
+                account, to, reply, tag=key_id, raise_outside_window=raise_outside_window
+            )
         except SendOutcomeUnknownError as error:
             log.warning("reply send outcome unknown; not sent again", error=str(error)[:200])
             self.metrics.sends.labels(outcome="unknown").inc()
-            return
+            return []
         except BaseException:
             await self.redis.delete(key)  # Meta did not take it: the retry may send
             raise
         await self.redis.set(key, json.dumps({"state": "sent", "wamids": wamids}), ex=self.ttl)
         try:
-            await self.stores.conversations.amark_sent(f"{last.message_id}:reply", wamids)
+            await self.stores.conversations.amark_sent(f"{key_id}:reply", wamids)
         except Exception as error:
             log.warning("sent status not recorded", error=repr(error)[:200])
+        return wamids
 
     async def _claim(self, key: str, message_id: str) -> bool:
         """Record the intent to send; False when the reply was sent (or Meta confirmed it).
@@ -125,7 +147,13 @@ class ReplySender:
             await asyncio.sleep(min(1.0, self.reconcile_seconds - age))
 
     async def send(
-        self, account: BusinessAccount, to: str, reply: Reply, tag: str | None = None
+        self,
+        account: BusinessAccount,
+        to: str,
+        reply: Reply,
+        tag: str | None = None,
+        *,
+        raise_outside_window: bool = False,
     ) -> list[str]:
         """Send now (paced per business number); Meta's message ids. `tag` comes back in Meta's
         status webhooks (`biz_opaque_callback_data`), which is how an interrupted send is
@@ -143,6 +171,8 @@ class ReplySender:
             except OutsideWindowError as error:
                 self.metrics.sends.labels(outcome="outside_window").inc()
                 log.warning("reply not sent: the 24-hour window is closed", code=error.code)
+                if raise_outside_window:
+                    raise
                 return wamids
             except SendOutcomeUnknownError:
                 raise

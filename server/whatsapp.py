@@ -111,6 +111,24 @@ def extract_choices(text: str) -> Choices | None:
     return None
 
 
+def template_payload(
+    to: str, name: str, language: str, parameters: list[str] | None = None
+) -> dict[str, Any]:
+    """An approved template message: the only kind Meta accepts outside the 24-hour window."""
+    template: dict[str, Any] = {"name": name, "language": {"code": language}}
+    if parameters:
+        template["components"] = [
+            {"type": "body", "parameters": [{"type": "text", "text": p} for p in parameters]}
+        ]
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to,
+        "type": "template",
+        "template": template,
+    }
+
+
 def text_payload(to: str, body: str, reply_to: str | None = None) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "messaging_product": "whatsapp",

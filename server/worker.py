@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from redis.asyncio import Redis
 
 from server.accounts import AccountRegistry
+from server.handoff import Handoff
 from server.inbound import Burst, GraphFor, InboundHandler, failed_reply
 from server.masking import mask_phone
 from server.media import MediaStore, Transcriber
@@ -58,9 +59,12 @@ class Worker:
         metrics: Metrics | None = None,
         settings: SchedulerSettings | None = None,
         name: str | None = None,
+        replies: ReplySender | None = None,
+        handoff: Handoff | None = None,
     ) -> None:
         self.accounts = accounts
         self.metrics = metrics or Metrics()
+        self.handoff = handoff
         self.handler = InboundHandler(
             redis=redis,
             stores=stores,
@@ -70,8 +74,9 @@ class Worker:
             media=media,
             transcriber=transcriber,
             transcribe=transcribe,
+            handoff=handoff,
         )
-        self.replies = ReplySender(
+        self.replies = replies or ReplySender(
             redis=redis,
             sender=sender,
             stores=stores,
@@ -131,4 +136,12 @@ class Worker:
         if burst is not None:
             with contextlib.suppress(Exception):
                 await self.replies.send_once(burst.account, items[-1], failed_reply(burst))
+            if self.handoff is not None:  # a person takes over what the bot cannot answer
+                with contextlib.suppress(Exception):
+                    await self.handoff.escalate(
+                        burst.account.phone_number_id,
+                        items[-1].wa_id,
+                        "the bot failed to answer",
+                        burst.language,
+                    )
         log.error("turn abandoned", message_id=items[-1].message_id, error=repr(error)[:200])

@@ -326,5 +326,8 @@ class ConversationStore:
     ) -> list[ConversationMessage]:
         return await asyncio.to_thread(self.recent_history, user_id, limit, account)
 
+    async def auser_messages(self, user_id: str) -> list[ConversationMessage]:
+        return await asyncio.to_thread(self.user_messages, user_id)
+
     async def asession_messages(self, session_id: str) -> list[ConversationMessage]:
         return await asyncio.to_thread(self.session_messages, session_id)

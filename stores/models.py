@@ -19,8 +19,10 @@ ServiceAction = Literal[
     "multi_room_audio",
     "custom_actions",
 ]
-Direction = Literal["inbound", "outbound"]
-Role = Literal["user", "assistant"]
+# `internal`: a record of the system's own (a handoff state change), never sent or received.
+Direction = Literal["inbound", "outbound", "internal"]
+# `human_agent`: a person of the business writing in the conversation (handoff).
+Role = Literal["user", "assistant", "human_agent", "system"]
 
 NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 _PHONE = re.compile(r"^\+[1-9]\d{5,14}$")

@@ -237,7 +237,7 @@ PACED_SENDER = textwrap.dedent(
 
     async def main(redis_url, meta_url, count, rate):
         redis = Redis.from_url(redis_url)
-        pacer, client = SendPacer(redis), GraphApiClient(meta_url)
+        pacer, client = SendPacer(redis), GraphApiClient(meta_url, timeout=120)
         async def one(i):
             await pacer.take("100000000000099", rate)
             await client.send("100000000000099", "test-token", text_payload("1555000999", str(i)))

@@ -1,0 +1,327 @@
+"""Human handoff: who answers a customer thread, the bot or a person.
+
+A thread is `bot` (the default), `waiting` (the customer asked for a person, an agent escalated,
+or turns kept failing), `assigned` (a person took it) or `resolved` (given back; the next message
+goes to the bot, which first reads what was said meanwhile). While a thread is waiting or assigned
+the bot is silent: the customer's messages are logged and shown in the inbox.
+
+State lives in Redis (durable with AOF; every process sees it): a hash per thread
+(`wam:handoff:<thread_id>`), an index per business account (`wam:handoff:idx:<phone_number_id>`,
+by last change) and the transcript of the handoff (`wam:handoff:log:<thread_id>`), which the bot
+reads when it takes the thread back. Every change is also logged in DynamoDB (direction
+`internal`, role `system`), and a person's messages with role `human_agent` and their name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import httpx
+import structlog
+from redis.asyncio import Redis
+
+from server.masking import mask_phone
+from stores import ConversationMessage, Stores, whatsapp_user_id
+
+log = structlog.get_logger(__name__)
+
+HandoffState = Literal["bot", "waiting", "assigned", "resolved"]
+STATES: tuple[HandoffState, ...] = ("bot", "waiting", "assigned", "resolved")
+HELD: frozenset[str] = frozenset({"waiting", "assigned"})
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+@dataclass
+class HandoffRecord:
+    thread_id: str
+    phone_number_id: str
+    wa_id: str
+    state: HandoffState = "bot"
+    agent: str = ""
+    reason: str = ""
+    since: float = 0.0
+    updated: float = 0.0
+    last_text: str = ""
+    last_customer_at: float = 0.0
+    waiting_update_sent: bool = False
+    language: str = "en"
+
+    @property
+    def held(self) -> bool:
+        """A person holds (or is about to hold) the thread: the bot stays silent."""
+        return self.state in HELD
+
+
+@dataclass
+class TranscriptEntry:
+    role: Literal["user", "human_agent"]
+    text: str
+    name: str = ""
+    message_id: str = field(default_factory=lambda: f"handoff.{uuid.uuid4().hex}")
+    at: float = field(default_factory=time.time)
+
+
+class HandoffStore:
+    """The Redis side: records, the per-account index, the transcript."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+
+    @staticmethod
+    def key(thread_id: str) -> str:
+        return f"wam:handoff:{thread_id}"
+
+    @staticmethod
+    def index(phone_number_id: str) -> str:
+        return f"wam:handoff:idx:{phone_number_id}"
+
+    @staticmethod
+    def transcript_key(thread_id: str) -> str:
+        return f"wam:handoff:log:{thread_id}"
+
+    async def get(self, thread_id: str) -> HandoffRecord | None:
+        raw = await self.redis.hgetall(self.key(thread_id))  # type: ignore[misc]
+        if not raw:
+            return None
+        data = {_text(k): _text(v) for k, v in raw.items()}
+        return HandoffRecord(
+            thread_id=thread_id,
+            phone_number_id=data["phone_number_id"],
+            wa_id=data["wa_id"],
+            state=data.get("state", "bot"),  # type: ignore[arg-type]
+            agent=data.get("agent", ""),
+            reason=data.get("reason", ""),
+            since=float(data.get("since", 0) or 0),
+            updated=float(data.get("updated", 0) or 0),
+            last_text=data.get("last_text", ""),
+            last_customer_at=float(data.get("last_customer_at", 0) or 0),
+            waiting_update_sent=data.get("waiting_update_sent") == "1",
+            language=data.get("language", "en"),
+        )
+
+    async def put(self, record: HandoffRecord) -> None:
+        values = asdict(record)
+        values["waiting_update_sent"] = "1" if record.waiting_update_sent else "0"
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(self.key(record.thread_id), mapping={k: str(v) for k, v in values.items()})
+        pipe.zadd(self.index(record.phone_number_id), {record.thread_id: record.updated})
+        await pipe.execute()
+
+    async def records(self, phone_number_id: str, limit: int = 200) -> list[HandoffRecord]:
+        threads = await self.redis.zrevrange(self.index(phone_number_id), 0, limit - 1)
+        records = [await self.get(_text(t)) for t in threads]
+        return [r for r in records if r is not None]
+
+    async def append(self, thread_id: str, entry: TranscriptEntry) -> None:
+        await self.redis.rpush(self.transcript_key(thread_id), json.dumps(asdict(entry)))  # type: ignore[misc]
+
+    async def transcript(self, thread_id: str) -> list[TranscriptEntry]:
+        raw = await self.redis.lrange(self.transcript_key(thread_id), 0, -1)  # type: ignore[misc]
+        return [TranscriptEntry(**json.loads(item)) for item in raw]
+
+    async def clear_transcript(self, thread_id: str) -> None:
+        await self.redis.delete(self.transcript_key(thread_id))
+
+
+@dataclass
+class HandoffSettings:
+    webhook_url: str | None = None
+    webhook_secret: str = ""
+    waiting_update_seconds: float = 600.0
+    assigned_idle_seconds: float = 1800.0
+
+
+class Handoff:
+    """State changes, each logged in DynamoDB, and the signed alert when a thread starts
+    waiting."""
+
+    def __init__(
+        self, redis: Redis, stores: Stores, settings: HandoffSettings | None = None
+    ) -> None:
+        self.store = HandoffStore(redis)
+        self.stores = stores
+        self.settings = settings or HandoffSettings()
+        self._alerts: set[asyncio.Task[None]] = set()
+
+    async def record(self, phone_number_id: str, wa_id: str) -> HandoffRecord:
+        thread_id = f"{phone_number_id}:{wa_id}"
+        found = await self.store.get(thread_id)
+        return found or HandoffRecord(thread_id, phone_number_id, wa_id)
+
+    async def change(
+        self, record: HandoffRecord, state: HandoffState, *, agent: str = "", reason: str = ""
+    ) -> HandoffRecord:
+        previous = record.state
+        now = time.time()
+        record.state = state
+        record.updated = now
+        if state != previous:
+            record.since = now
+            record.waiting_update_sent = False
+        if agent or state in ("bot", "waiting"):
+            record.agent = agent
+        if reason:
+            record.reason = reason
+        await self.store.put(record)
+        if state != previous:
+            await self._log_change(record, previous)
+            log.info(
+                "handoff state changed",
+                thread=f"{record.phone_number_id}:{mask_phone(record.wa_id)}",
+                state=state,
+                previous=previous,
+            )
+            if state == "waiting":
+                task = asyncio.create_task(self.notify(record))
+                self._alerts.add(task)
+                task.add_done_callback(self._alerts.discard)
+        return record
+
+    async def escalate(
+        self, phone_number_id: str, wa_id: str, reason: str, language: str = "en"
+    ) -> HandoffRecord:
+        record = await self.record(phone_number_id, wa_id)
+        if record.held:
+            return record
+        record.language = language
+        return await self.change(record, "waiting", reason=reason or "customer asked for a person")
+
+    async def customer_wrote(self, record: HandoffRecord, text: str, message_id: str) -> None:
+        """A customer message while a person holds the thread: logged, in the transcript."""
+        record.last_text = text[:500]
+        record.last_customer_at = time.time()
+        record.updated = record.last_customer_at
+        await self.store.put(record)
+        await self.store.append(
+            record.thread_id, TranscriptEntry("user", text, message_id=message_id)
+        )
+
+    async def person_wrote(self, record: HandoffRecord, agent: str, text: str) -> TranscriptEntry:
+        entry = TranscriptEntry("human_agent", text, name=agent)
+        record.updated = entry.at
+        await self.store.put(record)
+        await self.store.append(record.thread_id, entry)
+        await self.stores.conversations.aappend(
+            ConversationMessage(
+                user_id=whatsapp_user_id(record.wa_id),
+                session_id=f"handoff:{record.thread_id}",
+                message_id=entry.message_id,
+                direction="outbound",
+                role="human_agent",
+                content=text,
+                agent_id=f"human:{agent}",
+                business_account_id=record.phone_number_id,
+                metadata={"human_agent": agent, "handoff_state": record.state},
+            )
+        )
+        return entry
+
+    async def _log_change(self, record: HandoffRecord, previous: str) -> None:
+        try:
+            await self.stores.conversations.aappend(
+                ConversationMessage(
+                    user_id=whatsapp_user_id(record.wa_id),
+                    session_id=f"handoff:{record.thread_id}",
+                    message_id=f"handoff.{uuid.uuid4().hex}",
+                    direction="internal",
+                    role="system",
+                    content=f"handoff: {previous} -> {record.state}",
+                    business_account_id=record.phone_number_id,
+                    escalation_triggered=record.state == "waiting",
+                    metadata={
+                        "handoff_state": record.state,
+                        "previous_state": previous,
+                        "human_agent": record.agent or None,
+                        "reason": record.reason or None,
+                    },
+                )
+            )
+        except Exception as error:  # the state itself is in Redis; the log is the record
+            log.warning("handoff change not logged", error=repr(error)[:200])
+
+    async def notify(self, record: HandoffRecord) -> None:
+        """POST a signed `handoff.waiting` event to `HANDOFF_WEBHOOK_URL`, if configured."""
+        url = self.settings.webhook_url
+        if not url:
+            return
+        body = json.dumps(
+            {
+                "event": "handoff.waiting",
+                "thread_id": record.thread_id,
+                "phone_number_id": record.phone_number_id,
+                "wa_id": record.wa_id,
+                "reason": record.reason,
+                "at": record.since,
+            }
+        ).encode()
+        digest = hmac.new(self.settings.webhook_secret.encode(), body, hashlib.sha256).hexdigest()
+        headers = {"content-type": "application/json", "x-signature-256": f"sha256={digest}"}
+        for attempt in range(3):
+            try:
+                async with httpx.AsyncClient(timeout=5) as client:
+                    response = await client.post(url, content=body, headers=headers)
+                if response.status_code < 500:
+                    return
+            except httpx.HTTPError as error:
+                log.warning("handoff alert not delivered", attempt=attempt + 1, error=str(error))
+        log.error("handoff alert gave up", thread=record.thread_id.split(":")[0])
+
+
+class HandoffTimers:
+    """What nobody acts on: a waiting thread not taken within `waiting_update_seconds` gets a
+    polite update (once), and an assigned thread idle for `assigned_idle_seconds` goes back to
+    the bot. One process sweeps at a time (a short Redis lock), every `interval` seconds."""
+
+    def __init__(
+        self,
+        handoff: Handoff,
+        phone_number_ids: list[str],
+        send: SendFn,
+        interval: float = 15.0,
+    ) -> None:
+        self.handoff = handoff
+        self.phone_number_ids = phone_number_ids
+        self.send = send
+        self.interval = interval
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                lock = await self.handoff.store.redis.set(
+                    "wam:handoff:sweep", "1", nx=True, px=int(self.interval * 900)
+                )
+                if lock:
+                    await self.sweep(time.time())
+            except Exception as error:
+                log.warning("handoff sweep failed", error=repr(error)[:200])
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.interval)
+
+    async def sweep(self, now: float) -> None:
+        settings = self.handoff.settings
+        for number in self.phone_number_ids:
+            for record in await self.handoff.store.records(number):
+                idle = now - record.updated
+                if record.state == "waiting" and not record.waiting_update_sent:
+                    if now - record.since >= settings.waiting_update_seconds:
+                        await self.send(record, "waiting_update")
+                        record.waiting_update_sent = True
+                        await self.handoff.store.put(record)
+                elif record.state == "assigned" and idle >= settings.assigned_idle_seconds:
+                    await self.handoff.change(record, "resolved", reason="idle: back to the bot")
+                    await self.send(record, "back_to_bot")
+
+
+SendFn = Callable[[HandoffRecord, str], Awaitable[None]]
