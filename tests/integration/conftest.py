@@ -19,6 +19,7 @@ from checkpointers import async_redis_saver
 from graph import SupervisorDeps, SupervisorGraph, compile_supervisor
 from stores import Customer, Stores, ensure_bucket, seed_demo
 from stores.aws import aws_client
+from tests.integration.browser import browser  # noqa: F401  (fixture)
 from tests.integration.sqs import sqs_endpoint  # noqa: F401  (fixture)
 from tests.integration.whatsapp import app_url, graph_api  # noqa: F401  (fixtures)
 
