@@ -1,0 +1,174 @@
+"""The AWS shape end to end, locally: the Lambda handlers invoked as Lambda invokes them.
+
+A signed API Gateway HTTP API (v2) event goes into the webhook handler, which queues on moto's SQS
+FIFO; the test then plays Lambda's SQS poller (ReceiveMessage, an SQS event of those records, and
+DeleteMessage for every record not in `batchItemFailures`) for the orchestrator handler, whose
+reply reaches the Graph API stub. The app secret comes from moto's Secrets Manager; Redis is the
+embedded one, DynamoDB and S3 are moto's.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from lambdas import container, orchestrator, webhook_handler
+from server.notifications import signature_for
+from stores import aws_client
+from stubs.graph_api import sent_to, text_of
+from tests.integration.conftest import new_wa_id
+from tests.integration.sqs import new_queue
+from tests.integration.whatsapp import NUMBER, message, payload
+
+pytestmark = pytest.mark.integration
+SECRET = "lambda-app-secret"
+
+
+@pytest.fixture
+def lambda_env(settings, servers, demo, graph_api, sqs_endpoint, tmp_path) -> Iterator[str]:
+    """A 'container' configured as the CDK app configures the functions; yields the queue URL."""
+    queue_url, _ = new_queue(visibility_timeout_s=5, max_receives=3)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", servers.aws.url)
+        secrets = aws_client("secretsmanager", "us-east-1")
+        arn = secrets.create_secret(Name=f"wa-{tmp_path.name}", SecretString=SECRET)["ARN"]
+        for name, value in {
+            "REDIS_URL": settings.redis_url,
+            "TABLE_PREFIX": settings.table_prefix,
+            "QUEUE_BACKEND": "sqs",
+            "SQS_QUEUE_URL": queue_url,
+            "WHATSAPP_APP_SECRET_ARN": arn,
+            "WHATSAPP_API_BASE_URL": graph_api[1],
+            "WHATSAPP_ACCESS_TOKEN": "test-token",
+            "WHATSAPP_PHONE_NUMBER_ID": NUMBER,
+            "MODEL_PROVIDER": "offline",
+            "BURST_WINDOW_MS": "300",
+            "DATA_DIR": str(tmp_path),
+            "LOG_LEVEL": "WARNING",
+            "LOG_FORMAT": "json",
+        }.items():
+            patch.setenv(name, value)
+        container.reset()
+        try:
+            yield queue_url
+        finally:
+            container.reset()
+
+
+def http_event(method: str, body: bytes = b"", **extra: Any) -> dict[str, Any]:
+    """An API Gateway HTTP API payload 2.0 event, the body base64-encoded as API Gateway does."""
+    return {
+        "version": "2.0",
+        "routeKey": f"{method} /webhook",
+        "rawPath": "/webhook",
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json", **extra.pop("headers", {})},
+        "requestContext": {"http": {"method": method, "path": "/webhook"}},
+        "body": base64.b64encode(body).decode(),
+        "isBase64Encoded": True,
+        **extra,
+    }
+
+
+def signed(body: dict[str, Any], secret: str = SECRET) -> dict[str, Any]:
+    raw = json.dumps(body).encode()
+    return http_event("POST", raw, headers={"X-Hub-Signature-256": signature_for(raw, secret)})
+
+
+def poll_once(queue_url: str) -> tuple[int, dict[str, Any]]:
+    """One poll of Lambda's SQS event source: receive, invoke, delete what did not fail."""
+    client = aws_client("sqs", "us-east-1")
+    got = client.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"]
+    ).get("Messages", [])
+    if not got:
+        return 0, {"batchItemFailures": []}
+    event = {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m["Attributes"],
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+            }
+            for m in got
+        ]
+    }
+    result = orchestrator.handler(event)
+    failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
+    for m in got:
+        if m["MessageId"] not in failed:
+            client.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+    return len(got), result
+
+
+def poll_until(queue_url: str, done: Any, polls: int = 20) -> None:
+    for _ in range(polls):
+        poll_once(queue_url)
+        if done():
+            return
+    raise AssertionError("not done after polling")
+
+
+def test_webhook_handler_verifies_and_checks_signatures(lambda_env) -> None:
+    query = {"hub.mode": "subscribe", "hub.verify_token": "dev-verify-token", "hub.challenge": "42"}
+    answer = webhook_handler.handler(http_event("GET", queryStringParameters=query))
+    assert answer["statusCode"] == 200 and answer["body"] == "42"
+    wrong = webhook_handler.handler(
+        http_event("GET", queryStringParameters={**query, "hub.verify_token": "x"})
+    )
+    assert wrong["statusCode"] == 403
+    body = payload(message(new_wa_id()))
+    assert webhook_handler.handler(signed(body, secret="dev-app-secret"))["statusCode"] == 403
+    assert (
+        webhook_handler.handler(http_event("POST", json.dumps(body).encode()))["statusCode"] == 401
+    )
+
+
+def test_a_signed_message_goes_through_sqs_to_the_orchestrator_and_is_answered_once(
+    lambda_env, graph_api
+) -> None:
+    stub, _ = graph_api
+    wa_id = new_wa_id()
+    first = message(wa_id, text={"body": "What are your opening hours?"})
+    answer = webhook_handler.handler(signed(payload(first)))
+    assert answer["statusCode"] == 200 and json.loads(answer["body"])["queued"] == 1
+    assert json.loads(webhook_handler.handler(signed(payload(first)))["body"])["queued"] == 0
+    poll_until(lambda_env, lambda: sent_to(stub, wa_id))
+    assert "Monday to Friday" in text_of(sent_to(stub, wa_id)[0])
+    # Lambda redelivers the same record (its delete was lost): no second reply.
+    client = aws_client("sqs", "us-east-1")
+    client.send_message(
+        QueueUrl=lambda_env,
+        MessageBody=json.dumps(
+            {"message_id": first["id"], "phone_number_id": NUMBER, "wa_id": wa_id, "text": "x"}
+        ),
+        MessageGroupId=f"{NUMBER}:{wa_id}",
+        MessageDeduplicationId="redelivered-" + first["id"][-20:],
+    )
+    received, result = poll_once(lambda_env)
+    assert received == 1 and result == {"batchItemFailures": []}
+    assert len(sent_to(stub, wa_id)) == 1
+
+
+def test_only_the_failed_messages_come_back(lambda_env, graph_api) -> None:
+    stub, _ = graph_api
+    client = aws_client("sqs", "us-east-1")
+    client.send_message(
+        QueueUrl=lambda_env,
+        MessageBody="not a queued item",
+        MessageGroupId="broken",
+        MessageDeduplicationId="broken-1",
+    )
+    wa_id = new_wa_id()
+    webhook_handler.handler(signed(payload(message(wa_id, text={"body": "hello"}))))
+    received, result = poll_once(lambda_env)
+    assert received == 2
+    assert len(result["batchItemFailures"]) == 1
+    assert sent_to(stub, wa_id), "the good message was answered in the same batch"
