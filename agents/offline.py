@@ -260,6 +260,9 @@ class OfflineChatModel(BaseChatModel):
 
     @staticmethod
     def _value_for(name: str, spec: dict[str, Any], question: str, folded: str) -> Any:
+        options = [o for o in spec.get("anyOf", []) if o.get("type") != "null"]
+        if options:  # an optional parameter: its schema is the non-null option
+            spec = {**options[0], **{k: v for k, v in spec.items() if k != "anyOf"}}
         kind = spec.get("type", "string")
         enum = spec.get("enum")
         place = "location" in name or "destination" in name or "room" in name
@@ -272,6 +275,10 @@ class OfflineChatModel(BaseChatModel):
             return int(number.group(1)) if number else None
         if kind != "string":
             return None
+        if spec.get("pattern"):  # an id of a known shape: only when the message has one
+            pattern = re.compile(str(spec["pattern"]).strip("^$"), re.IGNORECASE)
+            found = pattern.search(question)
+            return found.group(0).upper() if found else None
         if place:
             match = _DESTINATION.search(folded)
             return match.group(1).strip() if match else None

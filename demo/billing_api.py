@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 class RefundRequest(BaseModel):
     reason: Annotated[str, Field(min_length=1, max_length=500)]
+    invoice: Annotated[str | None, Field(default=None, pattern=r"^INV-[0-9]{4,8}$")] = None
 
 
 def demo_billing_records() -> dict[str, Any]:
@@ -60,7 +61,13 @@ def create_billing_app(token: str, records: dict[str, Any] | None = None) -> Fas
 
     @app.post("/customers/{customer_id}/refunds", status_code=201, dependencies=guard)
     def request_refund(customer_id: str, request: RefundRequest) -> dict[str, Any]:
-        invoice = customer(customer_id)["invoices"][-1]
+        invoices = customer(customer_id)["invoices"]
+        invoice = next(
+            (i for i in invoices if i["number"] == (request.invoice or invoices[-1]["number"])),
+            None,
+        )
+        if invoice is None:
+            raise HTTPException(status_code=400, detail=f"no invoice {request.invoice} on record")
         refund = {
             "refund_id": f"RF-{uuid.uuid4().hex[:8].upper()}",
             "customer_id": customer_id,

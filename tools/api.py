@@ -19,7 +19,7 @@ import httpx
 import yaml
 from langchain_core.tools import BaseTool, StructuredTool
 from langgraph.prebuilt import InjectedState
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 from tenacity import (
     AsyncRetrying,
     retry_if_exception,
@@ -55,6 +55,17 @@ class AuthConfig(BaseModel):
     header: str = "X-API-Key"
 
 
+class RecordCheck(BaseModel):
+    """Arguments checked against the customer's record before a change is proposed: `operation`
+    (a GET of the same integration) is read, and each parameter of `match` must equal its field
+    (a missing one is filled from it). Every field of the record can appear in `confirm`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    operation: str
+    match: dict[str, str] = Field(default_factory=dict)
+
+
 class Operation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -66,6 +77,7 @@ class Operation(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
     write: bool | None = None
     confirm: dict[Literal["en", "es"], str] = Field(default_factory=dict)
+    check: RecordCheck | None = None
 
     @property
     def changes_something(self) -> bool:
@@ -83,6 +95,17 @@ class ApiIntegrationConfig(BaseModel):
     timeout_seconds: float = Field(default=10, gt=0, le=120)
     retries: int = Field(default=2, ge=0, le=10)
     operations: list[Operation] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _checks_read_operations(self) -> ApiIntegrationConfig:
+        methods = {operation.name: operation.method for operation in self.operations}
+        for operation in self.operations:
+            if operation.check and methods.get(operation.check.operation) != "GET":
+                raise ValueError(
+                    f"operation {operation.name}: check.operation must name a GET operation "
+                    f"of this integration (got {operation.check.operation!r})"
+                )
+        return self
 
     def resolved_base_url(self) -> str:
         def expand(match: re.Match[str]) -> str:
@@ -193,6 +216,7 @@ def _proposal(
     args_model: type[BaseModel],
     arguments: Mapping[str, Any],
     context: CallContext,
+    record: Mapping[str, Any] | None = None,
 ) -> Proposal | str:
     """Validate the model's arguments in code; the question to ask before the call runs."""
     if any(
@@ -213,8 +237,19 @@ def _proposal(
     unknown = set(visible) - set(args_model.model_fields)
     if unknown:
         return f"ERROR: unknown arguments for {operation.name}: {', '.join(sorted(unknown))[:200]}"
+    if record is not None and operation.check is not None:
+        for parameter, field in operation.check.match.items():
+            expected = record.get(field)
+            if parameter in values and str(values[parameter]) != str(expected):
+                return (
+                    f"ERROR: invalid arguments for {operation.name}: {parameter} "
+                    f"{str(values[parameter])[:40]!r} is not on the customer's record "
+                    f"(the record has {expected!r})."
+                )
+            values[parameter] = expected
     template = operation.confirm.get(context.language) or operation.confirm.get("en")  # type: ignore[call-overload]
-    summary = fill(template, values) if template else f"{operation.description} ({values})?"
+    shown = {**(record or {}), **values}
+    summary = fill(template, shown) if template else f"{operation.description} ({values})?"
     return Proposal(operation.name, values, summary)
 
 
@@ -253,44 +288,63 @@ def build_api_tools(
             )
         return clients["client"]
 
-    def make(operation: Operation) -> BaseTool:
-        path_names = _PATH_PARAM.findall(operation.path)
+    operations = {operation.name: operation for operation in config.operations}
 
+    async def request(operation: Operation, arguments: dict[str, Any]) -> httpx.Response | str:
+        """The operation's HTTP answer, or an error for the model."""
+        path_names = _PATH_PARAM.findall(operation.path)
+        missing = [n for n in path_names if not arguments.get(n)]
+        if missing:
+            return (
+                f"ERROR: cannot call {operation.name}: no {', '.join(missing)} is known for "
+                "this conversation (the WhatsApp number is not linked to an account)."
+            )
+        path = operation.path.format(**{n: arguments.pop(n) for n in path_names})
+        for name in INJECTED:
+            arguments.pop(name, None)
+        body = {k: v for k, v in arguments.items() if v is not None}
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(config.retries + 1),
+                wait=wait_exponential_jitter(multiplier=0.2, max=3),
+                retry=retry_if_exception(_retryable),
+                reraise=True,
+            ):
+                with attempt:
+                    response = await client().request(
+                        operation.method,
+                        path,
+                        params=body if operation.method == "GET" else None,
+                        json=body if operation.method != "GET" else None,
+                    )
+                    response.raise_for_status()
+        except httpx.HTTPStatusError as error:
+            return (
+                f"ERROR: {config.name} API answered {error.response.status_code} to "
+                f"{operation.name}: {error.response.text[:300]}"
+            )
+        except httpx.HTTPError as error:
+            return f"ERROR: {config.name} API unreachable for {operation.name}: {error!r}"
+        return response
+
+    async def record_for(check: RecordCheck, context: CallContext) -> dict[str, Any] | str:
+        state = {name: getattr(context, name, None) for name in STATE_PARAMETERS}
+        answer = await request(operations[check.operation], state)
+        if isinstance(answer, str):
+            return answer
+        try:
+            data = answer.json()
+        except ValueError:
+            return f"ERROR: {check.operation} did not answer JSON."
+        return data if isinstance(data, dict) else {"result": data}
+
+    def make(operation: Operation) -> BaseTool:
         async def call(**arguments: Any) -> str:
-            missing = [n for n in path_names if not arguments.get(n)]
-            if missing:
-                return (
-                    f"ERROR: cannot call {operation.name}: no {', '.join(missing)} is known for "
-                    "this conversation (the WhatsApp number is not linked to an account)."
-                )
-            path = operation.path.format(**{n: arguments.pop(n) for n in path_names})
-            language = str(arguments.pop("language", "en") or "en")
-            for name in STATE_PARAMETERS:
-                arguments.pop(name, None)
-            body = {k: v for k, v in arguments.items() if v is not None}
-            try:
-                async for attempt in AsyncRetrying(
-                    stop=stop_after_attempt(config.retries + 1),
-                    wait=wait_exponential_jitter(multiplier=0.2, max=3),
-                    retry=retry_if_exception(_retryable),
-                    reraise=True,
-                ):
-                    with attempt:
-                        response = await client().request(
-                            operation.method,
-                            path,
-                            params=body if operation.method == "GET" else None,
-                            json=body if operation.method != "GET" else None,
-                        )
-                        response.raise_for_status()
-            except httpx.HTTPStatusError as error:
-                return (
-                    f"ERROR: {config.name} API answered {error.response.status_code} to "
-                    f"{operation.name}: {error.response.text[:300]}"
-                )
-            except httpx.HTTPError as error:
-                return f"ERROR: {config.name} API unreachable for {operation.name}: {error!r}"
-            return _rendered(response.text, (templates or {}).get(operation.name), language)
+            language = str(arguments.get("language") or "en")
+            answer = await request(operation, arguments)
+            if isinstance(answer, str):
+                return answer
+            return _rendered(answer.text, (templates or {}).get(operation.name), language)
 
         description = operation.description
         if operation.examples:
@@ -304,7 +358,13 @@ def build_api_tools(
             return built
 
         async def prepare(arguments: Mapping[str, Any], context: CallContext) -> Proposal | str:
-            return _proposal(operation, args_model, arguments, context)
+            checked = _proposal(operation, args_model, arguments, context)
+            if isinstance(checked, str) or operation.check is None:
+                return checked
+            record = await record_for(operation.check, context)
+            if isinstance(record, str):
+                return record
+            return _proposal(operation, args_model, arguments, context, record)
 
         return as_write_tool(built, prepare)
 

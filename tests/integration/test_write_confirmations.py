@@ -155,7 +155,7 @@ async def test_a_refund_runs_only_after_a_yes(supervisor):
     before = refunds("cust_002")
     proposed = await say(supervisor, wa_id, "I was charged twice, I want a refund")
     assert proposed.pending is not None and proposed.tools == ["request_refund"]
-    assert proposed.reply.startswith("Open a refund request for your latest invoice")
+    assert proposed.reply.startswith("Open a refund request for invoice INV-1102 (59.98 USD)")
     assert refunds("cust_002") == before
     done = await say(supervisor, wa_id, "ok", reply_id="")
     assert len(refunds("cust_002")) == len(before) + 1
@@ -203,3 +203,15 @@ async def test_a_cancelled_proposal_logs_no_unsent_reply(supervisor, stores, new
         "Move your Speaker 1 from the kitchen to the bedroom?",
         "What are your opening hours?",
     ]
+
+
+async def test_a_refund_names_only_an_invoice_on_the_record(supervisor):
+    wa_id = "15550002"
+    before = refunds("cust_002")
+    wrong = await say(supervisor, wa_id, "I want a refund of invoice INV-9999, I was charged twice")
+    assert wrong.pending is None and wrong.tools == ["request_refund"]
+    assert "INV-9999" not in wrong.reply and refunds("cust_002") == before
+    proposed = await say(supervisor, wa_id, "I want a refund of invoice INV-1102, charged twice")
+    assert proposed.reply.startswith("Open a refund request for invoice INV-1102 (59.98 USD)")
+    await say(supervisor, wa_id, "no")
+    assert refunds("cust_002") == before
