@@ -1,9 +1,9 @@
 """A local HTTP server speaking Bedrock Runtime's Converse API: for tests and benchmarks.
 
 It answers like a model that uses tools: with tools configured and no tool result yet, it asks for
-the first tool (its `query`, or every required string argument, set to the customer's text); after a
-tool result, it answers quoting it. The LLM router's structured output (`RouteDecision`) is answered
-too.
+the tool whose name and description best match the customer's text (else the first tool), with its
+`query`, or every required string argument, set to the customer's text; after a tool result, it
+answers quoting it. The LLM router's structured output (`RouteDecision`) is answered too.
 
 `strict=True` rejects, with a 400 and a Bedrock-like `ValidationException`, each malformation that
 Bedrock itself rejects (see `converse_violations`). `latency` (or `app.state.latency_s`, settable at
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -131,6 +132,19 @@ def _tool_input(spec: dict[str, Any], text: str) -> dict[str, Any]:
     }
 
 
+def _pick_tool(tools: list[dict[str, Any]], text: str) -> dict[str, Any]:
+    """The tool whose name and description share most words with `text` (the first on a tie)."""
+    words = {w for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 3}
+
+    def overlap(tool: dict[str, Any]) -> int:
+        spec = tool["toolSpec"]
+        about = f"{spec['name'].replace('_', ' ')} {spec.get('description', '')}".lower()
+        return len(words & set(re.findall(r"[a-z]+", about)))
+
+    best = max(tools, key=overlap)
+    return best if overlap(best) > overlap(tools[0]) else tools[0]
+
+
 def _is_router(body: dict[str, Any]) -> bool:
     tools = (body.get("toolConfig") or {}).get("tools") or []
     return [tool["toolSpec"]["name"] for tool in tools] == ["RouteDecision"]
@@ -153,7 +167,7 @@ def _answer(body: dict[str, Any], count: int) -> tuple[list[dict[str, Any]], str
         )
         return [{"text": f"From the tool: {quoted}"}], "end_turn"
     if tools:
-        spec = tools[0]["toolSpec"]
+        spec = _pick_tool(tools, _text_of(last))["toolSpec"]
         use = {
             "toolUseId": f"tu_{count}",
             "name": spec["name"],

@@ -87,6 +87,7 @@ async def test_a_conversation_across_every_agent_is_never_rejected(
             assert result.reply.strip()
             assert not result.reply.startswith("Sorry, I'm having trouble"), result.reply
     assert routed == [agent for _, agent in conversation]
+    print(f"{len(app.state.requests)} Converse requests, {len(app.state.rejections)} rejected")
     assert app.state.rejections == [], [r["problems"] for r in app.state.rejections]
     requests = [r["body"] for r in app.state.requests]
     assert len(requests) >= 2 * len(conversation) - 2
