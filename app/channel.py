@@ -34,7 +34,7 @@ def simulator_on(settings: Settings) -> bool:
 def build_channel(runtime: Runtime, workers: int | None = None) -> Channel:
     settings = resolve_secrets(runtime.settings)
     local = settings.whatsapp_api_base_url is None
-    outbox = LocalOutbox() if local else None
+    outbox = LocalOutbox(runtime.redis_url) if local else None
     sender = outbox if outbox is not None else GraphApiClient(str(settings.whatsapp_api_base_url))
     simulator = simulator_on(settings)
     config = ChannelConfig(

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from server.config import ChannelConfig
     from server.media import MediaStore, Transcriber
     from server.metrics import Metrics
-    from server.whatsapp import GraphApiClient, LocalOutbox
+    from server.outbox import LocalOutbox
+    from server.whatsapp import GraphApiClient
 
 _WHERE = {
     "AccountConfigError": "server.accounts",
@@ -30,7 +31,7 @@ _WHERE = {
     "Transcriber": "server.media",
     "Metrics": "server.metrics",
     "GraphApiClient": "server.whatsapp",
-    "LocalOutbox": "server.whatsapp",
+    "LocalOutbox": "server.outbox",
 }
 
 __all__ = [

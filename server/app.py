@@ -27,12 +27,13 @@ from server.inbox import page_router as inbox_page_router
 from server.inbox import router as inbox_router
 from server.media import MediaStore, Transcriber
 from server.metrics import Metrics
+from server.outbox import LocalOutbox
 from server.pacing import SendPacer
 from server.queue import InboundQueue
 from server.replies import Reply, ReplySender
 from server.simulator import router as simulator_router
 from server.webhook import router as webhook_router
-from server.whatsapp import LocalOutbox, WhatsAppSender
+from server.whatsapp import WhatsAppSender
 from server.worker import Worker
 from stores import Stores
 

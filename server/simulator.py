@@ -1,29 +1,35 @@
 """The local simulator: a WhatsApp-like page (`GET /`) to chat as a demo customer.
 
-The page asks this server to send a message; the server builds Meta's payload, signs it with the
-app secret and hands it to its own `/webhook` in process (never to a host the caller names), so the
-message takes the production path. It is served only in local mode (no `WHATSAPP_API_BASE_URL`)
-and only to clients on this machine: it can act as any customer.
-Replies go to the local outbox (no `WHATSAPP_API_BASE_URL`), which the page long-polls.
+The page asks this server to send a message (text, a tapped reply button, a location, an image or
+a voice note); the server builds Meta's payload, signs it with the app secret and hands it to its
+own `/webhook` in process (never to a host the caller names), so the message takes the production
+path. It is served only in local mode (no `WHATSAPP_API_BASE_URL`) and only to clients on this
+machine: it can act as any customer.
+
+Replies go to the local outbox in Redis, which the page long-polls; each comes back with the agent
+that answered, the tools it ran (from the conversation log) and the thread's handoff state.
 """
 
 from __future__ import annotations
 
-import asyncio
+import base64
+import binascii
 import json
 import time
 import uuid
 from importlib import resources
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import httpx
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
+from server.outbox import LocalOutbox, OutboxMessage
 from server.webhook import signature_for
 
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost", "testclient"})
+MAX_MEDIA_BYTES = 5 * 1024 * 1024
 
 
 def loopback_only(request: Request) -> None:
@@ -38,42 +44,76 @@ router = APIRouter(tags=["simulator"], dependencies=[Depends(loopback_only)])
 
 class SimulatedMessage(BaseModel):
     wa_id: Annotated[str, Field(pattern=r"^\d{6,15}$")]
-    text: Annotated[str, Field(min_length=1, max_length=4096)]
+    kind: Literal["text", "interactive", "location", "image", "audio"] = "text"
+    text: Annotated[str, Field(max_length=4096)] = ""
     name: str = "Simulator"
+    reply_id: Annotated[str, Field(max_length=256)] = ""  # the button or row tapped
+    latitude: Annotated[float, Field(ge=-90, le=90)] = 0.0
+    longitude: Annotated[float, Field(ge=-180, le=180)] = 0.0
+    media_base64: str = ""
+    mime_type: Annotated[str, Field(max_length=100)] = ""
+
+    @model_validator(mode="after")
+    def _has_content(self) -> SimulatedMessage:
+        if self.kind in ("text", "interactive") and not self.text.strip():
+            raise ValueError("text: write something")
+        if self.kind in ("image", "audio") and not self.media_base64:
+            raise ValueError("media_base64: attach the file")
+        return self
 
 
-def webhook_payload(phone_number_id: str, wa_id: str, name: str, text: str) -> dict[str, Any]:
-    """A text-message notification exactly as Meta sends it."""
+def webhook_payload(
+    phone_number_id: str, wa_id: str, name: str, text: str, **content: Any
+) -> dict[str, Any]:
+    """A notification exactly as Meta sends it: a text message, or `type` and its content."""
+    message: dict[str, Any] = {
+        "from": wa_id,
+        "id": f"wamid.sim.{uuid.uuid4().hex}",
+        "timestamp": str(int(time.time())),
+        "type": "text",
+        "text": {"body": text},
+    }
+    if content:
+        message.pop("text")
+        message.update(content)
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550100000", "phone_number_id": phone_number_id},
+        "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
+        "messages": [message],
+    }
     return {
         "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "simulator",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {
-                                "display_phone_number": "15550100000",
-                                "phone_number_id": phone_number_id,
-                            },
-                            "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
-                            "messages": [
-                                {
-                                    "from": wa_id,
-                                    "id": f"wamid.sim.{uuid.uuid4().hex}",
-                                    "timestamp": str(int(time.time())),
-                                    "type": "text",
-                                    "text": {"body": text},
-                                }
-                            ],
-                        },
-                    }
-                ],
-            }
-        ],
+        "entry": [{"id": "simulator", "changes": [{"field": "messages", "value": value}]}],
     }
+
+
+async def _content(message: SimulatedMessage, outbox: LocalOutbox | None) -> dict[str, Any]:
+    """Meta's message content for a non-text kind (media stored where the workers fetch it)."""
+    if message.kind == "interactive":
+        reply = {"id": message.reply_id or message.text, "title": message.text[:20]}
+        return {
+            "type": "interactive",
+            "interactive": {"type": "button_reply", "button_reply": reply},
+        }
+    if message.kind == "location":
+        place = {"latitude": message.latitude, "longitude": message.longitude, "name": message.text}
+        return {"type": "location", "location": place}
+    if outbox is None:
+        raise HTTPException(status_code=409, detail="media needs the local outbox")
+    try:
+        content = base64.b64decode(message.media_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise HTTPException(status_code=422, detail="media_base64: not base64") from None
+    if len(content) > MAX_MEDIA_BYTES:
+        raise HTTPException(status_code=413, detail="media: at most 5 MB in the simulator")
+    default = "image/jpeg" if message.kind == "image" else "audio/ogg"
+    mime = message.mime_type or default
+    media_id = await outbox.put_media(content, mime)
+    media: dict[str, Any] = {"id": media_id, "mime_type": mime}
+    if message.kind == "image" and message.text:
+        media["caption"] = message.text
+    return {"type": message.kind, message.kind: media}
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -101,8 +141,11 @@ async def send(request: Request, message: SimulatedMessage) -> JSONResponse:
     """Sign the message as Meta would and hand it to this app's own `/webhook`, in process: the
     signed body never leaves the process, and no caller-named host is ever contacted."""
     config = request.app.state.config
+    content = {} if message.kind == "text" else await _content(message, request.app.state.outbox)
     body = json.dumps(
-        webhook_payload(config.default_phone_number_id, message.wa_id, message.name, message.text)
+        webhook_payload(
+            config.default_phone_number_id, message.wa_id, message.name, message.text, **content
+        )
     ).encode()
     transport = httpx.ASGITransport(app=request.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://simulator") as client:
@@ -127,32 +170,43 @@ async def outbox(
     after: float = 0.0,
     wait: Annotated[float, Query(ge=0, le=25)] = 0.0,
 ) -> list[dict[str, Any]]:
-    box = request.app.state.outbox
+    box: LocalOutbox | None = request.app.state.outbox
     if box is None:
         return []
-    messages = box.for_user(wa_id, after)
-    if not messages and wait:
-        try:
-            async with asyncio.timeout(wait):
-                await box.wait_for_new(wa_id, after)
-        except TimeoutError:
-            return []
-        messages = box.for_user(wa_id, after)
-    return [
-        {
-            "id": m.id,
-            "at": m.at,
-            "text": m.text,
-            "type": m.payload.get("type"),
-            "options": _options(m.payload),
-        }
-        for m in messages
-    ]
+    messages = await box.wait(wa_id, after, wait) if wait else await box.messages(wa_id, after)
+    return [await _described(request, m) for m in messages]
 
 
-def _options(payload: dict[str, Any]) -> list[str]:
-    action = payload.get("interactive", {}).get("action", {})
-    if "buttons" in action:
-        return [b["reply"]["title"] for b in action["buttons"]]
-    rows = [r for section in action.get("sections", []) for r in section.get("rows", [])]
-    return [r["title"] + (r.get("description") or "") for r in rows]
+async def _described(request: Request, message: OutboxMessage) -> dict[str, Any]:
+    """The message, the agent that wrote it and the tools it ran (from the conversation log)."""
+    logged = None
+    try:
+        logged = await request.app.state.stores.conversations.aget(message.id)
+    except Exception:  # the log is a courtesy here; the reply itself is what matters
+        logged = None
+    return {
+        "id": message.id,
+        "at": message.at,
+        "text": message.text,
+        "type": message.payload.get("type"),
+        "options": message.options,
+        "agent": logged.agent_id if logged else None,
+        "tools": (logged.metadata.get("tools") if logged else None) or [],
+        "role": logged.role if logged else None,
+    }
+
+
+@router.get("/simulator/state")
+async def state(
+    request: Request, wa_id: Annotated[str, Query(pattern=r"^\d{6,15}$")]
+) -> dict[str, Any]:
+    """Who answers this customer now: the bot, or a person (and where the inbox is)."""
+    number = request.app.state.config.default_phone_number_id
+    handoff = getattr(request.app.state, "handoff", None)
+    record = await handoff.record(number, wa_id) if handoff is not None else None
+    return {
+        "thread_id": f"{number}:{wa_id}",
+        "handoff": record.state if record else "bot",
+        "agent": (record.agent or None) if record else None,
+        "inbox": f"/inbox?thread={number}:{wa_id}",
+    }

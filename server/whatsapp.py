@@ -8,11 +8,8 @@ customer-service window has closed) is raised at once, not retried.
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
@@ -297,63 +294,3 @@ class GraphApiClient:
         meta = (await self._request("GET", f"{self.base_url}/{media_id}", token)).json()
         content = await self._request("GET", meta["url"], token)
         return content.content, str(meta.get("mime_type") or content.headers.get("content-type"))
-
-
-@dataclass
-class OutboxMessage:
-    id: str
-    phone_number_id: str
-    to: str
-    payload: dict[str, Any]
-    at: float = field(default_factory=time.time)
-
-    @property
-    def text(self) -> str:
-        if self.payload.get("type") == "text":
-            return str(self.payload["text"]["body"])
-        interactive = self.payload.get("interactive", {})
-        return str(interactive.get("body", {}).get("text", ""))
-
-
-class LocalOutbox:
-    """Where replies go in local mode (no `WHATSAPP_API_BASE_URL`): kept in memory for the
-    simulator page and tests, instead of Meta."""
-
-    def __init__(self, limit: int = 2000) -> None:
-        self.messages: list[OutboxMessage] = []
-        self.read_receipts: list[str] = []
-        self.media: dict[str, tuple[bytes, str]] = {}
-        self.limit = limit
-        self._changed = asyncio.Condition()
-
-    async def send(self, phone_number_id: str, token: str, payload: dict[str, Any]) -> str:
-        message = OutboxMessage(
-            f"wamid.local.{uuid.uuid4().hex}", phone_number_id, str(payload["to"]), payload
-        )
-        self.messages.append(message)
-        del self.messages[: -self.limit]
-        async with self._changed:
-            self._changed.notify_all()
-        return message.id
-
-    async def mark_read(self, phone_number_id: str, token: str, message_id: str) -> None:
-        self.read_receipts.append(message_id)
-
-    async def download_media(self, token: str, media_id: str) -> tuple[bytes, str]:
-        if media_id not in self.media:
-            raise WhatsAppApiError(404, 100, f"unknown media {media_id}")
-        return self.media[media_id]
-
-    def for_user(self, wa_id: str, after: float = 0.0) -> list[OutboxMessage]:
-        return [m for m in self.messages if m.to == wa_id and m.at > after]
-
-    async def wait_for_new(self, wa_id: str, after: float) -> None:
-        """Until `wa_id` has a message newer than `after` (wrap in `asyncio.timeout`)."""
-        async with self._changed:
-            await self._changed.wait_for(lambda: bool(self.for_user(wa_id, after)))
-
-    async def wait_for(self, wa_id: str, count: int) -> list[OutboxMessage]:
-        """Until `wa_id` has at least `count` messages (wrap in `asyncio.timeout`)."""
-        async with self._changed:
-            await self._changed.wait_for(lambda: len(self.for_user(wa_id)) >= count)
-        return self.for_user(wa_id)

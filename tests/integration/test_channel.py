@@ -465,12 +465,16 @@ def test_worker_killed_mid_turn_is_replaced_and_answers_once(
 
 
 def test_simulator_page_and_outbox(settings, stores, demo, graph_api, tmp_path) -> None:
+    import asyncio
+    import base64
+
     from server import LocalOutbox
+    from server.whatsapp import text_payload
 
     redis = EmbeddedRedis(tmp_path)  # its own stream: no other test's workers answer here
     redis.start()
     channel = make_channel(settings, stores, demo, graph_api[1], workers=1, redis_url=redis.url)
-    channel.outbox = LocalOutbox()
+    channel.outbox = LocalOutbox(redis.url)
     channel.sender = channel.outbox
     server = BackgroundServer(create_app(channel))
     server.start()
@@ -492,7 +496,46 @@ def test_simulator_page_and_outbox(settings, stores, demo, graph_api, tmp_path) 
         replies = httpx.get(
             server.url + "/simulator/outbox", params={"wa_id": "15550004", "wait": 20}, timeout=30
         ).json()
-        assert replies and "[source: horario-y-contacto]" in replies[0]["text"]
+        assert replies and "lunes" in replies[0]["text"].lower()
+        # Who answered and with what, from the conversation log.
+        described = wait_for(
+            lambda: [
+                r
+                for r in httpx.get(
+                    server.url + "/simulator/outbox", params={"wa_id": "15550004"}
+                ).json()
+                if r["agent"]
+            ],
+            what="the reply's agent",
+        )[0]
+        assert described["agent"] == "general" and "search_knowledge_base" in described["tools"]
+        state = httpx.get(server.url + "/simulator/state", params={"wa_id": "15550004"}).json()
+        assert state["handoff"] == "bot" and state["inbox"].startswith("/inbox?thread=")
+        # A reply sent by another process (a separate `wam worker`) shows up too.
+        other = LocalOutbox(redis.url)
+        asyncio.run(other.send(NUMBER, "t", text_payload("15550004", "from another process")))
+        texts = [
+            r["text"]
+            for r in httpx.get(
+                server.url + "/simulator/outbox", params={"wa_id": "15550004"}
+            ).json()
+        ]
+        assert "from another process" in texts
+        # An image and a location take the production path too.
+        image = base64.b64encode(b"\x89PNG\r\n\x1a\nfake").decode()
+        for extra in (
+            {"kind": "image", "media_base64": image, "mime_type": "image/png", "text": "my hub"},
+            {"kind": "location", "text": "Home", "latitude": 40.4, "longitude": -3.7},
+        ):
+            sent = httpx.post(
+                server.url + "/simulator/messages", json={"wa_id": "15550004", **extra}
+            )
+            assert sent.json()["webhook_status"] == 200, sent.text
+        wait_for(  # sent together, they are one burst: one more reply
+            lambda: len(channel.outbox.for_user("15550004")) >= 3,
+            timeout=30,
+            what="the reply to the image and the location",
+        )
         bad = httpx.post(server.url + "/simulator/messages", json={"wa_id": "x", "text": ""})
         assert bad.status_code == 422
     finally:

@@ -40,7 +40,7 @@ def test_the_simulator_posts_only_to_itself_and_only_for_this_machine(
     redis = EmbeddedRedis(tmp_path)
     redis.start()
     channel = make_channel(settings, stores, demo, graph_api[1], workers=1, redis_url=redis.url)
-    channel.outbox = LocalOutbox()
+    channel.outbox = LocalOutbox(redis.url)
     channel.sender = channel.outbox
     app = create_app(channel)
     server = BackgroundServer(app)

@@ -26,7 +26,7 @@ def simulator_url(settings, stores, demo, tmp_path) -> Iterator[str]:
     channel = make_channel(
         settings, stores, demo, "http://127.0.0.1:1", workers=1, redis_url=redis.url
     )
-    channel.outbox = LocalOutbox()
+    channel.outbox = LocalOutbox(redis.url)
     channel.sender = channel.outbox
     server = BackgroundServer(create_app(channel))
     server.start()
@@ -56,5 +56,17 @@ def test_newcomer_chats_with_the_agents_in_the_browser(browser, simulator_url, t
             timeout=30_000,
         )
     assert page.locator(".msg.out").count() == 4
+    # Under each reply: the agent that answered and the tools it ran.
+    labels = page.locator(".msg.in .who").all_text_contents()
+    assert any("agent: sales" in label for label in labels)
+    assert any("tools:" in label for label in labels)
+    # The request for a person shows the handoff, with a link to the inbox.
+    page.wait_for_selector("#handoff:not([hidden])", timeout=15_000)
+    assert "waiting" in page.inner_text("#handoff")
+    # Another customer's chat, then back: the first chat is restored.
+    page.select_option("#customer", "15550001")
+    page.wait_for_function("document.querySelectorAll('.msg').length === 0")
+    page.select_option("#customer", "15550002")
+    page.wait_for_function("document.querySelectorAll('.msg.out').length === 4")
     page.screenshot(path=str(tmp_path / "simulator.png"), full_page=True)
     page.close()
