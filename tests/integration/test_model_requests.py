@@ -15,7 +15,7 @@ from app.wiring import build_deps
 from checkpointers import async_redis_saver
 from graph import compile_supervisor, run_turn
 from stores import Stores
-from stubs import BackgroundServer, create_converse_stub
+from stubs import BackgroundServer, create_converse_stub, create_openai_stub
 from tests.integration.conftest import new_wa_id
 
 pytestmark = pytest.mark.integration
@@ -30,6 +30,19 @@ examples:
 system_prompt: Tell short, kind jokes. You have no tools.
 model: {provider: bedrock, model_id: us.anthropic.claude-haiku-4-5-20251001-v1:0}
 """
+
+
+CONVERSATION = [
+    ("How much is the premium plan?", "sales"),
+    ("Is my speaker online?", "device_support"),
+    ("Tell me a joke", "chitchat"),
+    ("Show me my last invoice", "billing"),
+    ("What are your opening hours?", "general"),
+    ("Tell me a fun fact", "chitchat"),
+    ("My speaker keeps disconnecting from the wifi", "device_support"),
+    ("What payment method do I have on file?", "billing"),
+    ("Do you have any promotions this month?", "sales"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -63,17 +76,7 @@ async def test_a_conversation_across_every_agent_is_never_rejected(
     agents = load_agents(agents_with_a_toolless_one)
     redis = Redis.from_url(settings.redis_url or "")
     deps = build_deps(settings, stores=stores, redis=redis, override="bedrock", agents=agents)
-    conversation = [
-        ("How much is the premium plan?", "sales"),
-        ("Is my speaker online?", "device_support"),
-        ("Tell me a joke", "chitchat"),
-        ("Show me my last invoice", "billing"),
-        ("What are your opening hours?", "general"),
-        ("Tell me a fun fact", "chitchat"),
-        ("My speaker keeps disconnecting from the wifi", "device_support"),
-        ("What payment method do I have on file?", "billing"),
-        ("Do you have any promotions this month?", "sales"),
-    ]
+    conversation = CONVERSATION
     wa_id = new_wa_id()
     assert settings.redis_url
     async with async_redis_saver(settings.redis_url, settings.session_ttl_minutes) as saver:
@@ -96,3 +99,34 @@ async def test_a_conversation_across_every_agent_is_never_rejected(
     for body in toolless:
         blocks = [c for m in body["messages"] for c in m["content"]]
         assert not any("toolUse" in c or "toolResult" in c for c in blocks)
+
+
+async def test_the_same_conversation_on_the_openai_provider_is_never_rejected(
+    settings: Settings,
+    stores: Stores,
+    demo,
+    agents_with_a_toolless_one: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = create_openai_stub(strict=True)
+    server = BackgroundServer(app)
+    server.start()
+    monkeypatch.setenv("OPENAI_BASE_URL", f"{server.url}/v1")
+    try:
+        agents = load_agents(agents_with_a_toolless_one)
+        redis = Redis.from_url(settings.redis_url or "")
+        deps = build_deps(settings, stores=stores, redis=redis, override="openai", agents=agents)
+        wa_id = new_wa_id()
+        assert settings.redis_url
+        async with async_redis_saver(settings.redis_url, settings.session_ttl_minutes) as saver:
+            graph = compile_supervisor(deps, saver)
+            for text, agent in CONVERSATION:
+                result = await run_turn(
+                    graph, phone_number_id="100000000000009", wa_id=wa_id, texts=[text]
+                )
+                assert result.agent_id == agent and result.reply.strip()
+    finally:
+        server.stop()
+    print(f"{len(app.state.requests)} chat requests, {len(app.state.rejections)} rejected")
+    assert app.state.rejections == [], [r["problems"] for r in app.state.rejections]
+    assert any(m.get("role") == "tool" for b in app.state.requests for m in b["messages"])
