@@ -51,11 +51,15 @@ def injected_fields(tool: BaseTool) -> set[str]:
     return _fields(tool.get_input_schema()) - _fields(tool.tool_call_schema)
 
 
-def _call_key(call: ToolCall) -> str:
-    return json.dumps([call["name"], call["args"]], sort_keys=True, default=str)
+ONCE_PER_TURN = "once_per_turn"
 
 
-def _earlier_results(messages: list[AnyMessage]) -> dict[str, str]:
+def _call_key(call: ToolCall, once: bool = False) -> str:
+    """Calls that are the same: same tool and arguments (any arguments for a once-per-turn tool)."""
+    return json.dumps([call["name"], {} if once else call["args"]], sort_keys=True, default=str)
+
+
+def _earlier_results(messages: list[AnyMessage], once: set[str]) -> dict[str, str]:
     """Results of this turn's earlier calls, by (name, arguments)."""
     turn = messages_this_turn(messages)
     results = {m.tool_call_id: text_of(m) for m in turn if isinstance(m, ToolMessage)}
@@ -64,7 +68,7 @@ def _earlier_results(messages: list[AnyMessage]) -> dict[str, str]:
         if isinstance(message, AIMessage):
             for call in message.tool_calls:
                 if call.get("id") in results:
-                    earlier[_call_key(call)] = results[str(call["id"])]
+                    earlier[_call_key(call, call["name"] in once)] = results[str(call["id"])]
     return earlier
 
 
@@ -75,19 +79,20 @@ class ToolExecutor:
         self.agent_id = agent_id
         self.tools = {tool.name: tool for tool in tools}
         self._injected = {tool.name: injected_fields(tool) for tool in tools}
+        self._once = {t.name for t in tools if (t.metadata or {}).get(ONCE_PER_TURN)}
 
     async def __call__(self, state: AgentState) -> Command[Any]:
         last = state.messages[-1]
         assert isinstance(last, AIMessage)
-        earlier = _earlier_results(state.messages)
+        earlier = _earlier_results(state.messages, self._once)
         results: list[AnyMessage] = []
         writes: list[ToolCall] = []
         for call in last.tool_calls:
             tool = self.tools.get(call["name"])
             if tool is None:
                 results.append(self._error(call, f"Error: there is no tool {call['name']!r}."))
-            elif _call_key(call) in earlier:
-                content = f"{earlier[_call_key(call)]}\n\nNOTE: {instruction('repeated_call')}"
+            elif (key := _call_key(call, call["name"] in self._once)) in earlier:
+                content = f"{earlier[key]}\n\nNOTE: {instruction('repeated_call')}"
                 results.append(self._message(call, content))
             elif is_write_tool(tool):
                 writes.append(call)
@@ -199,4 +204,10 @@ class ToolExecutor:
         return reply
 
 
-__all__ = ["CONFIRMATION", "ToolExecutor", "confirmation_buttons", "injected_fields"]
+__all__ = [
+    "CONFIRMATION",
+    "ONCE_PER_TURN",
+    "ToolExecutor",
+    "confirmation_buttons",
+    "injected_fields",
+]

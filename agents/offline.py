@@ -292,7 +292,7 @@ class OfflineChatModel(BaseChatModel):
     ) -> str:
         parts = []
         for output in outputs:
-            text = _text_of(output).strip()
+            text = _text_of(output).split("\n\nNOTE:")[0].strip()  # notes are for the model
             if text.startswith("NO_RESULTS"):
                 continue
             if text.startswith("ESCALATED:"):

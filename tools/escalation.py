@@ -20,6 +20,7 @@ def escalation_tool() -> BaseTool:
         )
 
     escalate_to_human.metadata = {
+        "once_per_turn": True,  # one hand-over a turn, whatever reason the model words
         "examples": [
             "talk to a human",
             "speak with a real person",
@@ -27,6 +28,6 @@ def escalation_tool() -> BaseTool:
             "hablar con una persona",
             "quiero un agente humano",
             "pásame con alguien",
-        ]
+        ],
     }
     return escalate_to_human

@@ -188,3 +188,36 @@ async def test_an_agent_can_require_a_tool_call_before_answering() -> None:
     state = await graph.ainvoke({"messages": [HumanMessage("what is my balance?")]})
     assert RUNS == ["same"]
     assert state["messages"][-1].content == "Here is what I found."
+
+
+class Varies(Scripted):
+    """Calls `hand_over` with a different reason each time."""
+
+    def _generate(self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any):
+        self.requests.append(list(messages))
+        if not self.tools_bound:
+            return ChatResult(
+                generations=[ChatGeneration(message=AIMessage("A person will help."))]
+            )
+        n = len(self.requests)
+        call = {"name": "hand_over", "args": {"reason": f"reason {n}"}, "id": f"h{n}"}
+        return ChatResult(generations=[ChatGeneration(message=AIMessage("", tool_calls=[call]))])
+
+
+HANDED: list[str] = []
+
+
+@tool
+def hand_over(reason: str) -> str:
+    """Hand the conversation to a person."""
+    HANDED.append(reason)
+    return "ESCALATED: a person will reply."
+
+
+async def test_a_once_per_turn_tool_runs_once_whatever_the_arguments() -> None:
+    HANDED.clear()
+    hand_over.metadata = {"once_per_turn": True}
+    graph = build_agent_graph(_agent(4), FixedRegistry(Varies(requests=[])), [hand_over])
+    state = await graph.ainvoke({"messages": [HumanMessage("a person please")]})
+    assert HANDED == ["reason 1"]
+    assert state["messages"][-1].content == "A person will help."
