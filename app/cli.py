@@ -126,6 +126,7 @@ def serve(
 
     from app.channel import build_channel, drop_api_docs
     from server import create_app
+    from server.http import server_limits
 
     settings = _settings()
     with running_stack(settings) as runtime:
@@ -142,7 +143,7 @@ def serve(
         if channel.config.simulator:
             typer.echo(f"simulator: open {where}/ and chat as a demo customer")
         _echo_stack_note(runtime)
-        uvicorn.run(app, host=bind_host, port=bind_port, log_config=None)
+        uvicorn.run(app, host=bind_host, port=bind_port, log_config=None, **server_limits())
 
 
 @cli.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -14,10 +15,16 @@ from checkpointers import free_loopback_port
 class BackgroundServer:
     """A uvicorn server on a loopback port in a daemon thread of this process."""
 
-    def __init__(self, app: FastAPI, port: int | None = None) -> None:
+    def __init__(self, app: FastAPI, port: int | None = None, **options: Any) -> None:
+        """`options`: more `uvicorn.Config` settings (limits, protocol classes)."""
         self.port = port or free_loopback_port()
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", timeout_graceful_shutdown=2
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            timeout_graceful_shutdown=2,
+            **options,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

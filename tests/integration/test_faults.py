@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Iterator
 
 import httpx
 import pytest
 from redis import Redis
 
 from server import AccountRegistry, GraphApiClient, LocalOutbox, create_app
+from server.http import GuardedH11Protocol, server_limits
 from server.queue import Keys
 from server.whatsapp import SendOutcomeUnknownError, text_payload
 from stores import whatsapp_user_id
@@ -232,3 +234,38 @@ def test_a_thread_keeps_one_checkpoint_however_many_turns(app_url, graph_api, se
     keys = [k.decode() for k in redis.scan_iter(match=f"checkpoint:*{wa_id}*", count=1000)]
     namespaces = {key.split(":")[3] if key.count(":") >= 4 else "" for key in keys}
     assert 0 < len(keys) <= len(namespaces), keys
+
+
+class _QuickHeadDeadline(GuardedH11Protocol):
+    head_timeout_s = 1.0
+
+
+@pytest.fixture(scope="module")
+def guarded_url(settings, stores, demo, graph_api) -> Iterator[str]:
+    """The app behind the HTTP limits `wam serve` runs with (a short head deadline here)."""
+    channel = make_channel(settings, stores, demo, graph_api[1], workers=0)
+    server = BackgroundServer(
+        create_app(channel), **(server_limits() | {"http": _QuickHeadDeadline})
+    )
+    server.start()
+    yield server.url
+    server.stop()
+
+
+def test_oversized_and_countless_headers_are_refused(guarded_url) -> None:
+    huge = {"x-big": "a" * 64 * 1024}
+    assert httpx.get(f"{guarded_url}/healthz", headers=huge).status_code == 431
+    many = {f"x-h{i}": "1" for i in range(3_000)}
+    assert httpx.get(f"{guarded_url}/healthz", headers=many).status_code == 431
+    assert httpx.get(f"{guarded_url}/healthz").status_code == 200
+
+
+def test_a_slow_loris_connection_is_closed(guarded_url) -> None:
+    import socket
+
+    host, port = guarded_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        started = time.monotonic()
+        assert sock.recv(1024) == b""  # the server hung up
+        assert time.monotonic() - started < 5
