@@ -55,6 +55,9 @@ _IMPERATIVE = re.compile(
     r"mute|open|request|mueve|mover|pon|poner|sube|subir|baja|bajar|conecta|desconecta|cambia|"
     r"lleva|vincula|desvincula|cancela|reembolsa|actualiza|abre|solicita)\b"
 )
+_ACTION_WORDS = re.compile(
+    r"\b(give me|money back|refund me|devuelv\w*|devuelvan\w*|reembolsa\w*|regresa\w*)\b"
+)
 _STEMS = ("ing", "es", "s", "ar", "er", "ir", "os", "as", "a", "o", "e")
 
 ACKNOWLEDGEMENTS = {"yes", "yeah", "yep", "ok", "okay", "si", "vale", "sure", "dale", "no", "nope"}
@@ -334,7 +337,10 @@ def is_request(text: str) -> bool:
     "What is your refund policy?" asks; "I want a refund" and "Can you move my speaker?" request.
     """
     folded = fold(text).strip()
-    return bool(_REQUEST_MARKER.search(folded) or _IMPERATIVE.match(folded))
+    if _REQUEST_MARKER.search(folded) or _IMPERATIVE.match(folded):
+        return True
+    asking = _QUESTION_OPENER.match(folded) or folded.endswith("?")
+    return not asking and bool(_ACTION_WORDS.search(folded))
 
 
 def _escalation_reply(language: Language) -> str:
