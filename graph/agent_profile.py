@@ -9,7 +9,6 @@ the agent that greets and "wifi troubleshooting" with the one that fixes devices
 
 from __future__ import annotations
 
-import importlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +18,8 @@ import numpy as np
 import structlog
 from langchain_core.tools import BaseTool
 
-from agents import LoadedAgent
-from tools import ESCALATION_TOOL, escalation_tool, load_integrations
+from agents import AgentConfigError, LoadedAgent, Toolkit
+from tools import ESCALATION_TOOL, ToolEnv, escalation_tool, load_integrations
 from tools.embeddings import SentenceEncoder
 from tools.ingest import IngestError, document_paths, read_document
 
@@ -43,18 +42,25 @@ def _description_phrases(description: str) -> list[str]:
 
 
 def _named_tools(agent: LoadedAgent) -> dict[str, BaseTool]:
-    """The agent's tools that can be built without a deployment's services (descriptions and
-    examples are all the router reads); those that cannot are skipped."""
+    """The agent's tools, built from the tool registry (its plug-ins loaded) without a
+    deployment's services: descriptions and examples are all the router reads. A tool that cannot
+    be built that way (a local KB needs Redis) is skipped."""
     found: dict[str, BaseTool] = {ESCALATION_TOOL: escalation_tool()}
-    actions = getattr(importlib.import_module("tools"), "ServiceActions", None)
+    config = agent.config
+    toolkit = Toolkit()
     try:
-        if actions is not None:
-            found |= {t.name: t for t in actions(None).tools()}
-        else:
-            toolkit = importlib.import_module("agents").Toolkit()
-            found |= {t.name: t for t in toolkit.tools_for(agent)}
-    except Exception as error:  # a tool that needs its services to be built
-        log.debug("router: tool texts unavailable", agent=agent.config.id, error=repr(error))
+        toolkit.load_plugins(agent)
+    except AgentConfigError as error:
+        log.debug("router: tool plug-ins unavailable", agent=config.id, error=str(error))
+    templates = {
+        key: {str(k): v for k, v in texts.items()} for key, texts in config.templates.items()
+    }
+    env = ToolEnv(agent_id=config.id, settings=dict(config.tool_settings), templates=templates)
+    for name in config.tools:
+        try:
+            found[name] = toolkit.registry.build(name, env)
+        except Exception as error:  # needs its services or settings to be built
+            log.debug("router: tool text unavailable", tool=name, error=repr(error)[:200])
     return found
 
 
