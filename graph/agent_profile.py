@@ -18,7 +18,7 @@ import numpy as np
 import structlog
 from langchain_core.tools import BaseTool
 
-from agents import AgentConfigError, LoadedAgent, Toolkit
+from agents import KB_TOOL, AgentConfigError, LoadedAgent, Toolkit
 from tools import ESCALATION_TOOL, ToolEnv, escalation_tool, load_integrations
 from tools.embeddings import SentenceEncoder
 from tools.ingest import IngestError, document_paths, read_document
@@ -57,6 +57,8 @@ def _named_tools(agent: LoadedAgent) -> dict[str, BaseTool]:
     }
     env = ToolEnv(agent_id=config.id, settings=dict(config.tool_settings), templates=templates)
     for name in config.tools:
+        if name == KB_TOOL:
+            continue  # the KB's documents themselves are read below
         try:
             found[name] = toolkit.registry.build(name, env)
         except Exception as error:  # needs its services or settings to be built
