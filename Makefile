@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint format bench evals clean install studio
+.PHONY: run test lint format bench evals clean install studio soak
 
 $(BIN)/python:
 	@echo "==> creating $(VENV) with $$($(PYTHON) --version 2>&1)"
@@ -48,6 +48,10 @@ evals: $(DEV_STAMP)
 	$(BIN)/wam evals run --dataset all --out eval-results
 
 # Ingest, turn and checkpoint benchmarks, each beside its baseline; JSON in bench-results/.
+# The long fault runs: 10,000 fuzzed webhook bodies (make test runs 200).
+soak: $(DEV_STAMP)
+	FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest tests/integration/test_fuzz.py -q
+
 bench: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks bench-results 2>/dev/null
 

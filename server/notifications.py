@@ -136,6 +136,9 @@ async def _accept(context: WebhookContext, payload: WebhookPayload) -> int:
                 continue
             names = {c.wa_id: c.profile.name for c in value.contacts if c.profile}
             for message in value.messages:
+                if problem := _unanswerable(message):
+                    log.warning("message acknowledged, not queued", reason=problem)
+                    continue
                 fields = _fields(message, str(number), names.get(message.from_))
                 if await queue.enqueue_once(message.id, fields):
                     queued += 1
@@ -148,6 +151,15 @@ async def _accept(context: WebhookContext, payload: WebhookPayload) -> int:
                 else:
                     log.info("duplicate delivery ignored", message_id=message.id)
     return queued
+
+
+def _unanswerable(message: InboundMessage) -> str | None:
+    """Why a message can never be answered (no customer number to answer, no id to track)."""
+    if not (message.from_ or "").isdigit() or len(message.from_) > 20:
+        return "'from' is not a WhatsApp id (digits)"
+    if not (message.id or "").strip():
+        return "no message id"
+    return None
 
 
 def _reply_id(message: InboundMessage) -> str | None:
