@@ -84,6 +84,7 @@ class Settings(BaseSettings):
     queue_backend: Literal["redis", "sqs"] = "redis"
     sqs_queue_url: str | None = None
     sqs_max_receives: int = Field(default=5, ge=1, le=1000)
+    sqs_voice_queue_url: str | None = None
 
     # Secrets Manager: when set, the secret's value replaces the WhatsApp setting at start.
     whatsapp_app_secret_arn: str | None = None

@@ -38,7 +38,12 @@ async def _context() -> WebhookContext:
             sqs_queue_url=settings.sqs_queue_url,
             aws_region=settings.aws_region,
         ),
-        queue=SqsQueue(aws_client("sqs", settings.aws_region), settings.sqs_queue_url, redis),
+        queue=SqsQueue(
+            aws_client("sqs", settings.aws_region),
+            settings.sqs_queue_url,
+            redis,
+            voice_queue_url=settings.sqs_voice_queue_url,
+        ),
         accounts=AccountRegistry.load(
             settings.whatsapp_phone_number_id,
             settings.whatsapp_access_token,

@@ -6,6 +6,8 @@
 - `MessageDeduplicationId` is the WhatsApp message id. SQS forgets it after five minutes and Meta
   retries for days, so the message id is also claimed in Redis (`wam:seen:<id>`, seven days), as
   the Redis Stream backend does; a failed send releases the claim.
+- Voice notes, when a voice queue is configured (`SQS_VOICE_QUEUE_URL`, the AWS deployment), go
+  there for the voice-processor function, which puts the transcript on this queue.
 - The webhook records each thread's newest message in Redis (`Keys.newest_message`, stamped with
   Redis's clock): a consumer that holds a thread's older messages sees that more were written and
   lets the burst gather (server/sqs_turns.py).
@@ -105,9 +107,11 @@ class SqsQueue:
         redis: Redis,
         *,
         dedupe_seconds: int = DEDUPE_SECONDS,
+        voice_queue_url: str | None = None,
     ) -> None:
         self.client = client
         self.queue_url = queue_url
+        self.voice_queue_url = voice_queue_url
         self.redis = redis
         self.dedupe_seconds = dedupe_seconds
         self._record_newest = redis.register_script(_RECORD_NEWEST)
@@ -120,23 +124,43 @@ class SqsQueue:
     # The webhook's side -----------------------------------------------------------------------
 
     async def enqueue_once(self, message_id: str, fields: dict[str, str]) -> str | None:
-        """The SQS message id, or None when `message_id` was already queued."""
+        """The SQS message id, or None when `message_id` was already queued. A voice note goes
+        to the voice queue when there is one (its transcript comes back here, see
+        `enqueue_transcript`)."""
         seen = SEEN_PREFIX + message_id
         if not await self.redis.set(seen, "sqs", nx=True, ex=self.dedupe_seconds):
             return None
-        thread = thread_id_of(fields["phone_number_id"], fields["wa_id"])
         try:
-            sent = await self._call(
-                "send_message",
-                MessageBody=json.dumps(fields, separators=(",", ":")),
-                MessageGroupId=thread,
-                MessageDeduplicationId=deduplication_id(message_id),
-            )
+            if self.voice_queue_url and fields.get("type") == "audio":
+                return await self._send_voice(fields)
+            return await self._send(fields, deduplication_id(message_id))
         except BaseException:
             await self.redis.delete(seen)
             raise
+
+    async def enqueue_transcript(self, fields: dict[str, str]) -> str:
+        """A voice note's transcript (or the note itself when it could not be heard) onto the
+        thread's queue, under the voice note's message id (its reply is sent once)."""
+        return await self._send(fields, deduplication_id(fields["message_id"] + ".transcript"))
+
+    async def _send(self, fields: dict[str, str], dedupe_id: str) -> str:
+        thread = thread_id_of(fields["phone_number_id"], fields["wa_id"])
+        sent = await self._call(
+            "send_message",
+            MessageBody=json.dumps(fields, separators=(",", ":")),
+            MessageGroupId=thread,
+            MessageDeduplicationId=dedupe_id,
+        )
         await self._record_newest(
-            keys=[Keys.newest_message(thread)], args=[message_id, NEWEST_SECONDS]
+            keys=[Keys.newest_message(thread)], args=[fields["message_id"], NEWEST_SECONDS]
+        )
+        return str(sent["MessageId"])
+
+    async def _send_voice(self, fields: dict[str, str]) -> str:
+        sent = await asyncio.to_thread(
+            self.client.send_message,
+            QueueUrl=self.voice_queue_url,
+            MessageBody=json.dumps(fields, separators=(",", ":")),
         )
         return str(sent["MessageId"])
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from lambdas import container, orchestrator, webhook_handler
+from lambdas import container, kb_manager, orchestrator, voice_processor, webhook_handler
+from server.media import Transcriber
 from server.notifications import signature_for
 from stores import aws_client
 from stubs.graph_api import sent_to, text_of
@@ -32,8 +35,12 @@ SECRET = "lambda-app-secret"
 def lambda_env(settings, servers, demo, graph_api, sqs_endpoint, tmp_path) -> Iterator[str]:
     """A 'container' configured as the CDK app configures the functions; yields the queue URL."""
     queue_url, _ = new_queue(visibility_timeout_s=5, max_receives=3)
+    voice_url = aws_client("sqs", "us-east-1").create_queue(QueueName=f"voice-{tmp_path.name}")[
+        "QueueUrl"
+    ]
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", servers.aws.url)
+        patch.setenv("AWS_ENDPOINT_URL_TRANSCRIBE", servers.aws.url)
         secrets = aws_client("secretsmanager", "us-east-1")
         arn = secrets.create_secret(Name=f"wa-{tmp_path.name}", SecretString=SECRET)["ARN"]
         for name, value in {
@@ -41,6 +48,7 @@ def lambda_env(settings, servers, demo, graph_api, sqs_endpoint, tmp_path) -> It
             "TABLE_PREFIX": settings.table_prefix,
             "QUEUE_BACKEND": "sqs",
             "SQS_QUEUE_URL": queue_url,
+            "SQS_VOICE_QUEUE_URL": voice_url,
             "WHATSAPP_APP_SECRET_ARN": arn,
             "WHATSAPP_API_BASE_URL": graph_api[1],
             "WHATSAPP_ACCESS_TOKEN": "test-token",
@@ -79,7 +87,7 @@ def signed(body: dict[str, Any], secret: str = SECRET) -> dict[str, Any]:
     return http_event("POST", raw, headers={"X-Hub-Signature-256": signature_for(raw, secret)})
 
 
-def poll_once(queue_url: str) -> tuple[int, dict[str, Any]]:
+def poll_once(queue_url: str, handler: Any = orchestrator.handler) -> tuple[int, dict[str, Any]]:
     """One poll of Lambda's SQS event source: receive, invoke, delete what did not fail."""
     client = aws_client("sqs", "us-east-1")
     got = client.receive_message(
@@ -100,7 +108,7 @@ def poll_once(queue_url: str) -> tuple[int, dict[str, Any]]:
             for m in got
         ]
     }
-    result = orchestrator.handler(event)
+    result = handler(event)
     failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
     for m in got:
         if m["MessageId"] not in failed:
@@ -172,3 +180,75 @@ def test_only_the_failed_messages_come_back(lambda_env, graph_api) -> None:
     assert received == 2
     assert len(result["batchItemFailures"]) == 1
     assert sent_to(stub, wa_id), "the good message was answered in the same batch"
+
+
+def _transcribe_as(text: str, bucket: str, stop: threading.Event) -> None:
+    """Stands in for Transcribe's output (moto runs the job but writes no transcript)."""
+    transcribe, s3 = aws_client("transcribe", "us-east-1"), aws_client("s3", "us-east-1")
+    while not stop.is_set():
+        for job in transcribe.list_transcription_jobs()["TranscriptionJobSummaries"]:
+            name = job["TranscriptionJobName"]
+            document = {"jobName": name, "results": {"transcripts": [{"transcript": text}]}}
+            s3.put_object(
+                Bucket=bucket, Key=Transcriber.output_key(name), Body=json.dumps(document)
+            )
+        stop.wait(0.05)
+
+
+def test_a_voice_note_is_transcribed_by_the_voice_processor_and_answered(
+    lambda_env, graph_api, settings
+) -> None:
+    stub, _ = graph_api
+    wa_id = new_wa_id()
+    media_id = f"media-voice-{uuid.uuid4().hex[:8]}"
+    stub.state.media[media_id] = (b"OggS voice", "audio/ogg")
+    note = message(wa_id, "audio", audio={"id": media_id, "mime_type": "audio/ogg", "voice": True})
+    assert json.loads(webhook_handler.handler(signed(payload(note)))["body"])["queued"] == 1
+    stop = threading.Event()
+    writer = threading.Thread(
+        target=_transcribe_as,
+        args=("What are your opening hours?", settings.s3_bucket, stop),
+        daemon=True,
+    )
+    writer.start()
+    try:
+        voice_queue = container.settings().sqs_voice_queue_url
+        assert voice_queue
+        received, result = poll_once(voice_queue, voice_processor.handler)
+        assert received == 1 and result == {"batchItemFailures": []}
+    finally:
+        stop.set()
+        writer.join(5)
+    poll_until(lambda_env, lambda: sent_to(stub, wa_id))
+    assert "Monday to Friday" in text_of(sent_to(stub, wa_id)[0])
+
+
+def test_a_document_put_under_kb_documents_is_indexed(lambda_env, settings) -> None:
+    from redis import Redis
+
+    from tools import LocalKnowledgeBase
+
+    kb_id = f"lambda-kb-{uuid.uuid4().hex[:6]}"
+    key = f"kb-documents/{kb_id}/warranty terms.md"
+    aws_client("s3", "us-east-1").put_object(
+        Bucket=settings.s3_bucket,
+        Key=key,
+        Body=b"# Warranty\n\nEvery speaker has a two-year warranty covering defects.",
+    )
+    event = {
+        "Records": [
+            {
+                "eventSource": "aws:s3",
+                "eventName": "ObjectCreated:Put",
+                # S3 events carry the key URL-encoded (a space as '+').
+                "s3": {
+                    "bucket": {"name": settings.s3_bucket},
+                    "object": {"key": key.replace(" ", "+")},
+                },
+            }
+        ]
+    }
+    result = kb_manager.handler(event)
+    assert result["documents"][0]["chunks"] >= 1
+    base = LocalKnowledgeBase(Redis.from_url(settings.redis_url), kb_id)
+    assert "two-year warranty" in base.retrieve("how long is the warranty?")[0].text

@@ -1,0 +1,47 @@
+"""`python -m infra [OUTDIR]`: synthesize the stacks (no AWS call, no CDK CLI needed).
+
+`cdk deploy` (the npm CLI) runs this through infra/cdk.json. Context: `env` (dev | prod, default
+dev), `alarm_email`, `bedrock_model_id`, `turn_budget_seconds`, `max_receives`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import aws_cdk as cdk
+
+from infra.config import StackConfig
+from infra.stack import WhatsAppStack
+
+
+def config_from(app: cdk.App) -> StackConfig:
+    env_name = app.node.try_get_context("env") or "dev"
+    if env_name not in ("dev", "prod"):
+        raise ValueError(f"context env must be dev or prod, not {env_name!r}")
+    values: dict[str, object] = {"env_name": env_name}
+    for key in ("alarm_email", "bedrock_model_id"):
+        if (value := app.node.try_get_context(key)) is not None:
+            values[key] = str(value)
+    for key in ("turn_budget_seconds", "max_receives"):
+        if (value := app.node.try_get_context(key)) is not None:
+            values[key] = int(value)
+    return StackConfig(**values)  # type: ignore[arg-type]
+
+
+def build_app(
+    outdir: str | Path | None = None, context: dict[str, object] | None = None
+) -> cdk.App:
+    app = cdk.App(outdir=str(outdir) if outdir else None, context=context or {})
+    config = config_from(app)
+    WhatsAppStack(
+        app,
+        f"WhatsAppMultiagent-{config.env_name}",
+        config,
+    )
+    return app
+
+
+def main() -> None:
+    outdir = sys.argv[1] if len(sys.argv) > 1 else None
+    build_app(outdir).synth()

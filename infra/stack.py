@@ -1,0 +1,182 @@
+"""The whole deployment as one stack: the infrastructure document's shape, defined as code.
+
+API Gateway (HTTP API) → `whatsapp-webhook-handler` → SQS FIFO (+ DLQ) → `message-orchestrator`
+(the supervisor graph on Bedrock, Redis checkpoints, DynamoDB log) → Graph API; voice notes through
+`voice-processor` (Amazon Transcribe); documents put under `kb-documents/` through
+`knowledge-base-manager`. Secrets in Secrets Manager, alarms in CloudWatch, one role per function.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, CfnParameter, Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as notifications
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.alarms import Alarms
+from infra.api import WebhookApi
+from infra.config import StackConfig
+from infra.data import DataStores
+from infra.functions import Functions, FunctionSpec, bedrock_statements, transcribe_statement
+from infra.queues import InboundQueues
+from infra.secrets import WhatsAppSecrets
+
+KB_PREFIX = "kb-documents/"
+
+
+class WhatsAppStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, config: StackConfig) -> None:
+        super().__init__(
+            scope, construct_id, description=f"whatsapp-multiagent ({config.env_name})"
+        )
+        self.config = config
+        redis_url = CfnParameter(
+            self,
+            "RedisUrl",
+            no_echo=True,
+            description="Redis with RedisJSON and RediSearch (rediss://user:pass@host:port/0)",
+            allowed_pattern=r"^(redis|rediss)://.+$",
+        )
+        phone_number_id = CfnParameter(
+            self, "PhoneNumberId", description="The WhatsApp business phone number id"
+        )
+        self.data = DataStores(self, "Data", config)
+        self.queues = InboundQueues(self, "Queues", config)
+        self.voice_queue = sqs.Queue(
+            self,
+            "VoiceNotes",
+            visibility_timeout=Duration.minutes(15 * 6),
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            dead_letter_queue=sqs.DeadLetterQueue(
+                max_receive_count=3, queue=self.queues.dead_letters_standard(self)
+            ),
+        )
+        self.secrets = WhatsAppSecrets(self, "Secrets", config)
+        self.functions = Functions(self, "Functions", config)
+        common = {
+            "TABLE_PREFIX": config.table_prefix,
+            "S3_BUCKET": self.data.bucket.bucket_name,
+            "REDIS_URL": redis_url.value_as_string,
+            "QUEUE_BACKEND": "sqs",
+            "SQS_QUEUE_URL": self.queues.inbound.queue_url,
+            "SQS_VOICE_QUEUE_URL": self.voice_queue.queue_url,
+            "SQS_MAX_RECEIVES": str(config.max_receives),
+            "WHATSAPP_PHONE_NUMBER_ID": phone_number_id.value_as_string,
+            "WHATSAPP_API_BASE_URL": config.graph_api_base_url,
+            "MODEL_PROVIDER": "bedrock",
+            "BURST_WINDOW_MS": str(config.burst_window_ms),
+            "LOG_FORMAT": "json",
+        }
+        self._webhook(common)
+        self._orchestrator(common)
+        self._voice(common)
+        self._kb_manager(common)
+        self.api = WebhookApi(
+            self, "Api", self.functions.functions["whatsapp-webhook-handler"], config.env_name
+        )
+        self._alarms()
+        CfnOutput(self, "WebhookUrl", value=self.api.webhook_url)
+        CfnOutput(self, "InboundQueueUrl", value=self.queues.inbound.queue_url)
+        CfnOutput(self, "DataBucket", value=self.data.bucket.bucket_name)
+        for name, secret in self.secrets.secrets.items():
+            CfnOutput(self, f"Secret-{name.replace('_', '-')}", value=secret.secret_arn)
+
+    def _webhook(self, common: dict[str, str]) -> None:
+        function = self.functions.add(
+            FunctionSpec(
+                "whatsapp-webhook-handler",
+                self.config.webhook_memory_mb,
+                30,
+                common | self.secrets.environment("app_secret", "verify_token"),
+            )
+        )
+        role = self.functions.roles["whatsapp-webhook-handler"]
+        self.queues.inbound.grant_send_messages(role)
+        self.voice_queue.grant_send_messages(role)
+        self.data.tables["conversations"].grant_read_write_data(role)  # delivery statuses
+        for name in ("app_secret", "verify_token"):
+            self.secrets.secrets[name].grant_read(role)
+        del function
+
+    def _orchestrator(self, common: dict[str, str]) -> None:
+        function = self.functions.add(
+            FunctionSpec(
+                "message-orchestrator",
+                self.config.orchestrator_memory_mb,
+                self.config.turn_budget_seconds,
+                common | self.secrets.environment("access_token"),
+            )
+        )
+        role = self.functions.roles["message-orchestrator"]
+        function.add_event_source(
+            sources.SqsEventSource(
+                self.queues.inbound, batch_size=10, report_batch_item_failures=True
+            )
+        )
+        for name, table in self.data.tables.items():
+            if name == "service-levels":
+                table.grant_read_data(role)
+            else:
+                table.grant_read_write_data(role)
+        self.data.bucket.grant_put(role, "media/*")
+        self.data.bucket.grant_read(role, "transcripts/*")
+        self.secrets.secrets["access_token"].grant_read(role)
+        for statement in [*bedrock_statements(self), transcribe_statement()]:
+            role.add_to_policy(statement)
+
+    def _voice(self, common: dict[str, str]) -> None:
+        function = self.functions.add(
+            FunctionSpec(
+                "voice-processor",
+                512,
+                15 * 60,
+                common | self.secrets.environment("access_token") | {"TRANSCRIBE_ENABLED": "true"},
+            )
+        )
+        role = self.functions.roles["voice-processor"]
+        function.add_event_source(
+            sources.SqsEventSource(self.voice_queue, batch_size=1, report_batch_item_failures=True)
+        )
+        self.queues.inbound.grant_send_messages(role)
+        self.data.bucket.grant_put(role, "media/*")
+        self.data.bucket.grant_read(role, "media/*")
+        self.data.bucket.grant_read_write(role, "transcripts/*")
+        self.secrets.secrets["access_token"].grant_read(role)
+        role.add_to_policy(transcribe_statement())
+        # Transcribe reads the voice note and writes the transcript as the caller.
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:PutObject"],
+                resources=[self.data.bucket.arn_for_objects("*")],
+                conditions={"StringEquals": {"aws:CalledVia": ["transcribe.amazonaws.com"]}},
+            )
+        )
+
+    def _kb_manager(self, common: dict[str, str]) -> None:
+        function = self.functions.add(FunctionSpec("knowledge-base-manager", 1024, 5 * 60, common))
+        role = self.functions.roles["knowledge-base-manager"]
+        self.data.bucket.grant_read(role, f"{KB_PREFIX}*")
+        self.data.bucket.add_event_notification(
+            s3.EventType.OBJECT_CREATED,
+            notifications.LambdaDestination(function),
+            s3.NotificationKeyFilter(prefix=KB_PREFIX),
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["bedrock:StartIngestionJob"],
+                resources=[f"arn:aws:bedrock:{self.region}:{self.account}:knowledge-base/*"],
+            )
+        )
+
+    def _alarms(self) -> None:
+        alarms = Alarms(self, "Alarms", self.config)
+        for name, function in self.functions.functions.items():
+            alarms.function_errors(name, function)
+        alarms.webhook_latency(self.api.api)
+        alarms.queues(self.queues.inbound, self.queues.dead_letters)
+        alarms.bedrock_throttling(self.config.bedrock_model_id)
+        self.alarms = alarms

@@ -1,0 +1,205 @@
+"""The CDK app, synthesized offline (Python and Node.js through jsii; no CDK CLI, no AWS call):
+assertions on the CloudFormation template, and cfn-lint over it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stores.schema import table_specs
+
+if shutil.which("node") is None:  # jsii runs the CDK's constructs on Node.js
+    pytest.skip("the CDK needs Node.js (node) on PATH", allow_module_level=True)
+cdk = pytest.importorskip("aws_cdk", reason="aws-cdk-lib is a dev dependency (make test)")
+from aws_cdk.assertions import Match, Template  # noqa: E402
+
+from infra import StackConfig, WhatsAppStack, build_app  # noqa: E402
+
+# No staging copy of the repository for the image asset: the template is what is tested.
+CONTEXT = {"aws:cdk:disable-asset-staging": True}
+
+
+@pytest.fixture(scope="module", params=["dev", "prod"])
+def synthesized(request, tmp_path_factory) -> Iterator[tuple[str, Template, Path]]:
+    outdir = tmp_path_factory.mktemp(f"cdk-{request.param}")
+    app = build_app(outdir, {**CONTEXT, "env": request.param})
+    assembly = app.synth()
+    stack = next(c for c in app.node.children if isinstance(c, WhatsAppStack))
+    path = Path(assembly.directory) / f"{stack.stack_name}.template.json"
+    yield request.param, Template.from_stack(stack), path
+
+
+def resources(template: Template, kind: str) -> dict[str, Any]:
+    found: dict[str, Any] = template.find_resources(kind)
+    return found
+
+
+def test_the_fifo_queue_dead_letters_and_visibility_follow_the_turn_budget(synthesized) -> None:
+    _, template, _ = synthesized
+    config = StackConfig()
+    template.has_resource_properties(
+        "AWS::SQS::Queue",
+        {
+            "FifoQueue": True,
+            "ContentBasedDeduplication": False,
+            "DeduplicationScope": "messageGroup",
+            "VisibilityTimeout": config.turn_budget_seconds * 6,
+            "RedrivePolicy": {
+                "deadLetterTargetArn": Match.any_value(),
+                "maxReceiveCount": config.max_receives,
+            },
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {"BatchSize": 10, "FunctionResponseTypes": ["ReportBatchItemFailures"]},
+    )
+
+
+def test_tables_match_the_schema_the_app_creates(synthesized) -> None:
+    env, template, _ = synthesized
+    tables = resources(template, "AWS::DynamoDB::Table")
+    by_name = {t["Properties"]["TableName"]: t for t in tables.values()}
+    for spec in table_specs(f"{env}-"):
+        table = by_name[spec.name]
+        props = table["Properties"]
+        assert props["KeySchema"] == spec.definition["KeySchema"]
+        assert sorted(props["AttributeDefinitions"], key=str) == sorted(
+            spec.definition["AttributeDefinitions"], key=str
+        )
+        indexes = {i["IndexName"]: i["KeySchema"] for i in props.get("GlobalSecondaryIndexes", [])}
+        expected = {
+            i["IndexName"]: i["KeySchema"]
+            for i in spec.definition.get("GlobalSecondaryIndexes", [])
+        }
+        assert indexes == expected
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+        if spec.ttl_attribute:
+            assert props["TimeToLiveSpecification"] == {
+                "AttributeName": spec.ttl_attribute,
+                "Enabled": True,
+            }
+        assert table["DeletionPolicy"] == ("Retain" if env == "prod" else "Delete")
+
+
+def test_the_bucket_is_encrypted_versioned_and_ages_its_data(synthesized) -> None:
+    env, template, _ = synthesized
+    bucket = next(iter(resources(template, "AWS::S3::Bucket").values()))
+    props = bucket["Properties"]
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+        "ServerSideEncryptionByDefault"
+    ] == {"SSEAlgorithm": "AES256"}
+    assert props["PublicAccessBlockConfiguration"]["BlockPublicAcls"] is True
+    rules = {r["Id"]: r for r in props["LifecycleConfiguration"]["Rules"]}
+    media = rules["media"]
+    assert media["Prefix"] == "media/" and media["ExpirationInDays"] == 7 * 365
+    assert [(t["StorageClass"], t["TransitionInDays"]) for t in media["Transitions"]] == [
+        ("STANDARD_IA", 30),
+        ("GLACIER", 90),
+        ("DEEP_ARCHIVE", 365),
+    ]
+    archives = rules["conversations"]
+    assert [(t["StorageClass"], t["TransitionInDays"]) for t in archives["Transitions"]] == [
+        ("STANDARD_IA", 7),
+        ("GLACIER", 30),
+    ]
+    assert bucket["DeletionPolicy"] == ("Retain" if env == "prod" else "Delete")
+
+
+def test_whatsapp_secrets_are_in_secrets_manager_and_functions_get_only_arns(synthesized) -> None:
+    _, template, _ = synthesized
+    assert len(resources(template, "AWS::SecretsManager::Secret")) == 3
+    functions = {
+        f["Properties"]["FunctionName"]["Fn::Join"][1][-1]
+        if isinstance(f["Properties"]["FunctionName"], dict)
+        else f["Properties"]["FunctionName"]: f["Properties"]
+        for f in resources(template, "AWS::Lambda::Function").values()
+        if "FunctionName" in f["Properties"]
+    }
+    webhook = next(p for n, p in functions.items() if n.endswith("whatsapp-webhook-handler"))
+    variables = webhook["Environment"]["Variables"]
+    assert set(variables) >= {"WHATSAPP_APP_SECRET_ARN", "WHATSAPP_VERIFY_TOKEN_ARN"}
+    assert "WHATSAPP_APP_SECRET" not in variables and "WHATSAPP_ACCESS_TOKEN_ARN" not in variables
+    assert variables["QUEUE_BACKEND"] == "sqs" and variables["REDIS_URL"] == {"Ref": "RedisUrl"}
+    template.has_parameter("RedisUrl", {"NoEcho": True, "Type": "String"})
+
+
+def _policy_actions(template: Template, role_fragment: str) -> set[str]:
+    actions: set[str] = set()
+    for policy in resources(template, "AWS::IAM::Policy").values():
+        roles = json.dumps(policy["Properties"]["Roles"])
+        if role_fragment not in roles:
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            action = statement["Action"]
+            actions.update([action] if isinstance(action, str) else action)
+    return actions
+
+
+def test_each_function_has_its_own_least_privilege_role(synthesized) -> None:
+    _, template, _ = synthesized
+    lambdas = [
+        f
+        for f in resources(template, "AWS::Lambda::Function").values()
+        if f["Properties"].get("PackageType") == "Image"
+    ]
+    roles = {json.dumps(f["Properties"]["Role"]) for f in lambdas}
+    assert len(lambdas) == 4 and len(roles) == 4
+    webhook = _policy_actions(template, "whatsappwebhookhandlerrole")
+    orchestrator = _policy_actions(template, "messageorchestratorrole")
+    kb = _policy_actions(template, "knowledgebasemanagerrole")
+    assert "sqs:SendMessage" in webhook and not any(a.startswith("bedrock") for a in webhook)
+    assert "sqs:ReceiveMessage" not in webhook
+    assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "bedrock:InvokeModel"} <= orchestrator
+    assert "sqs:SendMessage" not in orchestrator
+    assert "bedrock:StartIngestionJob" in kb and "dynamodb:PutItem" not in kb
+    for policy in resources(template, "AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            assert statement["Action"] not in ("*", ["*"])
+
+
+def test_alarms_cover_errors_latency_dead_letters_waiting_and_throttling(synthesized) -> None:
+    _, template, _ = synthesized
+    alarms = list(resources(template, "AWS::CloudWatch::Alarm").values())
+    metrics = sorted(a["Properties"].get("MetricName", "") for a in alarms)
+    assert metrics.count("Errors") == 4
+    for name in (
+        "Latency",
+        "ApproximateNumberOfMessagesVisible",
+        "ApproximateAgeOfOldestMessage",
+        "InvocationThrottles",
+    ):
+        assert name in metrics
+    assert all(a["Properties"]["AlarmActions"] for a in alarms)
+
+
+def test_the_http_api_routes_the_webhook(synthesized) -> None:
+    _, template, _ = synthesized
+    routes = {
+        r["Properties"]["RouteKey"]
+        for r in resources(template, "AWS::ApiGatewayV2::Route").values()
+    }
+    assert routes == {"GET /webhook", "POST /webhook"}
+    template.has_resource_properties(
+        "AWS::ApiGatewayV2::Stage",
+        {
+            "StageName": "$default",
+            "DefaultRouteSettings": {"ThrottlingRateLimit": Match.any_value()},
+        },
+    )
+
+
+def test_cfn_lint_passes(synthesized) -> None:
+    from cfnlint.api import ManualArgs, lint_file
+
+    _, _, path = synthesized
+    # W3005: the CDK adds DependsOn on a role that a GetAtt already implies (harmless, CDK's own).
+    matches = lint_file(Path(path), config=ManualArgs(ignore_checks=["W3005"]))
+    assert not matches, "\n".join(str(m) for m in matches)
