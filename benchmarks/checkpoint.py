@@ -40,6 +40,47 @@ def _graph() -> StateGraph[MessagesState]:
     return builder
 
 
+def _full_history_graph() -> StateGraph[MessagesState]:
+    """Stock usage: every message stays in the state."""
+
+    def answer(state: MessagesState) -> dict[str, Any]:
+        reply = AIMessage(f"Answer {len(state['messages'])}: the premium plan costs $29.99.")
+        return {"messages": [reply]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("answer", answer)
+    builder.add_edge(START, "answer")
+    builder.add_edge("answer", END)
+    return builder
+
+
+def _memory_per_session(*, ours: bool, sessions: int, marks: tuple[int, ...]) -> dict[int, float]:
+    """Redis bytes per idle session after each of `marks` turns, on a fresh server. `ours`: the
+    window of messages and the pruning of older checkpoints after each turn, as the server runs;
+    otherwise the stock usage (full history, every checkpoint kept until the TTL)."""
+    found: dict[int, float] = {}
+    with tempfile.TemporaryDirectory() as data, EmbeddedRedis(Path(data)) as server:
+        client = Redis.from_url(server.url)
+        with redis_saver(server.url, ttl_minutes=30) as saver:
+            before = int(client.info("memory")["used_memory"])
+            graph = (_graph() if ours else _full_history_graph()).compile(checkpointer=saver)
+            for turn in range(1, max(marks) + 1):
+                for session in range(sessions):
+                    thread = f"300:{session}"
+                    graph.invoke(
+                        {"messages": [HumanMessage(f"How much is premium? ({turn})")]},
+                        {"configurable": {"thread_id": thread}},
+                        durability="exit",
+                    )
+                    if ours:
+                        saver.prune([thread], strategy="keep_latest")
+                if turn in marks:
+                    used = int(client.info("memory")["used_memory"])
+                    found[turn] = (used - before) / sessions
+        client.close()
+    return found
+
+
 def _turns(saver: Any, threads: int, turns: int) -> list[float]:
     graph = _graph().compile(checkpointer=saver)
     timings = []
@@ -56,7 +97,14 @@ def _turns(saver: Any, threads: int, turns: int) -> list[float]:
     return timings
 
 
-def run(out: Path, threads: int = 20, turns: int = 20, sessions: int = 500) -> dict[str, Any]:
+def run(
+    out: Path,
+    threads: int = 20,
+    turns: int = 20,
+    sessions: int = 500,
+    memory_sessions: int = 10,
+    memory_turns: int = 100,
+) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as data, EmbeddedRedis(Path(data)) as server:
         results["InMemorySaver"] = summary_ms(_turns(InMemorySaver(), threads, turns))
@@ -96,6 +144,26 @@ def run(out: Path, threads: int = 20, turns: int = 20, sessions: int = 500) -> d
         f"({sessions} sessions of 6 turns, {keys} keys)"
     )
     memory = {"per_session_bytes": round(per_session), "sessions": sessions, "keys": keys}
+    marks = (1, 20, 100) if memory_turns >= 100 else (1, min(20, memory_turns), memory_turns)
+    stock = _memory_per_session(ours=False, sessions=memory_sessions, marks=marks)
+    ours = _memory_per_session(ours=True, sessions=memory_sessions, marks=marks)
+    print(f"Redis memory per idle session ({memory_sessions} sessions), KiB:")
+    print(
+        table(
+            ["usage", *(f"after {t} turns" for t in marks)],
+            [
+                [
+                    "stock (full history, every checkpoint)",
+                    *(f"{stock[t] / 1024:.1f}" for t in marks),
+                ],
+                ["ours (window + prune)", *(f"{ours[t] / 1024:.1f}" for t in marks)],
+            ],
+        )
+    )
+    memory["per_idle_session_bytes"] = {
+        "stock": {str(t): round(v) for t, v in stock.items()},
+        "ours": {str(t): round(v) for t, v in ours.items()},
+    }
     print(f"wrote {write_json('checkpoint', {'per_turn': results, 'redis_memory': memory}, out)}")
     return {"per_turn": results, "redis_memory": memory}
 
