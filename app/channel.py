@@ -62,6 +62,8 @@ def build_channel(runtime: Runtime, workers: int | None = None) -> Channel:
         sqs_queue_url=settings.sqs_queue_url,
         sqs_max_receives=settings.sqs_max_receives,
         aws_region=settings.aws_region,
+        admin_token=settings.admin_token,
+        s3_bucket=settings.s3_bucket,
     )
     accounts = AccountRegistry.load(
         settings.whatsapp_phone_number_id,

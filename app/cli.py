@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from agents import AgentConfigError
+from app import lifecycle_cli
 from app.logging import configure_logging
 from app.runtime import Runtime, prepare_data, running_stack
 from app.settings import ConfigurationError, Settings, load_settings
@@ -17,6 +18,7 @@ from app.stackfile import record_path
 from checkpointers import EmbeddedServerError, RedisModulesMissingError, redact_url
 from evals.dataset import DatasetError
 from server.accounts import AccountConfigError
+from stores import apply_bucket_policies, aws_client, enable_point_in_time_recovery
 from tools import IngestError, IntegrationConfigError
 
 cli = typer.Typer(
@@ -34,6 +36,9 @@ cli.add_typer(db, name="db")
 cli.add_typer(agents_cli, name="agents")
 cli.add_typer(kb, name="kb")
 cli.add_typer(evals_cli, name="evals")
+cli.add_typer(lifecycle_cli.gdpr, name="gdpr")
+cli.add_typer(lifecycle_cli.export, name="export")
+cli.add_typer(lifecycle_cli.analytics, name="analytics")
 
 
 def _settings() -> Settings:
@@ -91,13 +96,23 @@ def _echo_stack_note(runtime: Runtime) -> None:
 
 
 @db.command("init")
-def db_init() -> None:
-    """Create the tables (conversations, customers, service-levels) and the bucket, idempotently."""
+def db_init(
+    pitr: Annotated[
+        bool, typer.Option(help="point-in-time recovery on the tables (real AWS only)")
+    ] = False,
+) -> None:
+    """Create the tables and the bucket (encryption, lifecycle rules), idempotently."""
     settings = _settings()
     with running_stack(settings, prepare=False) as runtime:
         created = runtime.stores.init_tables()
         prepare_data(runtime.settings, runtime.stores, seed=False)
+        s3 = aws_client("s3", runtime.settings.aws_region)
+        apply_bucket_policies(s3, runtime.settings.s3_bucket)
         typer.echo(f"tables ready (created: {', '.join(created) or 'none'})")
+        typer.echo(f"bucket {runtime.settings.s3_bucket}: encryption and lifecycle rules set")
+        if pitr:
+            changed = enable_point_in_time_recovery(runtime.stores.dynamodb, settings.table_prefix)
+            typer.echo(f"point-in-time recovery enabled on: {', '.join(changed) or 'all already'}")
 
 
 @db.command("seed")

@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     handoff_waiting_update_minutes: float = Field(default=10, gt=0, le=24 * 60)
     handoff_assigned_idle_minutes: float = Field(default=30, gt=0, le=7 * 24 * 60)
 
+    # Admin API (GDPR access and erasure) and the analytics dashboard.
+    admin_token: str | None = Field(default=None, min_length=16)
+    # Where the daily analytics run: DuckDB over the Parquet exports here, or Amazon Athena.
+    analytics_engine: Literal["duckdb", "athena"] = "duckdb"
+
     # HTTP server.
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)

@@ -18,6 +18,8 @@ from agents import model_calls
 from checkpointers import async_redis_saver
 from graph import SupervisorDeps, SupervisorGraph, compile_supervisor
 from server.accounts import AccountRegistry, BusinessAccount
+from server.admin import page_router as admin_page_router
+from server.admin import router as admin_router
 from server.backends import consumer_for, open_queue, scheduler_settings
 from server.config import ChannelConfig
 from server.handoff import Handoff, HandoffRecord, HandoffSettings, HandoffTimers
@@ -216,6 +218,8 @@ def create_app(channel: Channel) -> FastAPI:
     app.state.outbox = channel.outbox
     app.include_router(health_router)
     app.include_router(webhook_router)
+    app.include_router(admin_router)
+    app.include_router(admin_page_router)
     if channel.config.simulator:
         app.include_router(simulator_router)
     if channel.config.inbox_enabled:

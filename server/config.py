@@ -37,3 +37,6 @@ class ChannelConfig:
     sqs_queue_url: str | None = None
     sqs_max_receives: int = 5
     aws_region: str = "us-east-1"
+    # The admin API (GDPR access and erasure) and the dashboard: bearer token; unset, both 401.
+    admin_token: str | None = None
+    s3_bucket: str = "whatsapp-multiagent-data"

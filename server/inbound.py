@@ -314,7 +314,9 @@ class InboundHandler:
             return None if item.type == "audio" else item.text
         try:
             content, mime = await self.sender.download_media(account.access_token, item.media_id)
-            key = await self.media.put(item.type, item.message_id, content, mime or item.mime_type)
+            key = await self.media.put(
+                item.type, item.message_id, content, mime or item.mime_type, owner=item.wa_id
+            )
             if item.type == "audio":
                 if self.transcriber is None:
                     return None

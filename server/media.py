@@ -16,6 +16,8 @@ from typing import Any
 
 import boto3
 
+from stores.media_index import MediaIndex
+
 FOLDERS = {
     "image": "images",
     "document": "documents",
@@ -37,9 +39,16 @@ class MediaStore:
     def __init__(self, s3: Any, bucket: str) -> None:
         self.s3 = s3
         self.bucket = bucket
+        self.index = MediaIndex(s3, bucket)
 
-    async def put(self, kind: str, message_id: str, content: bytes, mime_type: str) -> str:
+    async def put(
+        self, kind: str, message_id: str, content: bytes, mime_type: str, owner: str | None = None
+    ) -> str:
+        """Store one media object; with `owner` (the sender's WhatsApp number) it is indexed
+        first under that person (`stores.media_index`), so an erasure finds it."""
         key = media_key(kind, message_id, mime_type)
+        if owner:
+            await self.index.aadd(owner, key)
         await asyncio.to_thread(
             self.s3.put_object, Bucket=self.bucket, Key=key, Body=content, ContentType=mime_type
         )

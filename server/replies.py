@@ -86,6 +86,7 @@ class ReplySender:
         self.metrics = metrics
         self.ttl = ttl_seconds
         self.reconcile_seconds = reconcile_seconds
+        self._background: set[asyncio.Task[None]] = set()
 
     async def send_once(self, account: BusinessAccount, last: InboundItem, reply: Reply) -> None:
         """Send `reply` to the message `last` once, however often the turn is replayed."""
@@ -121,7 +122,24 @@ class ReplySender:
             await self.stores.conversations.amark_sent(f"{key_id}:reply", wamids)
         except Exception as error:
             log.warning("sent status not recorded", error=repr(error)[:200])
+        self._after_reply(f"{key_id}:reply")
         return wamids
+
+    def _after_reply(self, reply_id: str) -> None:
+        """The person's profile counts the turn, in the background: off the reply path."""
+        if self.stores.profiles is None:
+            return
+        task = asyncio.create_task(self._update_profile(reply_id))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _update_profile(self, reply_id: str) -> None:
+        try:
+            reply = await self.stores.conversations.aget(reply_id)
+            if reply is not None and reply.role == "assistant" and self.stores.profiles:
+                await self.stores.profiles.arecord_reply(reply)
+        except Exception as error:
+            log.warning("profile not updated", error=repr(error)[:200])
 
     async def _claim(self, key: str, message_id: str) -> bool:
         """Record the intent to send; False when the reply was sent (or Meta confirmed it).

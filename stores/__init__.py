@@ -8,6 +8,7 @@ from typing import Any
 from stores.aws import aws_client
 from stores.conversations import ConversationStore
 from stores.customers import CustomerStore, RecordValidationError
+from stores.media_index import MediaIndex, subject_of
 from stores.models import (
     ConversationMessage,
     Customer,
@@ -20,7 +21,14 @@ from stores.models import (
     utc_now_iso,
     whatsapp_user_id,
 )
-from stores.schema import ensure_bucket, ensure_tables, table_specs
+from stores.profiles import ProfileStore
+from stores.retention import apply_bucket_policies, lifecycle_rules
+from stores.schema import (
+    enable_point_in_time_recovery,
+    ensure_bucket,
+    ensure_tables,
+    table_specs,
+)
 from stores.seed import demo_customers, demo_service_levels, seed_demo
 from stores.users import UserStore
 
@@ -34,6 +42,7 @@ class Stores:
     customers: CustomerStore
     users: UserStore
     prefix: str
+    profiles: ProfileStore | None = None
 
     @classmethod
     def connect(
@@ -56,6 +65,7 @@ class Stores:
             ),
             users=UserStore(dynamodb, f"{prefix}users"),
             prefix=prefix,
+            profiles=ProfileStore(dynamodb, f"{prefix}user-profiles"),
         )
 
     def init_tables(self) -> list[str]:
@@ -68,6 +78,8 @@ __all__ = [
     "Customer",
     "CustomerStore",
     "Device",
+    "MediaIndex",
+    "ProfileStore",
     "RecordValidationError",
     "ServiceAction",
     "ServiceLevel",
@@ -75,13 +87,17 @@ __all__ = [
     "Stores",
     "UserProfile",
     "UserStore",
+    "apply_bucket_policies",
     "aws_client",
     "demo_customers",
     "demo_service_levels",
+    "enable_point_in_time_recovery",
     "ensure_bucket",
     "ensure_tables",
     "format_timestamp",
+    "lifecycle_rules",
     "seed_demo",
+    "subject_of",
     "table_specs",
     "utc_now_iso",
     "whatsapp_user_id",

@@ -55,6 +55,9 @@ class ConversationStore:
         its item; the next append of the same message finds that and writes the item (repair).
         """
         record = message.model_dump()
+        confidence = record["metadata"].get("route_confidence")
+        if record["confidence_score"] is None and isinstance(confidence, int | float):
+            record["confidence_score"] = float(confidence)
         if record["ttl"] is None:
             record["ttl"] = int(time.time()) + self.ttl_days * 86_400
         guard_key = {"user_id": _GUARD_PREFIX + message.message_id, "timestamp": _GUARD_SORT}

@@ -122,6 +122,8 @@ class ConversationMessage(BaseModel):
     status_rank: int | None = None
     status_error_code: int | None = None
     escalation_triggered: bool = False
+    # The router's confidence in the agent it chose (from `metadata.route_confidence`).
+    confidence_score: float | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
     # The business account (phone_number_id) the conversation took place with.
     business_account_id: str | None = None
