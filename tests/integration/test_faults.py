@@ -4,6 +4,8 @@ whose outcome is unknown, outages and poison inputs (each once a defect, reprodu
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 import uuid
 from collections.abc import Iterator
@@ -269,3 +271,42 @@ def test_a_slow_loris_connection_is_closed(guarded_url) -> None:
         started = time.monotonic()
         assert sock.recv(1024) == b""  # the server hung up
         assert time.monotonic() - started < 5
+
+
+def test_a_redis_restart_is_survived_without_loss_or_duplicates(
+    settings, stores, demo, graph_api, tmp_path
+) -> None:
+    """Redis dies (kill -9) and comes back on the same port and AOF: the webhook says 503 while
+    it is gone (Meta retries), and afterwards every message is answered exactly once."""
+    from checkpointers import EmbeddedRedis
+
+    stub, _ = graph_api
+    first = EmbeddedRedis(tmp_path / "redis")
+    first.start()
+    channel = make_channel(settings, stores, demo, graph_api[1], workers=1, redis_url=first.url)
+    server = BackgroundServer(create_app(channel))
+    server.start()
+    second = None
+    try:
+        before = new_wa_id()
+        post(server.url, payload(message(before, text={"body": "What are your opening hours?"})))
+        wait_for(lambda: sent_to(stub, before), what="the answer before the outage")
+        pid = int(Redis.from_url(first.url).info("server")["process_id"])
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: not first.is_running(), what="redis to die")
+        first.stop()  # the dead server's lock on its data folder
+        during = payload(message(new_wa_id(), text={"body": "hello?"}))
+        assert post(server.url, during).status_code == 503
+        second = EmbeddedRedis(tmp_path / "redis", port=first.port)
+        second.start()
+        after = new_wa_id()
+        body = payload(message(after, text={"body": "What are your opening hours?"}))
+        wait_for(lambda: post(server.url, body).status_code == 200, what="the webhook again")
+        wait_for(lambda: sent_to(stub, after), timeout=60, what="the answer after the restart")
+        time.sleep(2)
+        assert len(sent_to(stub, before)) == 1 and len(sent_to(stub, after)) == 1
+    finally:
+        server.stop()
+        if second is not None:
+            second.stop()
+        first.stop()
