@@ -349,6 +349,7 @@ def test_opt_out_and_opt_in(app_url, graph_api, stores) -> None:
     )
     say("ALTA")
     wait_for(lambda: len(sent_to(stub, wa_id)) == 2, what="opt-in confirmation")
+    assert "Bienvenido" in text_of(sent_to(stub, wa_id)[1])  # a Spanish command, a Spanish reply
     assert stores.users.is_opted_in(wa_id, NUMBER) is True
     say("What are your opening hours?")
     wait_for(lambda: len(sent_to(stub, wa_id)) == 3, what="an answer again")
