@@ -367,8 +367,19 @@ def test_health_readiness_and_metrics(app_url) -> None:
         "wam_turn_seconds",
         "wam_sends_total",
         "wam_model_seconds",
+        "wam_turns_in_flight",
+        "wam_messages_waiting",
+        "wam_message_wait_seconds_bucket",
+        "wam_model_calls_in_flight",
+        "wam_model_calls_waiting",
+        "wam_sends_throttled_total",
     ):
         assert name in metrics
+    # Messages have waited for their turn by now (earlier tests of this module): it is measured.
+    waited = [
+        line for line in metrics.splitlines() if line.startswith("wam_message_wait_seconds_count")
+    ]
+    assert waited and float(waited[0].split()[-1]) > 0
 
 
 def test_redis_down_gives_503(settings, stores, demo, graph_api, tmp_path) -> None:
