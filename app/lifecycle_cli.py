@@ -17,7 +17,7 @@ from checkpointers import async_redis_saver
 from server.accounts import AccountRegistry
 from server.gdpr import InvalidNumberError, PersonalDataService
 from stores import aws_client
-from stores.analytics import compute_daily, write_daily
+from stores.analytics import athena_table_ddl, compute_daily, compute_daily_athena, write_daily
 from stores.erasure import PersonalData
 from stores.export import export_conversations, read_export
 
@@ -125,11 +125,6 @@ def analytics_daily(
 ) -> None:
     """The day's metrics over its Parquet export, to analytics/daily_metrics/<date>.json."""
     settings = _settings()
-    if settings.analytics_engine == "athena":
-        raise typer.BadParameter(
-            "ANALYTICS_ENGINE=athena: run the statements of stores/analytics.py in Athena "
-            "(this command runs them with DuckDB)"
-        )
     moment = _day(day)
     with running_stack(settings, prepare=False) as runtime:
         s3 = aws_client("s3", settings.aws_region)
@@ -140,12 +135,29 @@ def analytics_daily(
                 table=settings.conversations_table,
                 bucket=settings.s3_bucket,
                 day=moment,
-                account=account,
+                # Athena filters the all-accounts file by account; DuckDB reads the account's.
+                account=account if settings.analytics_engine == "duckdb" else None,
                 default_account=settings.whatsapp_phone_number_id,
             )
-        metrics = compute_daily(
-            read_export(s3, settings.s3_bucket, moment, account), moment, account
-        )
+        if settings.analytics_engine == "athena":
+            metrics = compute_daily_athena(
+                aws_client("athena", settings.aws_region),
+                moment,
+                account,
+                database=settings.athena_database,
+                workgroup=settings.athena_workgroup,
+                output=f"s3://{settings.s3_bucket}/athena-results/",
+            )
+        else:
+            table = read_export(s3, settings.s3_bucket, moment, account)
+            metrics = compute_daily(table, moment, account)
         key = write_daily(s3, settings.s3_bucket, metrics)
     typer.echo(json.dumps(metrics, indent=2))
     typer.echo(f"-> s3://{settings.s3_bucket}/{key}", err=True)
+
+
+@analytics.command("athena-table")
+def analytics_athena_table() -> None:
+    """Print the DDL of the Athena table over the daily exports (ANALYTICS_ENGINE=athena)."""
+    settings = load_settings()
+    typer.echo(athena_table_ddl(settings.athena_database, settings.s3_bucket))

@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     admin_token: str | None = Field(default=None, min_length=16)
     # Where the daily analytics run: DuckDB over the Parquet exports here, or Amazon Athena.
     analytics_engine: Literal["duckdb", "athena"] = "duckdb"
+    athena_database: str = Field(default="whatsapp_multiagent", pattern=r"^[a-z0-9_]{1,255}$")
+    athena_workgroup: str = Field(default="primary", min_length=1)
 
     # HTTP server.
     host: str = "127.0.0.1"

@@ -15,8 +15,9 @@ The figures (one SQL statement each, over a table `conversations` with the expor
 
 Locally DuckDB runs the SQL over the file (`ANALYTICS_ENGINE=duckdb`). In production the document
 uses Athena over the same Parquet layout (`ANALYTICS_ENGINE=athena`): the same statements, with
-the table `<ATHENA_DATABASE>.conversations` (partitioned by year/month/day) and a partition filter
-in place of `{where}`, and `approx_percentile` for the quantiles.
+the table `<ATHENA_DATABASE>.conversations` (`athena_table_ddl`: partitioned by year/month/day
+with partition projection) and a partition filter in place of `{where}`, and
+`approx_percentile` (approximate) for the quantiles.
 
 The result is written to `analytics/daily_metrics/<date>.json` (or
 `analytics/daily_metrics/account=<phone_number_id>/<date>.json` for one business account).
@@ -25,6 +26,7 @@ The result is written to `analytics/daily_metrics/<date>.json` (or
 from __future__ import annotations
 
 import json
+import time
 from datetime import date
 from typing import Any
 
@@ -117,10 +119,118 @@ def compute_daily(conversations: Any, day: date, account: str | None = None) -> 
         }
     finally:
         connection.close()
+    return _assemble(results, day, account)
+
+
+def _assemble(
+    results: dict[str, list[dict[str, Any]]], day: date, account: str | None
+) -> dict[str, Any]:
     totals = results.pop("totals")[0]
-    for name in ("total_messages", "unique_users", "escalations", "handoffs"):
+    for name in ("total_messages", "inbound_messages", "outbound_messages"):
+        totals[name] = int(totals[name] or 0)
+    for name in ("unique_users", "escalations", "handoffs"):
         totals[name] = int(totals[name] or 0)
     return {"date": day.isoformat(), "account": account, **totals, **results}
+
+
+def athena_statements(day: date, account: str | None, database: str) -> dict[str, str]:
+    """The same statements for Athena: the partitioned table, a partition filter (and the
+    account's rows), and `approx_percentile` for the quantiles."""
+    where = f"year = '{day.year:04d}' AND month = '{day.month:02d}' AND day = '{day.day:02d}'"
+    if account:
+        if not account.isdigit():
+            raise ValueError("an account is a phone_number_id (digits)")
+        where += f" AND business_account_id = '{account}'"
+    table = f'"{database}"."conversations"'
+    return {
+        name: sql.format(table=table, where=where, quantile="approx_percentile")
+        for name, sql in STATEMENTS.items()
+    }
+
+
+def athena_table_ddl(database: str, bucket: str) -> str:
+    """The Athena table over the daily exports (partition projection: no crawler, no repair).
+    Only the all-accounts files are read (`conversations/year=…`); one account is a filter."""
+    from stores.export import EXPORT_COLUMNS
+
+    kinds = {"string": "string", "float64": "double", "int64": "bigint", "bool": "boolean"}
+    columns = ",\n  ".join(
+        f"`{name}` {kinds.get(kind, 'array<string>')}" for name, kind in EXPORT_COLUMNS
+    )
+    location = f"s3://{bucket}/conversations/"
+    return (
+        f'CREATE EXTERNAL TABLE IF NOT EXISTS "{database}"."conversations" (\n  {columns}\n)\n'
+        "PARTITIONED BY (`year` string, `month` string, `day` string)\n"
+        f"STORED AS PARQUET LOCATION '{location}'\n"
+        "TBLPROPERTIES ('projection.enabled'='true', "
+        "'projection.year.type'='integer', 'projection.year.range'='2020,2100', "
+        "'projection.year.digits'='4', "
+        "'projection.month.type'='integer', 'projection.month.range'='1,12', "
+        "'projection.month.digits'='2', "
+        "'projection.day.type'='integer', 'projection.day.range'='1,31', "
+        "'projection.day.digits'='2', "
+        f"'storage.location.template'='{location}year=${{year}}/month=${{month}}/day=${{day}}')"
+    )
+
+
+_ATHENA_TYPES = {"bigint": int, "integer": int, "smallint": int, "tinyint": int, "double": float}
+
+
+def run_athena(
+    athena: Any, sql: str, *, database: str, workgroup: str, output: str
+) -> list[dict[str, Any]]:
+    """Run one statement in Athena and return its rows (typed by the result's column types)."""
+    started = athena.start_query_execution(
+        QueryString=sql,
+        QueryExecutionContext={"Database": database},
+        WorkGroup=workgroup,
+        ResultConfiguration={"OutputLocation": output},
+    )
+    query = started["QueryExecutionId"]
+    for _ in range(600):
+        state = athena.get_query_execution(QueryExecutionId=query)["QueryExecution"]["Status"]
+        if state["State"] == "SUCCEEDED":
+            break
+        if state["State"] in ("FAILED", "CANCELLED"):
+            raise RuntimeError(f"Athena query {state['State']}: {state.get('StateChangeReason')}")
+        time.sleep(0.5)
+    else:
+        raise TimeoutError(f"Athena query {query} did not finish in 5 minutes")
+    rows: list[dict[str, Any]] = []
+    header: list[str] = []
+    for page in athena.get_paginator("get_query_results").paginate(QueryExecutionId=query):
+        columns = page["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]
+        names = [c["Name"] for c in columns]
+        casts = [_ATHENA_TYPES.get(c["Type"].lower()) for c in columns]
+        for row in page["ResultSet"]["Rows"]:
+            values = [cell.get("VarCharValue") for cell in row["Data"]]
+            if not header:  # the first row repeats the column names
+                header = names
+                continue
+            rows.append(
+                {
+                    n: _clean(cast(v) if cast and v is not None else v)
+                    for n, cast, v in zip(names, casts, values, strict=True)
+                }
+            )
+    return rows
+
+
+def compute_daily_athena(
+    athena: Any,
+    day: date,
+    account: str | None,
+    *,
+    database: str,
+    workgroup: str,
+    output: str,
+) -> dict[str, Any]:
+    """The day's figures computed by Athena (ANALYTICS_ENGINE=athena)."""
+    results = {
+        name: run_athena(athena, sql, database=database, workgroup=workgroup, output=output)
+        for name, sql in athena_statements(day, account, database).items()
+    }
+    return _assemble(results, day, account)
 
 
 def write_daily(s3: Any, bucket: str, metrics: dict[str, Any]) -> str:

@@ -16,7 +16,9 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
+import boto3
 import duckdb
+import httpx
 import numpy
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -31,7 +33,13 @@ from stores import (
     lifecycle_rules,
     whatsapp_user_id,
 )
-from stores.analytics import compute_daily, metrics_key
+from stores.analytics import (
+    athena_statements,
+    athena_table_ddl,
+    compute_daily,
+    compute_daily_athena,
+    metrics_key,
+)
 from stores.aws import aws_client
 from stores.erasure import PersonalData
 from stores.export import export_conversations, export_key, read_export
@@ -315,3 +323,53 @@ def test_erasure_rewrites_a_versioned_export_and_drops_old_versions(settings, st
     body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     assert pq.read_table(io.BytesIO(body)).column("user_id").to_pylist() == [whatsapp_user_id(kept)]
     assert data.erase_exports(gone) == {"export_files": 0, "export_rows": 0}
+
+
+def _athena_result(rows: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
+    """One statement's result as Athena returns it (a header row, then text values)."""
+
+    def kind(name: str) -> str:
+        values = [r[name] for r in rows if r[name] is not None]
+        if values and all(isinstance(v, int) for v in values):
+            return "bigint"
+        return "double" if values and isinstance(values[0], float) else "varchar"
+
+    text = [{"Data": [{"VarCharValue": n} for n in names]}]
+    text += [
+        {"Data": [{} if r[n] is None else {"VarCharValue": str(r[n])} for n in names]} for r in rows
+    ]
+    return {"rows": text, "column_info": [{"Name": n, "Type": kind(n)} for n in names]}
+
+
+def test_athena_mode_runs_the_same_statements(seeded, settings, servers) -> None:
+    """Athena (moto, fed the results DuckDB computes) gets the same SQL with a partition filter
+    and approx_percentile, and the figures come back the same."""
+    s3 = aws_client("s3", settings.aws_region)
+    table = read_export(s3, settings.s3_bucket, DAY, OTHER)
+    local = compute_daily(table, DAY, OTHER)
+    statements = athena_statements(DAY, OTHER, "wam_test")
+    results = []
+    for name in statements:
+        rows = [{k: v for k, v in local.items() if k not in ("date", "account")}]
+        if name != "totals":
+            rows = local[name]
+        names = [n for n in rows[0] if not isinstance(rows[0][n], list)] if rows else []
+        results.append(_athena_result([{n: r[n] for n in names} for r in rows], names))
+    feed = httpx.post(
+        f"{servers.aws.url}/moto-api/static/athena/query-results", json={"results": results}
+    )
+    assert feed.status_code < 300
+    athena = boto3.client("athena", region_name=settings.aws_region, endpoint_url=servers.aws.url)
+    remote = compute_daily_athena(
+        athena, DAY, OTHER, database="wam_test", workgroup="primary", output="s3://x/athena/"
+    )
+    for name in ("per_agent", "per_language", "per_hour", "topics"):
+        assert remote[name] == local[name], name
+    assert {k: v for k, v in remote.items() if not isinstance(v, list)} == {
+        k: v for k, v in local.items() if not isinstance(v, list)
+    }
+    sql = statements["totals"]
+    assert "approx_percentile(processing_time_ms, 0.95)" in sql
+    assert "year = '2024' AND month = '01' AND day = '15'" in sql
+    assert f"business_account_id = '{OTHER}'" in sql
+    assert '"wam_test"."conversations"' in athena_table_ddl("wam_test", "bucket")
