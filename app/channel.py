@@ -16,6 +16,8 @@ from server import (
     MediaStore,
     Transcriber,
 )
+from server.eum import ChannelSender, EumSender, eum_client
+from server.whatsapp import WhatsAppSender
 from stores import aws_client
 
 
@@ -35,7 +37,9 @@ def build_channel(runtime: Runtime, workers: int | None = None) -> Channel:
     settings = resolve_secrets(runtime.settings)
     local = settings.whatsapp_api_base_url is None
     outbox = LocalOutbox(runtime.redis_url) if local else None
-    sender = outbox if outbox is not None else GraphApiClient(str(settings.whatsapp_api_base_url))
+    sender: WhatsAppSender = (
+        outbox if outbox is not None else GraphApiClient(str(settings.whatsapp_api_base_url))
+    )
     simulator = simulator_on(settings)
     config = ChannelConfig(
         verify_token=settings.whatsapp_verify_token,
@@ -73,6 +77,9 @@ def build_channel(runtime: Runtime, workers: int | None = None) -> Channel:
         default_messages_per_second=settings.whatsapp_messages_per_second,
     )
     s3 = aws_client("s3", settings.aws_region)
+    if any(account.channel == "aws_eum" for account in accounts.all()):
+        eum = EumSender(eum_client(settings.aws_region), s3, settings.s3_bucket)
+        sender = ChannelSender(sender, eum)
 
     return Channel(
         config=config,

@@ -79,9 +79,11 @@ async def process(event: dict[str, Any]) -> dict[str, Any]:
     groups: dict[str, list[SqsMessage]] = defaultdict(list)
     for message in messages_of(event):
         groups[message.group].append(message)
+    before = asyncio.all_tasks()
     results = await asyncio.gather(
         *(turns.run(messages) for messages in groups.values()), return_exceptions=True
     )
+    await _settle(asyncio.all_tasks() - before)
     failed: list[SqsMessage] = []
     for messages, result in zip(groups.values(), results, strict=True):
         if isinstance(result, BaseException):
@@ -90,6 +92,14 @@ async def process(event: dict[str, Any]) -> dict[str, Any]:
         else:
             failed.extend(result)
     return {"batchItemFailures": [{"itemIdentifier": m.sqs_id} for m in failed]}
+
+
+async def _settle(started: set[asyncio.Task[Any]], within_s: float = 10.0) -> None:
+    """Let the tasks a turn left behind (profile updates after a send) finish: Lambda freezes the
+    container once the handler returns, and they would never run."""
+    started.discard(asyncio.current_task())  # type: ignore[arg-type]
+    if started:
+        await asyncio.wait(started, timeout=within_s)
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

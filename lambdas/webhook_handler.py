@@ -22,7 +22,7 @@ from server.sqs import SqsQueue
 from stores import Stores, aws_client
 
 
-async def _context() -> WebhookContext:
+async def webhook_context() -> WebhookContext:
     settings = container.settings()
     if settings.redis_url is None or settings.sqs_queue_url is None:
         raise RuntimeError("the webhook handler needs REDIS_URL and SQS_QUEUE_URL")
@@ -60,7 +60,7 @@ async def _context() -> WebhookContext:
 
 
 async def _handle(request: HttpRequest) -> dict[str, Any]:
-    context = await container.once("webhook", _context)
+    context = await container.once("webhook", webhook_context)
     if request.method == "GET":
         q = request.query
         status, text = verify_challenge(

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 class AccountConfigError(ValueError):
@@ -24,6 +24,8 @@ class AccountConfigError(ValueError):
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HOURS = r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$"
+Channel = Literal["cloud_api", "aws_eum"]
+EUM_PHONE_NUMBER_ID = r"^phone-number-id-[0-9a-f]{32}$"
 
 
 class HandoffTemplate(BaseModel):
@@ -51,6 +53,10 @@ class BusinessAccount(BaseModel):
     timezone: str = "UTC"
     # The approved template the inbox offers outside the 24-hour window.
     handoff_template: HandoffTemplate | None = None
+    # How the number is connected: Meta's Cloud API (webhook + Graph API) or AWS End User
+    # Messaging Social (SNS events + SendWhatsAppMessage; `access_token` is then the number's
+    # EUM id, `phone-number-id-...`: AWS credentials authenticate the calls).
+    channel: Channel = "cloud_api"
 
     def open_at(self, moment: datetime) -> bool:
         """Whether people answer at `moment` (always, without business hours)."""
@@ -78,7 +84,18 @@ class _AccountEntry(BaseModel):
     account_id: str
     account_name: str
     phone_number_id: Annotated[str, Field(pattern=r"^\d{5,20}$")]
-    access_token_env: str
+    access_token_env: str | None = None
+    channel: Channel = "cloud_api"
+    eum_phone_number_id: Annotated[str, Field(pattern=EUM_PHONE_NUMBER_ID)] | None = None
+
+    @model_validator(mode="after")
+    def _credential_for_the_channel(self) -> _AccountEntry:
+        if self.channel == "aws_eum" and self.eum_phone_number_id is None:
+            raise ValueError("channel aws_eum needs eum_phone_number_id (phone-number-id-...)")
+        if self.channel == "cloud_api" and self.access_token_env is None:
+            raise ValueError("channel cloud_api needs access_token_env")
+        return self
+
     agents_dir: Path | None = None
     status: str = "active"
     messages_per_second: Annotated[float, Field(gt=0, le=1000)] = 80.0
@@ -176,7 +193,11 @@ def _load_file(path: Path) -> list[BusinessAccount]:
                 f"{index}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
             )
             raise AccountConfigError(f"{path}: {problems}") from None
-        token = os.environ.get(entry.access_token_env)
+        token = (
+            entry.eum_phone_number_id
+            if entry.channel == "aws_eum"
+            else os.environ.get(entry.access_token_env or "")
+        )
         if not token:
             raise AccountConfigError(
                 f"{path}: {index}.access_token_env: environment variable "
@@ -199,6 +220,7 @@ def _load_file(path: Path) -> list[BusinessAccount]:
                 business_hours=entry.business_hours,
                 timezone=entry.timezone,
                 handoff_template=entry.handoff_template,
+                channel=entry.channel,
             )
         )
     return accounts

@@ -101,7 +101,16 @@ async def handle_notification(
     if not hmac.compare_digest(signature.encode(), expected.encode()):
         metrics.webhooks.labels(outcome="bad_signature").inc()
         return 403, {"error": "signature mismatch"}
-    payload = parse_payload(body)
+    return await accept_payload(context, parse_payload(body))
+
+
+async def accept_payload(
+    context: WebhookContext, payload: WebhookPayload | None
+) -> tuple[int, dict[str, Any]]:
+    """Queue a payload's messages and apply its statuses: (HTTP status, JSON answer). For a
+    signed POST once its signature holds, and for End User Messaging's SNS events (server/eum.py),
+    which AWS authenticates."""
+    metrics = context.metrics
     if payload is None:
         metrics.webhooks.labels(outcome="invalid").inc()
         return 400, {"error": "body is not a WhatsApp webhook payload"}

@@ -1,4 +1,5 @@
-"""Local stand-ins for external services (Bedrock Converse, Graph API), served over real HTTP.
+"""Local stand-ins for external services (Bedrock Converse, Graph API, End User Messaging),
+served over real HTTP.
 
 Importable outside the tests so that benchmarks use the same stubs.
 """
@@ -8,6 +9,7 @@ from stubs.converse import VALIDATION_ERROR, converse_violations, create_convers
 from stubs.graph_api import create_graph_api_stub, sent_to, text_of
 from stubs.openai_chat import chat_violations, create_openai_stub
 from stubs.server import BackgroundServer
+from stubs.social_messaging import create_social_messaging_stub, eum_sent_to
 
 __all__ = [
     "VALIDATION_ERROR",
@@ -18,6 +20,8 @@ __all__ = [
     "create_converse_stub",
     "create_graph_api_stub",
     "create_openai_stub",
+    "create_social_messaging_stub",
+    "eum_sent_to",
     "sent_to",
     "text_of",
 ]

@@ -252,3 +252,51 @@ def test_a_document_put_under_kb_documents_is_indexed(lambda_env, settings) -> N
     assert result["documents"][0]["chunks"] >= 1
     base = LocalKnowledgeBase(Redis.from_url(settings.redis_url), kb_id)
     assert "two-year warranty" in base.retrieve("how long is the warranty?")[0].text
+
+
+def test_an_end_user_messaging_number_is_answered_through_send_whatsapp_message(
+    lambda_env, graph_api, tmp_path, monkeypatch
+) -> None:
+    """A second business account connected through AWS End User Messaging Social: its SNS event
+    goes through the events handler, SQS and the orchestrator; the reply leaves through
+    SendWhatsAppMessage (a local stub), never through the Graph API."""
+    from lambdas import eum_handler
+    from stubs import BackgroundServer, create_social_messaging_stub, eum_sent_to
+
+    eum_number, eum_id = "100000000000777", f"phone-number-id-{uuid.uuid4().hex}"
+    accounts = tmp_path / "accounts.yaml"
+    accounts.write_text(
+        f"- account_id: eum-business\n  account_name: EUM business\n"
+        f"  phone_number_id: '{eum_number}'\n  channel: aws_eum\n"
+        f"  eum_phone_number_id: {eum_id}\n"
+    )
+    stub = create_social_messaging_stub()
+    server = BackgroundServer(stub)
+    server.start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SOCIALMESSAGING", server.url)
+    monkeypatch.setenv("BUSINESS_ACCOUNTS_FILE", str(accounts))
+    try:
+        wa_id = new_wa_id()
+        entry = payload(
+            message(wa_id, text={"body": "What are your opening hours?"}), number=eum_number
+        )
+        notification = {
+            "context": {
+                "MetaWabaIds": [{"wabaId": "waba", "arn": "arn:aws:social-messaging:waba"}],
+                "MetaPhoneNumberIds": [{"metaPhoneNumberId": eum_number, "arn": eum_id}],
+            },
+            "whatsAppWebhookEntry": json.dumps(entry["entry"][0]),
+            "aws_account_id": "123456789012",
+            "message_timestamp": "2026-11-22T08:00:00Z",
+            "messageId": str(uuid.uuid4()),
+        }
+        event = {
+            "Records": [{"EventSource": "aws:sns", "Sns": {"Message": json.dumps(notification)}}]
+        }
+        assert eum_handler.handler(event) == {"queued": 1}
+        poll_until(lambda_env, lambda: eum_sent_to(stub, wa_id))
+        reply = eum_sent_to(stub, wa_id)[0]
+        assert reply["origination"] == eum_id and "Monday to Friday" in text_of(reply)
+        assert not graph_api[0].state.sent or not sent_to(graph_api[0], wa_id)
+    finally:
+        server.stop()
