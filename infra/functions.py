@@ -39,6 +39,7 @@ HANDLERS = {
     "message-orchestrator": "lambdas.orchestrator.handler",
     "voice-processor": "lambdas.voice_processor.handler",
     "knowledge-base-manager": "lambdas.kb_manager.handler",
+    "eum-events-handler": "lambdas.eum_handler.handler",
 }
 
 
@@ -121,6 +122,17 @@ def bedrock_statements(stack: Stack) -> list[iam.PolicyStatement]:
             resources=[f"arn:aws:bedrock:{region}:{account}:knowledge-base/*"],
         ),
     ]
+
+
+def social_messaging_statement(stack: Stack) -> iam.PolicyStatement:
+    """Replies, read marks and media of the numbers linked to End User Messaging Social."""
+    return iam.PolicyStatement(
+        actions=[
+            "social-messaging:SendWhatsAppMessage",
+            "social-messaging:GetWhatsAppMessageMedia",
+        ],
+        resources=[f"arn:aws:social-messaging:{stack.region}:{stack.account}:phone-number-id/*"],
+    )
 
 
 def transcribe_statement() -> iam.PolicyStatement:

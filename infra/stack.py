@@ -13,6 +13,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as notifications
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -20,7 +22,13 @@ from infra.alarms import Alarms
 from infra.api import WebhookApi
 from infra.config import StackConfig
 from infra.data import DataStores
-from infra.functions import Functions, FunctionSpec, bedrock_statements, transcribe_statement
+from infra.functions import (
+    Functions,
+    FunctionSpec,
+    bedrock_statements,
+    social_messaging_statement,
+    transcribe_statement,
+)
 from infra.queues import InboundQueues
 from infra.secrets import WhatsAppSecrets
 
@@ -75,6 +83,7 @@ class WhatsAppStack(Stack):
         self._orchestrator(common)
         self._voice(common)
         self._kb_manager(common)
+        self._eum_events(common)
         self.api = WebhookApi(
             self, "Api", self.functions.functions["whatsapp-webhook-handler"], config.env_name
         )
@@ -125,7 +134,12 @@ class WhatsAppStack(Stack):
         self.data.bucket.grant_put(role, "media/*")
         self.data.bucket.grant_read(role, "transcripts/*")
         self.secrets.secrets["access_token"].grant_read(role)
-        for statement in [*bedrock_statements(self), transcribe_statement()]:
+        self.data.bucket.grant_read(role, "media/eum/*")  # End User Messaging's media copies
+        for statement in [
+            *bedrock_statements(self),
+            transcribe_statement(),
+            social_messaging_statement(self),
+        ]:
             role.add_to_policy(statement)
 
     def _voice(self, common: dict[str, str]) -> None:
@@ -171,6 +185,20 @@ class WhatsAppStack(Stack):
                 resources=[f"arn:aws:bedrock:{self.region}:{self.account}:knowledge-base/*"],
             )
         )
+
+    def _eum_events(self, common: dict[str, str]) -> None:
+        """AWS End User Messaging Social publishes its numbers' WhatsApp events to this topic
+        (set it as the event destination of the linked business account)."""
+        self.eum_topic = sns.Topic(self, "EumEvents", display_name="End User Messaging WhatsApp")
+        function = self.functions.add(
+            FunctionSpec("eum-events-handler", self.config.webhook_memory_mb, 30, common)
+        )
+        role = self.functions.roles["eum-events-handler"]
+        self.eum_topic.add_subscription(subscriptions.LambdaSubscription(function))
+        self.queues.inbound.grant_send_messages(role)
+        self.voice_queue.grant_send_messages(role)
+        self.data.tables["conversations"].grant_read_write_data(role)  # delivery statuses
+        CfnOutput(self, "EumEventsTopic", value=self.eum_topic.topic_arn)
 
     def _alarms(self) -> None:
         alarms = Alarms(self, "Alarms", self.config)

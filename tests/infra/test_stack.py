@@ -151,7 +151,7 @@ def test_each_function_has_its_own_least_privilege_role(synthesized) -> None:
         if f["Properties"].get("PackageType") == "Image"
     ]
     roles = {json.dumps(f["Properties"]["Role"]) for f in lambdas}
-    assert len(lambdas) == 4 and len(roles) == 4
+    assert len(lambdas) == 5 and len(roles) == 5
     webhook = _policy_actions(template, "whatsappwebhookhandlerrole")
     orchestrator = _policy_actions(template, "messageorchestratorrole")
     kb = _policy_actions(template, "knowledgebasemanagerrole")
@@ -160,6 +160,8 @@ def test_each_function_has_its_own_least_privilege_role(synthesized) -> None:
     assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "bedrock:InvokeModel"} <= orchestrator
     assert "sqs:SendMessage" not in orchestrator
     assert "bedrock:StartIngestionJob" in kb and "dynamodb:PutItem" not in kb
+    assert "social-messaging:SendWhatsAppMessage" in orchestrator
+    assert "social-messaging:SendWhatsAppMessage" not in webhook
     for policy in resources(template, "AWS::IAM::Policy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             assert statement["Action"] not in ("*", ["*"])
@@ -169,7 +171,7 @@ def test_alarms_cover_errors_latency_dead_letters_waiting_and_throttling(synthes
     _, template, _ = synthesized
     alarms = list(resources(template, "AWS::CloudWatch::Alarm").values())
     metrics = sorted(a["Properties"].get("MetricName", "") for a in alarms)
-    assert metrics.count("Errors") == 4
+    assert metrics.count("Errors") == 5
     for name in (
         "Latency",
         "ApproximateNumberOfMessagesVisible",
@@ -194,6 +196,12 @@ def test_the_http_api_routes_the_webhook(synthesized) -> None:
             "DefaultRouteSettings": {"ThrottlingRateLimit": Match.any_value()},
         },
     )
+
+
+def test_end_user_messaging_events_reach_their_handler(synthesized) -> None:
+    _, template, _ = synthesized
+    template.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "lambda"})
+    template.has_output("EumEventsTopic", {})
 
 
 def test_cfn_lint_passes(synthesized) -> None:
