@@ -27,6 +27,7 @@ import pytest
 from stores import (
     ConversationMessage,
     ProfileStore,
+    enable_point_in_time_recovery,
     ensure_bucket,
     ensure_tables,
     format_timestamp,
@@ -373,3 +374,13 @@ def test_athena_mode_runs_the_same_statements(seeded, settings, servers) -> None
     assert "year = '2024' AND month = '01' AND day = '15'" in sql
     assert f"business_account_id = '{OTHER}'" in sql
     assert '"wam_test"."conversations"' in athena_table_ddl("wam_test", "bucket")
+
+
+def test_point_in_time_recovery_on_every_table(settings, stores) -> None:
+    changed = enable_point_in_time_recovery(stores.dynamodb, settings.table_prefix)
+    assert set(changed) <= {spec.name for spec in table_specs(settings.table_prefix)}
+    for spec in table_specs(settings.table_prefix):
+        backups = stores.dynamodb.describe_continuous_backups(TableName=spec.name)
+        recovery = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+        assert recovery["PointInTimeRecoveryStatus"] == "ENABLED"
+    assert enable_point_in_time_recovery(stores.dynamodb, settings.table_prefix) == []
