@@ -340,7 +340,8 @@ async def _chat(user: str, phone_number_id: str | None) -> None:
                 tools = ", ".join(result.tools) or "none"
                 flags = "  ESCALATED" if result.escalation_triggered else ""
                 typer.echo(f"[{result.agent_id} | tools: {tools} | {result.model_id}]{flags}")
-                typer.echo(f"bot> {result.reply}\n")
+                buttons = "  ".join(f"[{title}]" for _, title in result.buttons)
+                typer.echo(f"bot> {result.reply}" + (f"\n     {buttons}" if buttons else "") + "\n")
 
 
 _CONTEXT_FIELDS = {
