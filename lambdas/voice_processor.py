@@ -69,8 +69,10 @@ async def heard(parts: VoiceParts, item: InboundItem) -> InboundItem:
         return item
     try:
         content, mime = await parts.graph.download_media(account.access_token, item.media_id)
-        key = await parts.media.put("audio", item.message_id, content, mime or item.mime_type)
-        text = (await parts.transcriber.atranscribe(key)).strip()
+        key = await parts.media.put(
+            "audio", item.message_id, content, mime or item.mime_type, owner=item.wa_id
+        )
+        text = (await parts.transcriber.atranscribe(key, owner=item.wa_id)).strip()
     except Exception as error:
         log.warning("voice note not transcribed", error=repr(error)[:200])
         return item

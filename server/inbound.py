@@ -36,9 +36,10 @@ from stores import ConversationMessage, Stores, whatsapp_user_id
 
 log = structlog.get_logger(__name__)
 
-OPT_OUT = frozenset({"STOP", "BAJA", "UNSUBSCRIBE", "CANCELAR"})
+# Not "CANCELAR": a Spanish customer says it to cancel a proposed change, not to unsubscribe.
+OPT_OUT = frozenset({"STOP", "BAJA", "UNSUBSCRIBE"})
 OPT_IN = frozenset({"START", "ALTA", "SUBSCRIBE", "UNSTOP"})
-SPANISH_COMMANDS = frozenset({"BAJA", "CANCELAR", "ALTA"})
+SPANISH_COMMANDS = frozenset({"BAJA", "ALTA"})
 NO_REPLY_TYPES = frozenset({"reaction", "system"})
 
 
@@ -320,7 +321,7 @@ class InboundHandler:
             if item.type == "audio":
                 if self.transcriber is None:
                     return None
-                return await self.transcriber.atranscribe(key)
+                return await self.transcriber.atranscribe(key, owner=item.wa_id)
             return f"{item.text} (stored as s3://{self.media.bucket}/{key})"
         except Exception as error:
             log.warning("media not stored", error=repr(error)[:200], type=item.type)

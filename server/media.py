@@ -79,8 +79,11 @@ class Transcriber:
     def output_key(job: str) -> str:
         return f"transcripts/{job}.json"
 
-    def transcribe(self, key: str, language: str | None = None) -> str:
+    def transcribe(self, key: str, language: str | None = None, owner: str | None = None) -> str:
+        """With `owner`, the transcript (the person's words) is indexed under them first."""
         job = f"wam-{int(time.time() * 1000)}-{abs(hash(key)) % 10**8}"
+        if owner:
+            MediaIndex(self.s3, self.bucket).add(owner, self.output_key(job))
         options: dict[str, Any] = {
             "IdentifyLanguage": True,
             "LanguageOptions": ["en-US", "es-US", "es-ES"],
@@ -111,5 +114,7 @@ class Transcriber:
         document = json.loads(response["Body"].read())
         return str(document["results"]["transcripts"][0]["transcript"])
 
-    async def atranscribe(self, key: str, language: str | None = None) -> str:
-        return await asyncio.to_thread(self.transcribe, key, language)
+    async def atranscribe(
+        self, key: str, language: str | None = None, owner: str | None = None
+    ) -> str:
+        return await asyncio.to_thread(self.transcribe, key, language, owner)
