@@ -1,5 +1,5 @@
 """DynamoDB tables (from stores/schema.py, the same definitions `wam db init` creates) and the
-data bucket (KB documents, media, transcripts) with the data-architecture document's lifecycle."""
+data bucket (KB documents, media, transcripts, exports) with stores/retention.py's lifecycle."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.config import StackConfig
+from stores import retention
 from stores.schema import TableSpec, table_specs
 
 _TYPES = {
@@ -83,38 +84,43 @@ class DataStores(Construct):
         )
 
 
+_CLASSES = {
+    "STANDARD_IA": s3.StorageClass.INFREQUENT_ACCESS,
+    "ONEZONE_IA": s3.StorageClass.ONE_ZONE_INFREQUENT_ACCESS,
+    "INTELLIGENT_TIERING": s3.StorageClass.INTELLIGENT_TIERING,
+    "GLACIER_IR": s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+    "GLACIER": s3.StorageClass.GLACIER,
+    "DEEP_ARCHIVE": s3.StorageClass.DEEP_ARCHIVE,
+}
+
+
 def lifecycle_rules() -> list[s3.LifecycleRule]:
-    """Media: IA at 30 days, Glacier at 90, Deep Archive at 365, kept 7 years; conversation
-    archives: IA at 7 days, Glacier at 30, kept 5 years; voice-note transcripts: 30 days;
-    replaced versions: 30 days."""
+    """The rules of stores/retention.py (what `wam db init` applies elsewhere), as CDK rules:
+    media to IA, Glacier and Deep Archive and kept 7 years, the daily exports kept 5 years,
+    analytics 3, transcripts 30 days, replaced versions 30 days."""
+    return [_rule(rule) for rule in retention.lifecycle_rules()]
 
-    def move(days: int, storage: s3.StorageClass) -> s3.Transition:
-        return s3.Transition(storage_class=storage, transition_after=Duration.days(days))
 
-    return [
-        s3.LifecycleRule(
-            id="media",
-            prefix="media/",
-            transitions=[
-                move(30, s3.StorageClass.INFREQUENT_ACCESS),
-                move(90, s3.StorageClass.GLACIER),
-                move(365, s3.StorageClass.DEEP_ARCHIVE),
-            ],
-            expiration=Duration.days(7 * 365),
-        ),
-        s3.LifecycleRule(
-            id="conversations",
-            prefix="conversations/",
-            transitions=[
-                move(7, s3.StorageClass.INFREQUENT_ACCESS),
-                move(30, s3.StorageClass.GLACIER),
-            ],
-            expiration=Duration.days(5 * 365),
-        ),
-        s3.LifecycleRule(id="transcripts", prefix="transcripts/", expiration=Duration.days(30)),
-        s3.LifecycleRule(
-            id="old-versions",
-            noncurrent_version_expiration=Duration.days(30),
-            abort_incomplete_multipart_upload_after=Duration.days(7),
-        ),
+def _rule(rule: dict[str, Any]) -> s3.LifecycleRule:
+    def days(value: int | None) -> Duration | None:
+        return Duration.days(value) if value is not None else None
+
+    transitions = [
+        s3.Transition(
+            storage_class=_CLASSES[t["StorageClass"]], transition_after=Duration.days(t["Days"])
+        )
+        for t in rule.get("Transitions", [])
     ]
+    return s3.LifecycleRule(
+        id=rule["ID"],
+        enabled=rule.get("Status", "Enabled") == "Enabled",
+        prefix=rule.get("Filter", {}).get("Prefix") or None,
+        transitions=transitions or None,
+        expiration=days(rule.get("Expiration", {}).get("Days")),
+        noncurrent_version_expiration=days(
+            rule.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays")
+        ),
+        abort_incomplete_multipart_upload_after=days(
+            rule.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation")
+        ),
+    )

@@ -40,6 +40,7 @@ HANDLERS = {
     "voice-processor": "lambdas.voice_processor.handler",
     "knowledge-base-manager": "lambdas.kb_manager.handler",
     "eum-events-handler": "lambdas.eum_handler.handler",
+    "daily-jobs": "lambdas.daily_jobs.handler",
 }
 
 

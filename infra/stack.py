@@ -9,6 +9,8 @@ API Gateway (HTTP API) → `whatsapp-webhook-handler` → SQS FIFO (+ DLQ) → `
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, CfnParameter, Duration, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_s3 as s3
@@ -84,6 +86,7 @@ class WhatsAppStack(Stack):
         self._voice(common)
         self._kb_manager(common)
         self._eum_events(common)
+        self._daily_jobs(common)
         self.api = WebhookApi(
             self, "Api", self.functions.functions["whatsapp-webhook-handler"], config.env_name
         )
@@ -199,6 +202,21 @@ class WhatsAppStack(Stack):
         self.voice_queue.grant_send_messages(role)
         self.data.tables["conversations"].grant_read_write_data(role)  # delivery statuses
         CfnOutput(self, "EumEventsTopic", value=self.eum_topic.topic_arn)
+
+    def _daily_jobs(self, common: dict[str, str]) -> None:
+        """The daily Parquet export and analytics, at 02:30 UTC for the day before."""
+        function = self.functions.add(FunctionSpec("daily-jobs", 2048, 15 * 60, common))
+        role = self.functions.roles["daily-jobs"]
+        self.data.tables["conversations"].grant_read_data(role)
+        self.data.bucket.grant_read_write(role, "conversations/*")
+        self.data.bucket.grant_put(role, "analytics/*")
+        events.Rule(
+            self,
+            "DailyJobsSchedule",
+            description="daily export and analytics of the day before",
+            schedule=events.Schedule.cron(minute="30", hour="2"),
+            targets=[targets.LambdaFunction(function, retry_attempts=2)],
+        )
 
     def _alarms(self) -> None:
         alarms = Alarms(self, "Alarms", self.config)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from stores import retention
 from stores.schema import table_specs
 
 if shutil.which("node") is None:  # jsii runs the CDK's constructs on Node.js
@@ -98,17 +99,20 @@ def test_the_bucket_is_encrypted_versioned_and_ages_its_data(synthesized) -> Non
     ] == {"SSEAlgorithm": "AES256"}
     assert props["PublicAccessBlockConfiguration"]["BlockPublicAcls"] is True
     rules = {r["Id"]: r for r in props["LifecycleConfiguration"]["Rules"]}
+    expected = {r["ID"]: r for r in retention.lifecycle_rules()}  # what `wam db init` applies
+    assert rules.keys() == expected.keys()
+    for rule_id, rule in expected.items():
+        made = rules[rule_id]
+        assert made.get("Prefix", "") == rule.get("Filter", {}).get("Prefix", "")
+        assert made.get("ExpirationInDays") == rule.get("Expiration", {}).get("Days")
+        assert [
+            (t["StorageClass"], t["TransitionInDays"]) for t in made.get("Transitions", [])
+        ] == [(t["StorageClass"], t["Days"]) for t in rule.get("Transitions", [])]
     media = rules["media"]
-    assert media["Prefix"] == "media/" and media["ExpirationInDays"] == 7 * 365
     assert [(t["StorageClass"], t["TransitionInDays"]) for t in media["Transitions"]] == [
         ("STANDARD_IA", 30),
         ("GLACIER", 90),
         ("DEEP_ARCHIVE", 365),
-    ]
-    archives = rules["conversations"]
-    assert [(t["StorageClass"], t["TransitionInDays"]) for t in archives["Transitions"]] == [
-        ("STANDARD_IA", 7),
-        ("GLACIER", 30),
     ]
     assert bucket["DeletionPolicy"] == ("Retain" if env == "prod" else "Delete")
 
@@ -151,7 +155,7 @@ def test_each_function_has_its_own_least_privilege_role(synthesized) -> None:
         if f["Properties"].get("PackageType") == "Image"
     ]
     roles = {json.dumps(f["Properties"]["Role"]) for f in lambdas}
-    assert len(lambdas) == 5 and len(roles) == 5
+    assert len(lambdas) == 6 and len(roles) == 6
     webhook = _policy_actions(template, "whatsappwebhookhandlerrole")
     orchestrator = _policy_actions(template, "messageorchestratorrole")
     kb = _policy_actions(template, "knowledgebasemanagerrole")
@@ -171,7 +175,7 @@ def test_alarms_cover_errors_latency_dead_letters_waiting_and_throttling(synthes
     _, template, _ = synthesized
     alarms = list(resources(template, "AWS::CloudWatch::Alarm").values())
     metrics = sorted(a["Properties"].get("MetricName", "") for a in alarms)
-    assert metrics.count("Errors") == 5
+    assert metrics.count("Errors") == 6
     for name in (
         "Latency",
         "ApproximateNumberOfMessagesVisible",
@@ -202,6 +206,13 @@ def test_end_user_messaging_events_reach_their_handler(synthesized) -> None:
     _, template, _ = synthesized
     template.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "lambda"})
     template.has_output("EumEventsTopic", {})
+
+
+def test_the_daily_export_and_analytics_run_on_a_schedule(synthesized) -> None:
+    _, template, _ = synthesized
+    template.has_resource_properties(
+        "AWS::Events::Rule", {"ScheduleExpression": "cron(30 2 * * ? *)", "State": "ENABLED"}
+    )
 
 
 def test_cfn_lint_passes(synthesized) -> None:

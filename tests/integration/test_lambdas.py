@@ -300,3 +300,26 @@ def test_an_end_user_messaging_number_is_answered_through_send_whatsapp_message(
         assert not graph_api[0].state.sent or not sent_to(graph_api[0], wa_id)
     finally:
         server.stop()
+
+
+def test_the_daily_jobs_export_the_day_and_write_its_metrics(
+    lambda_env, graph_api, settings
+) -> None:
+    from datetime import UTC, datetime
+
+    from lambdas import daily_jobs
+
+    stub, _ = graph_api
+    wa_id = new_wa_id()
+    webhook_handler.handler(signed(payload(message(wa_id, text={"body": "hello"}))))
+    poll_until(lambda_env, lambda: sent_to(stub, wa_id))
+    today = datetime.now(UTC).date().isoformat()
+    done = daily_jobs.handler({"day": today})
+    assert done["day"] == today and done["rows"] >= 2
+    s3 = aws_client("s3", "us-east-1")
+    metrics = json.loads(
+        s3.get_object(Bucket=settings.s3_bucket, Key=done["metrics"])["Body"].read()
+    )
+    assert metrics["date"] == today
+    scheduled = daily_jobs.day_of({"time": "2026-11-22T02:30:00Z", "source": "aws.events"})
+    assert scheduled.isoformat() == "2026-11-21"
