@@ -5,6 +5,8 @@
   (`ReportBatchItemFailures`).
 - `voice-processor`: `lambdas.voice_processor.handler`, voice notes (Amazon Transcribe).
 - `knowledge-base-manager`: `lambdas.kb_manager.handler`, S3 `ObjectCreated` under `kb-documents/`.
+- `eum-events-handler`: `lambdas.eum_handler.handler`, AWS End User Messaging Social's SNS events.
+- `daily-jobs`: `lambdas.daily_jobs.handler`, the daily export and analytics (EventBridge schedule).
 
 Nothing is imported here, so that each handler loads only what it needs (cold start): the webhook
 handler never loads the graph, the models or FastAPI. What a container builds once (clients, the

@@ -233,3 +233,31 @@ async def test_a_consumer_that_dies_mid_turn_loses_nothing(sqs_endpoint, redis) 
     await consume_until(queue, recorder, lambda: recorder.turns)
     assert recorder.turns == [["lost?"]]
     assert time.monotonic() - started >= 1.0, "answered before the visibility timeout"
+
+
+async def test_a_stopped_consumer_hands_its_cut_turns_back_at_once(sqs_endpoint, redis) -> None:
+    """SIGTERM: turns that do not finish within the grace are cut and their messages made visible
+    again right away, so another consumer answers without waiting for the visibility timeout."""
+    url, _ = new_queue(visibility_timeout_s=30)
+    queue = SqsQueue(aws_client("sqs", "us-east-1"), url, redis)
+    await queue.enqueue_once(*fields("15700000708", "slow"))
+    slow = Recorder(seconds=60)
+    policy = TurnPolicy(burst_window_ms=0, retry_backoff_s=0)
+    stop = asyncio.Event()
+    first = SqsConsumer(
+        queue,
+        GroupTurns(queue, answer=slow.answer, abandon=slow.abandon, policy=policy),
+        settings=ConsumerSettings(visibility_timeout_s=30, shutdown_grace_s=0.2),
+    )
+    running = asyncio.create_task(first.run(stop))
+    deadline = time.monotonic() + 20
+    while not slow.running:
+        assert time.monotonic() < deadline, "the first consumer never started the turn"
+        await asyncio.sleep(0.05)
+    stop.set()
+    await running
+    stopped = time.monotonic()
+    recorder = Recorder()
+    await consume_until(queue, recorder, lambda: recorder.turns, within_s=20)
+    assert recorder.turns == [["slow"]] and slow.turns == []
+    assert time.monotonic() - stopped < 15, "waited for the visibility timeout"
