@@ -122,15 +122,15 @@ class SqsConsumer:
             log.error("turn left for redelivery", worker=self.name, error=repr(error)[:300])
 
     async def _keep_hidden(self) -> None:
-        """Extend the visibility of the messages of the turns in progress."""
+        """Extend the visibility of the messages of the turns in progress; report the depth."""
         timeout = self.settings.visibility_timeout_s
         while True:
             await asyncio.sleep(timeout / 3)
             held = [m for messages in list(self._active.values()) for m in messages]
-            if not held:
-                continue
             try:
-                await self.queue.set_visibility(held, timeout)
+                if held:
+                    await self.queue.set_visibility(held, timeout)
+                self.metrics.queue_depth.set(await self.queue.depth())
             except (BotoCoreError, ClientError, OSError) as error:
                 log.warning("visibility not extended", error=repr(error)[:200])
 
