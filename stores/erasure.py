@@ -15,6 +15,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from stores.codec import from_item, to_item
 from stores.media_index import MediaIndex
 from stores.models import whatsapp_user_id
@@ -90,8 +92,13 @@ class PersonalData:
     def export_keys(self) -> list[str]:
         keys: list[str] = []
         paginator = self.s3.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=EXPORT_PREFIX):
-            keys += [o["Key"] for o in page.get("Contents", []) if o["Key"].endswith(".parquet")]
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=EXPORT_PREFIX):
+                contents = page.get("Contents", [])
+                keys += [o["Key"] for o in contents if o["Key"].endswith(".parquet")]
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "NoSuchBucket":
+                raise
         return keys
 
     def access(self, wa_id: str) -> dict[str, Any]:
@@ -199,6 +206,8 @@ class PersonalData:
         """Delete `keys`; in a versioned bucket every version of them (or, with
         `keep_current`, every version but the current one), so nothing lingers."""
         targets: list[dict[str, str]] = []
+        if not keys:
+            return
         if self._versioned():
             for key in keys:
                 listed = self.s3.list_object_versions(Bucket=self.bucket, Prefix=key)

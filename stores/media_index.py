@@ -12,6 +12,8 @@ import asyncio
 import hashlib
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 INDEX_PREFIX = "media-index/"
 
 
@@ -43,11 +45,15 @@ class MediaIndex:
         found: dict[str, str] = {}
         paginator = self.s3.get_paginator("list_objects_v2")
         prefix = f"{INDEX_PREFIX}{subject_of(wa_id)}/"
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-            for obj in page.get("Contents", []):
-                body = self.s3.get_object(Bucket=self.bucket, Key=obj["Key"])["Body"].read()
-                found[obj["Key"]] = body.decode()
-        return found
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                for obj in page.get("Contents", []):
+                    body = self.s3.get_object(Bucket=self.bucket, Key=obj["Key"])["Body"].read()
+                    found[obj["Key"]] = body.decode()
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "NoSuchBucket":
+                raise
+        return found  # no bucket yet: nothing stored
 
     async def aadd(self, wa_id: str, media_key: str) -> str:
         return await asyncio.to_thread(self.add, wa_id, media_key)
