@@ -44,6 +44,7 @@ class Toolkit:
     redis: Any = None
     integrations: dict[str, ApiIntegrationConfig] = field(default_factory=dict)
     region: str = "us-east-1"
+    kb_namespace: str = ""  # the agents folder's knowledge bases (tenancy), "" for the demo's
     services: dict[str, Any] = field(default_factory=dict)
     registry: ToolRegistry = field(default_factory=ToolRegistry)
     _bases: dict[str, KnowledgeBase] = field(default_factory=dict)
@@ -65,7 +66,9 @@ class Toolkit:
             else:
                 if self.redis is None:
                     raise AgentConfigError(f"knowledge base {ref.id}: local backend needs Redis")
-                self._bases[ref.id] = LocalKnowledgeBase(self.redis, ref.id)
+                self._bases[ref.id] = LocalKnowledgeBase(
+                    self.redis, ref.id, namespace=self.kb_namespace
+                )
         return self._bases[ref.id]
 
     def load_plugins(self, agent: LoadedAgent) -> None:

@@ -274,6 +274,7 @@ def kb_ingest(
     """Upload documents to S3 (kb-documents/<kb>/), chunk them, and index them for retrieval."""
     from redis import Redis
 
+    from app.wiring import agents_dir, kb_namespace
     from stores import aws_client
     from tools import LocalKnowledgeBase, ingest_path
     from tools.ingest import check_kb_id, document_paths
@@ -282,7 +283,8 @@ def kb_ingest(
     document_paths(path)  # a missing path fails before any server starts
     settings = _settings()
     with running_stack(settings) as runtime:
-        base = LocalKnowledgeBase(Redis.from_url(runtime.redis_url), kb_id)
+        namespace = kb_namespace(agents_dir(runtime.settings))
+        base = LocalKnowledgeBase(Redis.from_url(runtime.redis_url), kb_id, namespace=namespace)
         for document in ingest_path(
             path, base, s3=aws_client("s3", settings.aws_region), bucket=settings.s3_bucket
         ):

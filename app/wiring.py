@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from collections.abc import Iterator
@@ -51,6 +52,16 @@ def model_override(settings: Settings, real_aws_credentials: bool) -> ProviderNa
     return None
 
 
+def kb_namespace(folder: Path) -> str:
+    """Where an agents folder's local knowledge bases live in Redis: the bundled demo's under
+    their plain ids, any other folder's (another business account's) under a hash of its path,
+    so two accounts' knowledge bases never mix, even with the same id."""
+    resolved = folder.resolve()
+    if resolved == default_agents_dir().resolve():
+        return ""
+    return "ns" + hashlib.sha256(str(resolved).encode()).hexdigest()[:12]
+
+
 def build_deps(
     settings: Settings,
     *,
@@ -67,6 +78,7 @@ def build_deps(
         redis=redis,
         integrations=load_integrations(folder / "integrations"),
         region=settings.aws_region,
+        kb_namespace=kb_namespace(folder),
     )
     llm_router = None
     if settings.router_model and override != "offline":
@@ -118,6 +130,7 @@ def _structural_parts(settings: Settings, folder: Path) -> tuple[ModelRegistry, 
         redis=Redis.from_url("redis://127.0.0.1:1/0"),
         integrations=load_integrations(folder / "integrations"),
         region=settings.aws_region,
+        kb_namespace=kb_namespace(folder),
     )
     return registry, toolkit
 
@@ -152,7 +165,7 @@ def index_bundled_knowledge(
             documents = folder / ref.id
             if not documents.is_dir():
                 continue
-            base = LocalKnowledgeBase(redis, ref.id)
+            base = LocalKnowledgeBase(redis, ref.id, namespace=kb_namespace(folder.parent))
             present = indexed_sources(redis, base)
             missing = [p for p in document_paths(documents) if p.stem not in present]
             for path in missing:

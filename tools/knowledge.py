@@ -103,11 +103,16 @@ class LocalKnowledgeBase:
         *,
         encoder: SentenceEncoder | Literal["auto"] | None = "auto",
         relevance_floor: float = RELEVANCE_FLOOR,
+        namespace: str = "",
     ) -> None:
+        """`namespace`: whose knowledge base this is (tenancy: two business accounts may both
+        name a knowledge base `products`); empty for the bundled demo agents."""
         self.redis = redis
         self.kb_id = kb_id
-        self.index_name = f"kb-idx:{kb_id}"
-        self.prefix = f"kb:{kb_id}:"
+        scoped = f"{namespace}:{kb_id}" if namespace else kb_id
+        self.index_name = f"kb-idx:{scoped}"
+        self.prefix = f"kb:{scoped}:"
+        self._meta = f"kbmeta:{scoped}"
         self.encoder = sentence_encoder() if encoder == "auto" else encoder
         self.relevance_floor = relevance_floor
 
@@ -163,7 +168,7 @@ class LocalKnowledgeBase:
             pipe.hset(key, mapping=record)
             for sentence_key, mapping in self._sentence_docs(key, fields):
                 pipe.hset(sentence_key, mapping=mapping)
-        pipe.sadd(f"kbmeta:{self.kb_id}:titles", title)
+        pipe.sadd(f"{self._meta}:titles", title)
         pipe.execute()
         return len(chunks)
 
@@ -208,7 +213,7 @@ class LocalKnowledgeBase:
 
     def titles(self) -> list[str]:
         """Titles of the indexed documents (the search tool shows them as examples)."""
-        return sorted(_text(t) for t in self.redis.smembers(f"kbmeta:{self.kb_id}:titles"))
+        return sorted(_text(t) for t in self.redis.smembers(f"{self._meta}:titles"))
 
     def delete_source(self, source: str) -> None:
         """Delete a document's chunks and their sentence vectors."""

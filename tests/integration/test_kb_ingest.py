@@ -11,7 +11,7 @@ from redis import Redis
 
 from agents import default_agents_dir, load_agents
 from app.settings import Settings
-from app.wiring import index_bundled_knowledge, indexed_sources
+from app.wiring import index_bundled_knowledge, indexed_sources, kb_namespace
 from stores import aws_client, ensure_bucket
 from tools import LocalKnowledgeBase, ingest_path
 
@@ -43,7 +43,7 @@ def test_ingest_before_first_start_keeps_the_bundled_documents(
     folder, kb_id = _agents_with_own_kb(tmp_path)
     ensure_bucket(aws_client("s3", settings.aws_region), settings.s3_bucket, settings.aws_region)
     redis = Redis.from_url(settings.redis_url or "")
-    base = LocalKnowledgeBase(redis, kb_id)
+    base = LocalKnowledgeBase(redis, kb_id, namespace=kb_namespace(folder))  # as `wam kb ingest`
     warranty = tmp_path / "warranty.md"
     warranty.write_text(
         "# Warranty\n\nEvery device has a two-year warranty.\n\n"

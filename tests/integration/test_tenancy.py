@@ -106,3 +106,33 @@ def test_stop_to_one_business_does_not_silence_another(
     assert stores.users.is_opted_in(wa_id, ACME) is False
     assert stores.users.is_opted_in(wa_id, NUMBER) is True
     assert Redis.from_url(settings.redis_url).get(f"wam:optin:{ACME}:{wa_id}") == b"0"
+
+
+def test_each_business_has_its_own_knowledge_base(settings, stores, demo, tmp_path) -> None:
+    """Acme's agents folder names its knowledge base like the demo's (`smart-home`), with its own
+    opening hours: each business retrieves its own document, never the other's."""
+    import shutil
+
+    from agents import default_agents_dir, load_agents
+    from app.wiring import build_deps, index_bundled_knowledge
+
+    acme = tmp_path / "acme-agents"
+    shutil.copytree(default_agents_dir(), acme)
+    hours = acme / "knowledge" / "smart-home" / "hours-and-contact.md"
+    hours.write_text(
+        "# Opening hours\n\nAcme Robotics is open Saturday and Sunday from 07:00 to 11:00 only.\n"
+    )
+    acme_settings = settings.model_copy(update={"agents_dir": acme})
+    redis = Redis.from_url(settings.redis_url)
+    agents = load_agents(acme)
+    index_bundled_knowledge(acme_settings, redis, agents)
+    acme_deps = build_deps(
+        acme_settings, stores=stores, redis=redis, override="offline", agents=agents
+    )
+    question = "What are your opening hours?"
+    ref = agents["general"].config.knowledge_bases[0]
+    at_acme = acme_deps.toolkit.knowledge_base(ref).retrieve(question, k=3)
+    at_home = demo.toolkit.knowledge_base(ref).retrieve(question, k=3)
+    assert any("Acme Robotics" in p.text for p in at_acme)
+    assert not any("Acme Robotics" in p.text for p in at_home)
+    assert any("Monday" in p.text for p in at_home)
