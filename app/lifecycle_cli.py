@@ -104,13 +104,14 @@ def gdpr_export(user: UserOption) -> None:
 def export_day(day: DateOption, account: AccountOption = None) -> None:
     """Write the day's conversations to s3://<bucket>/conversations/year=/month=/day=/ (Parquet)."""
     settings = _settings()
+    moment = _day(day)
     with running_stack(settings, prepare=False) as runtime:
         result = export_conversations(
             runtime.stores.dynamodb,
             aws_client("s3", settings.aws_region),
             table=settings.conversations_table,
             bucket=settings.s3_bucket,
-            day=_day(day),
+            day=moment,
             account=account,
             default_account=settings.whatsapp_phone_number_id,
         )

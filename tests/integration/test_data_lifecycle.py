@@ -384,3 +384,26 @@ def test_point_in_time_recovery_on_every_table(settings, stores) -> None:
         recovery = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
         assert recovery["PointInTimeRecoveryStatus"] == "ENABLED"
     assert enable_point_in_time_recovery(stores.dynamodb, settings.table_prefix) == []
+
+
+def test_wam_export_conversations_for_one_account(seeded, settings, servers) -> None:
+    env = wam_env(settings, servers, servers.data_dir, WHATSAPP_PHONE_NUMBER_ID=OWNER)
+    ran = subprocess.run(
+        [*WAM, "export", "conversations", "--date", DAY.isoformat(), "--account", OTHER],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert ran.returncode == 0, ran.stderr
+    mine = [r for r in seeded if r["business_account_id"] == OTHER]
+    uri = f"s3://{settings.s3_bucket}/{export_key(DAY, OTHER)}"
+    assert ran.stdout.strip() == f"{len(mine)} messages -> {uri}"
+    bad = subprocess.run(
+        [*WAM, "export", "conversations", "--date", "15/01/2024"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert bad.returncode == 2 and "not a date like 2024-01-15" in bad.stderr
