@@ -15,7 +15,7 @@ from app.runtime import Runtime, running_stack
 from app.settings import Settings, load_settings
 from checkpointers import async_redis_saver
 from server.accounts import AccountRegistry
-from server.gdpr import InvalidNumberError, PersonalDataService
+from server.gdpr import InvalidNumberError, PersonalDataService, normalize_wa_id
 from stores import aws_client
 from stores.analytics import athena_table_ddl, compute_daily, compute_daily_athena, write_daily
 from stores.erasure import PersonalData
@@ -79,11 +79,12 @@ async def _with_service(runtime: Runtime, action: str, wa_id: str) -> dict[str, 
 
 def _run(action: str, user: str) -> None:
     settings = _settings()
+    try:
+        wa_id = normalize_wa_id(user)
+    except InvalidNumberError as error:
+        raise typer.BadParameter(str(error), param_hint="--user") from None
     with running_stack(settings, prepare=False) as runtime:
-        try:
-            result = asyncio.run(_with_service(runtime, action, user))
-        except InvalidNumberError as error:
-            raise typer.BadParameter(str(error), param_hint="--user") from None
+        result = asyncio.run(_with_service(runtime, action, wa_id))
     typer.echo(json.dumps(result, indent=2, default=str, ensure_ascii=False))
 
 
