@@ -30,6 +30,7 @@ from server.handoff import Handoff
 from server.media import MediaStore, Transcriber
 from server.metrics import Metrics
 from server.queue import InboundItem, Keys
+from server.reading import NO_REPLY_TYPES, BurstReader, Prepared
 from server.replies import Reply
 from server.whatsapp import WhatsAppSender
 from stores import ConversationMessage, Stores, whatsapp_user_id
@@ -40,7 +41,6 @@ log = structlog.get_logger(__name__)
 OPT_OUT = frozenset({"STOP", "BAJA", "UNSUBSCRIBE"})
 OPT_IN = frozenset({"START", "ALTA", "SUBSCRIBE", "UNSTOP"})
 SPANISH_COMMANDS = frozenset({"BAJA", "ALTA"})
-NO_REPLY_TYPES = frozenset({"reaction", "system"})
 
 
 @cache
@@ -88,16 +88,6 @@ Step = Callable[[Burst], Awaitable[Done | None]]
 GraphFor = Callable[[BusinessAccount], Awaitable[SupervisorGraph]]
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """The messages an agent reads, aligned: text, id, type and interactive reply id."""
-
-    texts: list[str]
-    message_ids: list[str]
-    types: list[str]
-    reply_ids: list[str]
-
-
 class InboundHandler:
     def __init__(
         self,
@@ -118,8 +108,7 @@ class InboundHandler:
         self.sender = sender
         self.graph_for = graph_for
         self.metrics = metrics
-        self.media = media
-        self.transcriber = transcriber if transcribe else None
+        self.reader = BurstReader(sender, media, transcriber if transcribe else None)
         self.handoff = handoff
         self.reply_ttl_seconds = reply_ttl_seconds
         self.steps: list[Step] = [
@@ -176,7 +165,7 @@ class InboundHandler:
         record = await self.handoff.record(burst.account.phone_number_id, burst.last.wa_id)
         if not record.held:
             return None
-        prepared = await self._prepare(burst)
+        prepared = await self.reader.read(burst.account, burst.items)
         for text, message_id, kind in zip(
             prepared.texts, prepared.message_ids, prepared.types, strict=True
         ):
@@ -204,7 +193,7 @@ class InboundHandler:
             buttons = [(str(key), str(title)) for key, title in data.get("buttons", [])]
             return Done(Reply(str(data["text"]), buttons, data.get("agent_id")))
         await self._take_back_from_person(burst)
-        prepared = await self._prepare(burst)
+        prepared = await self.reader.read(burst.account, burst.items)
         if not prepared.texts:
             return Done(Reply(canned("voice", burst.language)))
         with contextlib.suppress(Exception):
@@ -292,40 +281,6 @@ class InboundHandler:
                 note = canned("outside_hours", result.language)
                 text = f"{text}\n\n{note.format(hours=burst.account.hours_text())}".strip()
         return Reply(text, list(result.buttons), result.agent_id)
-
-    async def _prepare(self, burst: Burst) -> Prepared:
-        """What the agents read for each message: text, a transcript, or what media arrived.
-        Reactions, system notices and voice notes that cannot be heard are left out, and the
-        ids stay aligned with the texts."""
-        prepared = Prepared([], [], [], [])
-        for item in burst.items:
-            if item.type in NO_REPLY_TYPES:
-                continue
-            text = await self._text_of(burst.account, item)
-            if text is None:
-                continue
-            prepared.texts.append(text)
-            prepared.message_ids.append(item.message_id)
-            prepared.types.append(item.type)
-            prepared.reply_ids.append(item.reply_id)
-        return prepared
-
-    async def _text_of(self, account: BusinessAccount, item: InboundItem) -> str | None:
-        if not item.media_id or self.media is None:
-            return None if item.type == "audio" else item.text
-        try:
-            content, mime = await self.sender.download_media(account.access_token, item.media_id)
-            key = await self.media.put(
-                item.type, item.message_id, content, mime or item.mime_type, owner=item.wa_id
-            )
-            if item.type == "audio":
-                if self.transcriber is None:
-                    return None
-                return await self.transcriber.atranscribe(key, owner=item.wa_id)
-            return f"{item.text} (stored as s3://{self.media.bucket}/{key})"
-        except Exception as error:
-            log.warning("media not stored", error=repr(error)[:200], type=item.type)
-            return None if item.type == "audio" else item.text
 
     async def _opted_in(self, account: str, wa_id: str) -> bool:
         """The user's opt-in state with this business account: DynamoDB is the record, Redis

@@ -36,25 +36,12 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from server.locks import ThreadLocks
 from server.metrics import Metrics
 from server.queue import Entry, InboundItem, InboundQueue, Keys, entry_millis, entry_score
 
 log = structlog.get_logger(__name__)
 
-_RELEASE_IF_EMPTY = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-if redis.call('ZCARD', KEYS[2]) > 0 then return 0 end
-redis.call('DEL', KEYS[1])
-return 1
-"""
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-_REFRESH = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
-"""
 UNMAILED_GRACE_MS = 1000  # how long a turn waits for an entry queued but not yet read
 
 
@@ -106,14 +93,11 @@ class TurnScheduler:
         self.name = name or f"worker-{uuid.uuid4().hex[:8]}"
         self.stopping = False
         self._active: dict[str, asyncio.Task[None]] = {}
-        self._held: set[str] = set()
+        self.locks = ThreadLocks(redis, self.name, self.settings.lock_ms)
         self._poked: set[str] = set()
         self._mailed: dict[str, float] = {}
         self._in_turn = 0
         self._slot_freed = asyncio.Event()
-        self._release_if_empty = redis.register_script(_RELEASE_IF_EMPTY)
-        self._release = redis.register_script(_RELEASE)
-        self._refresh = redis.register_script(_REFRESH)
 
     # The process-level loops ----------------------------------------------------------------
 
@@ -121,7 +105,7 @@ class TurnScheduler:
         """Read, claim and answer until `stop` is set; then finish gracefully."""
         await self.queue.ensure_group()
         log.info("scheduler started", worker=self.name, slots=self.settings.max_concurrent_turns)
-        keeper = asyncio.create_task(self._keep_locks())
+        keeper = asyncio.create_task(self.locks.keep())
         claimer = asyncio.create_task(self._claim_loop(stop))
         try:
             await self._read_loop(stop)
@@ -177,28 +161,6 @@ class TurnScheduler:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval)
 
-    async def _keep_locks(self) -> None:
-        """A live process keeps its threads; a dead one loses them after one lock TTL."""
-        ttl = self.settings.lock_ms
-        while True:
-            await asyncio.sleep(ttl / 3000)
-            held = list(self._held)
-            if not held:
-                continue
-            try:
-                pipe = self.redis.pipeline(transaction=False)
-                for thread_id in held:
-                    await self._refresh(
-                        keys=[Keys.lock(thread_id)], args=[self.name, ttl], client=pipe
-                    )
-                results = await pipe.execute()
-            except (RedisError, OSError) as error:
-                log.warning("lock refresh failed", error=repr(error)[:200])
-                continue
-            for thread_id, kept in zip(held, results, strict=True):
-                if not kept and thread_id in self._held:
-                    log.warning("thread lock lost; another worker may take over", thread=thread_id)
-
     async def _finish_in_flight(self) -> None:
         self.stopping = True
         tasks = list(self._active.values())
@@ -245,18 +207,14 @@ class TurnScheduler:
 
     async def _serve(self, thread_id: str) -> None:
         """Hold the thread's lock and answer its mailbox until it is empty."""
-        lock = Keys.lock(thread_id)
         try:
-            while await self.redis.set(lock, self.name, nx=True, px=self.settings.lock_ms):
-                self._held.add(thread_id)
+            while await self.locks.acquire(thread_id):
                 try:
                     await self._drain(thread_id)
                 except BaseException:
-                    self._held.discard(thread_id)
                     with contextlib.suppress(Exception):
-                        await self._release(keys=[lock], args=[self.name])
+                        await self.locks.release(thread_id)
                     raise
-                self._held.discard(thread_id)
                 if self.stopping or thread_id not in self._poked:
                     return
         except Exception as error:
@@ -266,16 +224,16 @@ class TurnScheduler:
             self._slot_freed.set()
 
     async def _drain(self, thread_id: str) -> None:
-        lock, mailbox = Keys.lock(thread_id), Keys.mailbox(thread_id)
+        mailbox = Keys.mailbox(thread_id)
         while True:
             self._poked.discard(thread_id)
             ids = [_text(i) for i in await self.redis.zrange(mailbox, 0, -1)]
             if not ids:
-                if await self._release_if_empty(keys=[lock, mailbox], args=[self.name]) != 0:
+                if await self.locks.release_if_empty(thread_id) != 0:
                     return  # released (or lost to another worker, which then answers)
                 continue
             if self.stopping:
-                await self._release(keys=[lock], args=[self.name])
+                await self.locks.release(thread_id)
                 return
             wait = await self._burst_wait(thread_id, ids[-1])
             if wait > 0:
