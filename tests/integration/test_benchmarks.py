@@ -16,13 +16,17 @@ pytestmark = pytest.mark.integration
 
 
 def test_checkpoint_benchmark_measures_all_three_savers(tmp_path) -> None:
-    results = checkpoint.run(tmp_path, threads=2, turns=3, sessions=5)
+    results = checkpoint.run(
+        tmp_path, threads=2, turns=3, sessions=5, memory_sessions=2, memory_turns=3
+    )
     assert set(results["per_turn"]) == {
         "InMemorySaver",
         "SqliteSaver (file)",
         "RedisSaver (TTL, refresh on read)",
     }
     assert results["redis_memory"]["per_session_bytes"] > 0
+    idle = results["redis_memory"]["per_idle_session_bytes"]
+    assert set(idle) == {"stock", "ours"} and set(idle["ours"]) == {"1", "3"}
     written = json.loads((tmp_path / "checkpoint.json").read_text())
     assert written["benchmark"] == "checkpoint" and written["machine"]["cpus"]
 
