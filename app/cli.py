@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-import threading
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +11,7 @@ import typer
 
 from agents import AgentConfigError
 from app import lifecycle_cli
+from app.localstack import LocalStack
 from app.logging import configure_logging
 from app.runtime import Runtime, prepare_data, running_stack
 from app.settings import ConfigurationError, Settings, load_settings
@@ -77,9 +78,31 @@ def infra_up() -> None:
         typer.echo("# Ctrl-C stops it.")
         sys.stdout.flush()
         try:
-            threading.Event().wait()
+            _watch_stack(stack)
         except KeyboardInterrupt:
             typer.echo("stopping", err=True)
+
+
+def _watch_stack(stack: LocalStack) -> None:
+    """Keep the embedded servers up: a Redis that died is restarted on its port and AOF (the
+    sessions survive); a moto server that died held its data in memory, so the stack stops."""
+    while True:
+        time.sleep(1)
+        if stack.redis is not None and not stack.redis.is_running():
+            typer.echo(
+                f"embedded redis stopped unexpectedly; restarting it on {stack.redis.url} "
+                "(its append-only file keeps the sessions)",
+                err=True,
+            )
+            stack.redis.stop()
+            stack.redis.start()
+        if stack.aws is not None and not stack.aws.is_running():
+            typer.echo(
+                "embedded moto server stopped unexpectedly (its tables were in memory); stopping "
+                "the stack",
+                err=True,
+            )
+            raise typer.Exit(1)
 
 
 def _echo_stack_note(runtime: Runtime) -> None:

@@ -282,3 +282,30 @@ def test_wam_serve_on_the_embedded_stack_answers_the_simulator(tmp_path, pid_ali
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
     assert _wait_gone(tree, pid_alive) == [], "processes left after Ctrl-C"
+
+
+def test_infra_up_restarts_a_redis_that_died(tmp_path, pid_alive) -> None:
+    process, exported = _start_infra(tmp_path)
+    try:
+        client = redis.Redis.from_url(exported["REDIS_URL"])
+        client.set("session", "kept")
+        client.execute_command("BGREWRITEAOF")
+        time.sleep(1)
+        dead = int(client.info("server")["process_id"])
+        os.kill(dead, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if redis.Redis.from_url(exported["REDIS_URL"]).ping():
+                    break
+            except redis.ConnectionError:
+                time.sleep(0.2)
+        again = redis.Redis.from_url(exported["REDIS_URL"])
+        assert int(again.info("server")["process_id"]) != dead
+        assert again.get("session") == b"kept"
+        assert process.poll() is None
+        children = _children_of(process.pid)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=15)
+    assert _wait_gone(children, pid_alive) == []
