@@ -310,3 +310,35 @@ def test_a_redis_restart_is_survived_without_loss_or_duplicates(
         if second is not None:
             second.stop()
         first.stop()
+
+
+def test_the_stream_is_trimmed_on_ack_and_dead_consumers_are_forgotten(settings) -> None:
+    from redis.asyncio import Redis as AsyncRedis
+
+    from server.queue import InboundQueue, queue_fields
+
+    stream = f"wam:test:{uuid.uuid4().hex}"
+
+    async def scenario() -> tuple[int, list[str]]:
+        redis = AsyncRedis.from_url(settings.redis_url)
+        queue = InboundQueue(redis, stream=stream)
+        await queue.ensure_group()
+        for n in range(3):
+            await queue.enqueue_once(
+                f"wamid.trim.{uuid.uuid4().hex}",
+                queue_fields(message_id=f"m{n}", phone_number_id=NUMBER, wa_id="15550009"),
+            )
+        entries = await queue.read("stopped-worker", count=10, block_ms=100)
+        await queue.ack([entry_id for entry_id, _ in entries])
+        await queue.read("live-worker", count=10, block_ms=10)
+        removed = await queue.remove_idle_consumers(idle_ms=0, keep="live-worker")
+        consumers = await redis.xinfo_consumers(stream, queue.group)
+        length = int(await redis.xlen(stream))
+        await redis.delete(stream)
+        await redis.aclose()
+        assert removed == 1
+        return length, [c["name"].decode() for c in consumers]
+
+    length, consumers = asyncio.run(scenario())
+    assert length == 0  # acknowledged entries are deleted, not kept as history
+    assert consumers == ["live-worker"]
