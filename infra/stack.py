@@ -135,9 +135,11 @@ class WhatsAppStack(Stack):
             else:
                 table.grant_read_write_data(role)
         self.data.bucket.grant_put(role, "media/*")
+        self.data.bucket.grant_put(role, "media-index/*")  # whose media it is (erasure finds it)
         self.data.bucket.grant_read(role, "transcripts/*")
         self.secrets.secrets["access_token"].grant_read(role)
         self.data.bucket.grant_read(role, "media/eum/*")  # End User Messaging's media copies
+        self.data.bucket.grant_delete(role, "media/eum/*")  # ... deleted once stored
         for statement in [
             *bedrock_statements(self),
             transcribe_statement(),
@@ -160,6 +162,7 @@ class WhatsAppStack(Stack):
         )
         self.queues.inbound.grant_send_messages(role)
         self.data.bucket.grant_put(role, "media/*")
+        self.data.bucket.grant_put(role, "media-index/*")  # the note and its transcript, by sender
         self.data.bucket.grant_read(role, "media/*")
         self.data.bucket.grant_read_write(role, "transcripts/*")
         self.secrets.secrets["access_token"].grant_read(role)

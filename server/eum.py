@@ -86,6 +86,9 @@ class EumSender:
         )
         stored = await asyncio.to_thread(self.s3.get_object, Bucket=self.bucket, Key=key)
         content = await asyncio.to_thread(stored["Body"].read)
+        # The staged copy goes: the media store keeps the one copy, indexed under its sender
+        # (stores.media_index), which an erasure finds.
+        await asyncio.to_thread(self.s3.delete_object, Bucket=self.bucket, Key=key)
         return bytes(content), str(answer.get("mimeType") or stored.get("ContentType") or "")
 
 

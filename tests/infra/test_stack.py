@@ -222,3 +222,27 @@ def test_cfn_lint_passes(synthesized) -> None:
     # W3005: the CDK adds DependsOn on a role that a GetAtt already implies (harmless, CDK's own).
     matches = lint_file(Path(path), config=ManualArgs(ignore_checks=["W3005"]))
     assert not matches, "\n".join(str(m) for m in matches)
+
+
+def _may(template: Template, role_fragment: str, action: str, objects: str) -> bool:
+    """Whether a role's policies allow `action` on the data bucket's keys `objects`."""
+    for policy in resources(template, "AWS::IAM::Policy").values():
+        if role_fragment not in json.dumps(policy["Properties"]["Roles"]):
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"]
+            if action in ([actions] if isinstance(actions, str) else actions) and (
+                f"/{objects}" in json.dumps(statement.get("Resource"))
+            ):
+                return True
+    return False
+
+
+def test_functions_storing_media_may_index_it_under_its_sender(synthesized) -> None:
+    """The media index (stores.media_index) is how an erasure finds a person's media; End User
+    Messaging's staged copies are deleted once stored."""
+    _, template, _ = synthesized
+    for role in ("messageorchestratorrole", "voiceprocessorrole"):
+        assert _may(template, role, "s3:PutObject", "media-index/*"), role
+    assert _may(template, "messageorchestratorrole", "s3:DeleteObject*", "media/eum/*")
+    assert not _may(template, "whatsappwebhookhandlerrole", "s3:PutObject", "media-index/*")
