@@ -8,6 +8,7 @@ A replayed burst reuses the reply cached by its last message id, so the model ne
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import time
@@ -110,6 +111,7 @@ class InboundHandler:
         self.metrics = metrics
         self.reader = BurstReader(sender, media, transcriber if transcribe else None)
         self.handoff = handoff
+        self._tasks: set[asyncio.Task[None]] = set()
         self.reply_ttl_seconds = reply_ttl_seconds
         self.steps: list[Step] = [
             self.opt_out,
@@ -196,10 +198,13 @@ class InboundHandler:
         prepared = await self.reader.read(burst.account, burst.items)
         if not prepared.texts:
             return Done(Reply(canned("voice", burst.language)))
-        with contextlib.suppress(Exception):
-            await self.sender.mark_read(
+        # Blue ticks and the typing indicator, while the agents work (not before: one round trip
+        # to Meta less on every turn).
+        self._background(
+            self.sender.mark_read(
                 burst.account.phone_number_id, burst.account.access_token, burst.last.message_id
             )
+        )
         reply = await self._run_graph(burst, prepared)
         await self.redis.set(
             Keys.reply(burst.last.message_id),
@@ -232,6 +237,15 @@ class InboundHandler:
             await graph.aupdate_state(config, {"messages": messages}, as_node="compact_history")
             await self.handoff.store.clear_transcript(record.thread_id)
         await self.handoff.change(record, "bot")
+
+    def _background(self, work: Awaitable[None]) -> None:
+        async def quietly() -> None:
+            with contextlib.suppress(Exception):
+                await work
+
+        task = asyncio.create_task(quietly())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def prune_checkpoints(self, burst: Burst) -> None:
         """Keep only the thread's latest checkpoint: each turn is replayed whole from the queue
