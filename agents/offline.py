@@ -306,7 +306,7 @@ class OfflineChatModel(BaseChatModel):
                 key = "no_account" if unlinked else "tool_error"
                 parts.append(canned(key, language))
             elif "[source:" in text:
-                answer = _best_passage_answer(question, text, focus)
+                answer = _best_passage_answer(question, text, focus, language)
                 if answer:
                     parts.append(answer)
             else:
@@ -347,7 +347,15 @@ def _escalation_reply(language: Language) -> str:
     return canned("escalated", language)
 
 
-def _best_passage_answer(question: str, text: str, focus: str = "") -> str | None:
+def readable_source(slug: str, language: str) -> str:
+    """A citation a customer can read: `plans-and-pricing` -> `(Source: Plans and pricing)`."""
+    name = slug.replace("-", " ").replace("_", " ").strip().capitalize()
+    return f"({'Fuente' if language == 'es' else 'Source'}: {name})"
+
+
+def _best_passage_answer(
+    question: str, text: str, focus: str = "", language: str = "en"
+) -> str | None:
     """The sentences of the retrieved passages that best match the question, with their source.
 
     None when no sentence shares a content word with the question: better "I don't know" than a
@@ -378,7 +386,7 @@ def _best_passage_answer(question: str, text: str, focus: str = "") -> str | Non
     best, source = scored[0][0], scored[0][3]
     top = [item for item in scored if item[3] == source and item[0] > 0 and item[0] >= best - 1][:2]
     top.sort(key=lambda item: re.sub(r"\s+", " ", text).find(item[2]))
-    return f"{' '.join(item[2] for item in top)} [source: {source}]"
+    return f"{' '.join(item[2] for item in top)} {readable_source(source, language)}"
 
 
 def _render_result(text: str, language: Language) -> str:

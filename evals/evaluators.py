@@ -32,7 +32,8 @@ REFUSAL_PATTERNS = tuple(
     )
 )
 _FACT = re.compile(r"\$?\d[\d.,:]*%?|\b[A-Z]{2,}-\d+\b|[\w.+-]+@[\w-]+\.[\w.]+")
-_SOURCE_TAG = re.compile(r"\[source: [^\]]+\]")
+# Citations: the tools' `[source: slug]`, and the readable `(Source: Name)` replies carry.
+_SOURCE_TAG = re.compile(r"\[source: [^\]]+\]|\((?:Source|Fuente): [^)]+\)")
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 _CONTENT = re.compile(r"[a-z0-9]{4,}")
 _CLAIM_SUPPORT = 0.6

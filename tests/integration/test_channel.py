@@ -62,7 +62,7 @@ def test_text_message_is_answered_through_the_graph(app_url, graph_api, stores) 
     reply = wait_for(
         lambda: [m for m in sent_to(stub, "15550002") if "$29.99" in text_of(m)], what="the reply"
     )[0]
-    assert "[source: plans-and-pricing]" in text_of(reply)
+    assert "(Source: Plans and pricing)" in text_of(reply) and "[source" not in text_of(reply)
     assert any(
         r["message_id"] == inbound["id"] and r["typing_indicator"] == {"type": "text"}
         for r in stub.state.reads

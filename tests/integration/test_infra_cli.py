@@ -239,7 +239,7 @@ def test_langgraph_dev_serves_the_graphs_without_aws(tmp_path, pid_alive) -> Non
         ).json()
         assert state["active_agent"] == "general"
         assert state["language"] == "es"
-        assert "[source: horario-y-contacto]" in state["messages"][-1]["content"]
+        assert "(Fuente: Horario y contacto)" in state["messages"][-1]["content"]
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

@@ -66,7 +66,7 @@ async def test_kb_answer_cites_its_source(supervisor):
     result = await turn(supervisor, new_wa_id(), "My speaker keeps disconnecting from the wifi")
     assert result.agent_id == "device_support"
     assert "search_knowledge_base" in result.tools
-    assert "[source: troubleshooting-wifi]" in result.reply
+    assert "(Source: Troubleshooting wifi)" in result.reply
     assert "restart the device" in result.reply
 
 
