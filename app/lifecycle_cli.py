@@ -55,7 +55,9 @@ def _accounts(settings: Settings) -> list[str]:
     return [account.phone_number_id for account in registry.all()]
 
 
-async def _with_service(runtime: Runtime, action: str, wa_id: str) -> dict[str, Any]:
+async def _with_service(
+    runtime: Runtime, action: str, wa_id: str, scan: bool = True
+) -> dict[str, Any]:
     settings = runtime.settings
     redis = AsyncRedis.from_url(runtime.redis_url)
     try:
@@ -66,6 +68,7 @@ async def _with_service(runtime: Runtime, action: str, wa_id: str) -> dict[str, 
                 aws_client("s3", settings.aws_region),
                 settings.s3_bucket,
                 settings.table_prefix,
+                scan_guards=scan,
             ),
             open_saver=lambda: async_redis_saver(runtime.redis_url, settings.session_ttl_minutes),
             accounts=_accounts(settings),
@@ -77,22 +80,33 @@ async def _with_service(runtime: Runtime, action: str, wa_id: str) -> dict[str, 
         await redis.aclose()
 
 
-def _run(action: str, user: str) -> None:
+def _run(action: str, user: str, scan: bool = True) -> None:
     settings = _settings()
     try:
         wa_id = normalize_wa_id(user)
     except InvalidNumberError as error:
         raise typer.BadParameter(str(error), param_hint="--user") from None
     with running_stack(settings, prepare=False) as runtime:
-        result = asyncio.run(_with_service(runtime, action, wa_id))
+        result = asyncio.run(_with_service(runtime, action, wa_id, scan))
     typer.echo(json.dumps(result, indent=2, default=str, ensure_ascii=False))
 
 
 @gdpr.command("delete")
-def gdpr_delete(user: UserOption) -> None:
+def gdpr_delete(
+    user: UserOption,
+    scan: Annotated[
+        bool,
+        typer.Option(
+            "--scan/--no-scan",
+            help="also scan the conversations table for message aliases (a safety net for "
+            "items logged before replies recorded Meta's ids; --no-scan once "
+            "CONVERSATION_TTL_DAYS have passed since)",
+        ),
+    ] = True,
+) -> None:
     """Erase everything stored about the person (Redis, DynamoDB, S3, exports); print the
     deletion report. Idempotent; a run interrupted midway is finished by running it again."""
-    _run("erase", user)
+    _run("erase", user, scan)
 
 
 @gdpr.command("export")

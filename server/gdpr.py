@@ -31,7 +31,7 @@ from redis.asyncio import Redis
 
 from server.handoff import HandoffStore
 from server.queue import SEEN_PREFIX, STREAM, Keys
-from stores.erasure import GUARD_PREFIX, PersonalData
+from stores.erasure import GUARD_PREFIX, PersonalData, message_ids
 from stores.media_index import subject_of
 
 log = structlog.get_logger(__name__)
@@ -133,7 +133,7 @@ class PersonalDataService:
     async def _plan(self, wa_id: str, job: dict[str, Any]) -> dict[str, Any]:
         """Read the ids Redis keys are named by, before DynamoDB forgets them."""
         items = await asyncio.to_thread(self.data.conversation_items, wa_id)
-        ids = {str(i["message_id"]) for i in items}
+        ids = set(message_ids(items))
         guards = await asyncio.to_thread(self.data.guard_items, wa_id, sorted(ids))
         ids |= {str(g["user_id"]).removeprefix(GUARD_PREFIX) for g in guards}
         ids |= {i.removesuffix(":reply") for i in ids}

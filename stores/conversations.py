@@ -135,7 +135,14 @@ class ConversationStore:
                     }
                 ),
             )
-        self._advance(key, "sent", rank, {})
+        # The item names Meta's ids too, so an erasure finds these aliases without a scan.
+        if not self._advance(key, "sent", rank, {"wamids": wamids}):
+            self._db.update_item(
+                TableName=self.table,
+                Key=_to_item(key),
+                UpdateExpression="SET wamids = :w",
+                ExpressionAttributeValues=_to_item({":w": wamids}),
+            )
         return True
 
     def link_message_id(self, alias: str, message_id: str) -> bool:

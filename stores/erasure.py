@@ -26,10 +26,20 @@ GUARD_PREFIX = "msgid#"
 EXPORT_PREFIX = "conversations/"
 
 
+def message_ids(items: list[dict[str, Any]]) -> list[str]:
+    """The ids the guard items of these conversation items are named by."""
+    ids = {str(i["message_id"]) for i in items}
+    ids |= {str(w) for i in items for w in i.get("wamids") or []}
+    return sorted(ids)
+
+
 class PersonalData:
     """DynamoDB tables under `prefix` and the data bucket, for one person at a time."""
 
-    def __init__(self, dynamodb: Any, s3: Any, bucket: str, prefix: str) -> None:
+    def __init__(
+        self, dynamodb: Any, s3: Any, bucket: str, prefix: str, *, scan_guards: bool = True
+    ) -> None:
+        self.scan_guards = scan_guards
         self.db = dynamodb
         self.s3 = s3
         self.bucket = bucket
@@ -49,8 +59,9 @@ class PersonalData:
         )
 
     def guard_items(self, wa_id: str, message_ids: list[str]) -> list[dict[str, Any]]:
-        """Guards of the person's messages: by message id, and any alias pointing at them
-        (one filtered scan of the conversations table: erasures are rare)."""
+        """Guards of the person's messages, by message id and by Meta's ids (`wamids` on sent
+        items); with `scan_guards`, also any other alias pointing at them (one filtered scan of
+        the conversations table: the safety net for items logged before `wamids` existed)."""
         table = self._table("conversations")
         found: dict[str, dict[str, Any]] = {}
         for message_id in message_ids:
@@ -59,11 +70,12 @@ class PersonalData:
             if "Item" in response:
                 found[key["user_id"]] = from_item(response["Item"])
         paginator = self.db.get_paginator("scan")
-        for page in paginator.paginate(
+        pages = paginator.paginate(
             TableName=table,
             FilterExpression="item_user_id = :u",
             ExpressionAttributeValues={":u": {"S": whatsapp_user_id(wa_id)}},
-        ):
+        )
+        for page in pages if self.scan_guards else []:
             for item in page["Items"]:
                 record = from_item(item)
                 found[record["user_id"]] = record
@@ -121,7 +133,7 @@ class PersonalData:
     def erase_dynamodb(self, wa_id: str) -> dict[str, int]:
         """Conversation items and their guards, the user, the profile, customer records."""
         items = self.conversation_items(wa_id)
-        guards = self.guard_items(wa_id, [str(i["message_id"]) for i in items])
+        guards = self.guard_items(wa_id, message_ids(items))
         table = self._table("conversations")
         self._batch_delete(table, [{"user_id": g["user_id"], "timestamp": "guard"} for g in guards])
         self._batch_delete(

@@ -121,6 +121,8 @@ class ConversationMessage(BaseModel):
     status: str | None = None
     status_rank: int | None = None
     status_error_code: int | None = None
+    # Meta's ids of the sent message (one per piece), each with its alias guard item.
+    wamids: list[str] = Field(default_factory=list)
     escalation_triggered: bool = False
     # The router's confidence in the agent it chose (from `metadata.route_confidence`).
     confidence_score: float | None = None
