@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     whatsapp_app_secret_arn: str | None = None
     whatsapp_access_token_arn: str | None = None
     whatsapp_verify_token_arn: str | None = None
+    # Other secrets (integration API keys): a JSON object, environment variable -> secret ARN.
+    secret_env_arns: str | None = None
     whatsapp_messages_per_second: float = Field(default=80, gt=0, le=1000)
 
     # Human handoff and the agent inbox.

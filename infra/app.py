@@ -1,7 +1,8 @@
 """`python -m infra [OUTDIR]`: synthesize the stacks (no AWS call, no CDK CLI needed).
 
 `cdk deploy` (the npm CLI) runs this through infra/cdk.json. Context: `env` (dev | prod, default
-dev), `alarm_email`, `bedrock_model_id`, `turn_budget_seconds`, `max_receives`.
+dev), `alarm_email`, `bedrock_model_id`, `turn_budget_seconds`, `max_receives`,
+`secret_env_arns` (integration secrets: a JSON object, environment variable -> secret ARN).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ def config_from(app: cdk.App) -> StackConfig:
     if env_name not in ("dev", "prod"):
         raise ValueError(f"context env must be dev or prod, not {env_name!r}")
     values: dict[str, object] = {"env_name": env_name}
-    for key in ("alarm_email", "bedrock_model_id"):
+    for key in ("alarm_email", "bedrock_model_id", "secret_env_arns"):
         if (value := app.node.try_get_context(key)) is not None:
             values[key] = str(value)
     for key in ("turn_budget_seconds", "max_receives"):

@@ -26,6 +26,8 @@ class StackConfig:
     bedrock_model_id: str = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
     graph_api_base_url: str = "https://graph.facebook.com/v21.0"
     alarm_email: str | None = None
+    # Integration secrets (JSON: environment variable -> Secrets Manager ARN) for the orchestrator.
+    secret_env_arns: str | None = None
 
     @property
     def prod(self) -> bool:

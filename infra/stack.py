@@ -8,6 +8,8 @@ API Gateway (HTTP API) → `whatsapp-webhook-handler` → SQS FIFO (+ DLQ) → `
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk import CfnOutput, CfnParameter, Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -138,6 +140,12 @@ class WhatsAppStack(Stack):
         self.data.bucket.grant_put(role, "media-index/*")  # whose media it is (erasure finds it)
         self.data.bucket.grant_read(role, "transcripts/*")
         self.secrets.secrets["access_token"].grant_read(role)
+        if self.config.secret_env_arns:  # integration secrets, read at start
+            function.add_environment("SECRET_ENV_ARNS", self.config.secret_env_arns)
+            arns = sorted(json.loads(self.config.secret_env_arns).values())
+            role.add_to_policy(
+                iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=arns)
+            )
         self.data.bucket.grant_read(role, "media/eum/*")  # End User Messaging's media copies
         self.data.bucket.grant_delete(role, "media/eum/*")  # ... deleted once stored
         for statement in [

@@ -23,12 +23,16 @@ from infra import StackConfig, WhatsAppStack, build_app  # noqa: E402
 
 # No staging copy of the repository for the image asset: the template is what is tested.
 CONTEXT = {"aws:cdk:disable-asset-staging": True}
+BILLING_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:billing-AbCdEf"
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
 def synthesized(request, tmp_path_factory) -> Iterator[tuple[str, Template, Path]]:
     outdir = tmp_path_factory.mktemp(f"cdk-{request.param}")
-    app = build_app(outdir, {**CONTEXT, "env": request.param})
+    context: dict[str, object] = {**CONTEXT, "env": request.param}
+    if request.param == "dev":
+        context["secret_env_arns"] = json.dumps({"BILLING_API_TOKEN": BILLING_ARN})
+    app = build_app(outdir, context)
     assembly = app.synth()
     stack = next(c for c in app.node.children if isinstance(c, WhatsAppStack))
     path = Path(assembly.directory) / f"{stack.stack_name}.template.json"
@@ -145,6 +149,27 @@ def _policy_actions(template: Template, role_fragment: str) -> set[str]:
             action = statement["Action"]
             actions.update([action] if isinstance(action, str) else action)
     return actions
+
+
+def test_integration_secrets_reach_only_the_orchestrator(synthesized) -> None:
+    env, template, _ = synthesized
+    if env != "dev":
+        pytest.skip("the dev synthesis carries an integration secret")
+    orchestrator = next(
+        f["Properties"]
+        for f in resources(template, "AWS::Lambda::Function").values()
+        if f["Properties"].get("ImageConfig", {}).get("Command") == ["lambdas.orchestrator.handler"]
+    )
+    variables = orchestrator["Environment"]["Variables"]
+    assert json.loads(variables["SECRET_ENV_ARNS"]) == {"BILLING_API_TOKEN": BILLING_ARN}
+    granted = [
+        p
+        for p in resources(template, "AWS::IAM::Policy").values()
+        if BILLING_ARN in json.dumps(p["Properties"]["PolicyDocument"])
+    ]
+    assert len(granted) == 1 and "messageorchestratorrole" in json.dumps(
+        granted[0]["Properties"]["Roles"]
+    )
 
 
 def test_each_function_has_its_own_least_privilege_role(synthesized) -> None:
