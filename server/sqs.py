@@ -5,7 +5,8 @@
   customer holds across every consumer (processes or Lambda containers) with no lock of ours.
 - `MessageDeduplicationId` is the WhatsApp message id. SQS forgets it after five minutes and Meta
   retries for days, so the message id is also claimed in Redis (`wam:seen:<id>`, seven days), as
-  the Redis Stream backend does; a failed send releases the claim.
+  the Redis Stream backend does; a failed send releases the claim, and a send cut short by a crash
+  holds it for a minute only.
 - Voice notes, when a voice queue is configured (`SQS_VOICE_QUEUE_URL`, the AWS deployment), go
   there for the voice-processor function, which puts the transcript on this queue.
 - The webhook records each thread's newest message in Redis (`Keys.newest_message`, stamped with
@@ -43,6 +44,7 @@ redis.call('SET', KEYS[1], ms .. ' ' .. ARGV[1], 'EX', ARGV[2])
 return ms
 """
 MAX_BATCH = 10  # SQS's limit for ReceiveMessage and the *Batch calls
+SENDING_SECONDS = 60
 
 
 def deduplication_id(message_id: str) -> str:
@@ -128,15 +130,20 @@ class SqsQueue:
         to the voice queue when there is one (its transcript comes back here, see
         `enqueue_transcript`)."""
         seen = SEEN_PREFIX + message_id
-        if not await self.redis.set(seen, "sqs", nx=True, ex=self.dedupe_seconds):
+        # Claimed for a minute while sending (a process that dies mid-send loses its claim, and
+        # Meta's retry queues the message), for seven days once SQS has it.
+        if not await self.redis.set(seen, "sending", nx=True, ex=SENDING_SECONDS):
             return None
         try:
             if self.voice_queue_url and fields.get("type") == "audio":
-                return await self._send_voice(fields)
-            return await self._send(fields, deduplication_id(message_id))
+                queued = await self._send_voice(fields)
+            else:
+                queued = await self._send(fields, deduplication_id(message_id))
         except BaseException:
             await self.redis.delete(seen)
             raise
+        await self.redis.set(seen, queued, ex=self.dedupe_seconds)
+        return queued
 
     async def enqueue_transcript(self, fields: dict[str, str]) -> str:
         """A voice note's transcript (or the note itself when it could not be heard) onto the

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import ParamValidationError
+from botocore.exceptions import ClientError, ParamValidationError
 from redis.asyncio import Redis
 
 from server.queue import InboundItem, queue_fields
@@ -261,3 +261,15 @@ async def test_a_stopped_consumer_hands_its_cut_turns_back_at_once(sqs_endpoint,
     await consume_until(queue, recorder, lambda: recorder.turns, within_s=20)
     assert recorder.turns == [["slow"]] and slow.turns == []
     assert time.monotonic() - stopped < 15, "waited for the visibility timeout"
+
+
+async def test_a_claim_is_held_for_days_only_once_sqs_has_the_message(sqs_endpoint, redis) -> None:
+    url, _ = new_queue()
+    queue = SqsQueue(aws_client("sqs", "us-east-1"), url, redis)
+    message_id, values = fields("15700000809", "hello")
+    broken = SqsQueue(aws_client("sqs", "us-east-1"), url.replace(".fifo", "-gone.fifo"), redis)
+    with pytest.raises(ClientError):
+        await broken.enqueue_once(message_id, values)
+    assert not await redis.exists(f"wam:seen:{message_id}"), "a failed send keeps its claim"
+    assert await queue.enqueue_once(message_id, values)
+    assert await redis.ttl(f"wam:seen:{message_id}") > 6 * 24 * 3600
