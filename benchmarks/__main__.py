@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from benchmarks import checkpoint, ingest, lambda_cold_start, routing, turn
+from benchmarks import checkpoint, ingest, lambda_cold_start, lifecycle, routing, turn
 
 
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("bench-results")
-    for benchmark in (ingest, turn, checkpoint, routing, lambda_cold_start):
+    for benchmark in (ingest, turn, checkpoint, routing, lambda_cold_start, lifecycle):
         print(f"\n=== {benchmark.__name__.split('.')[-1]} ===")
         benchmark.run(out)
 
