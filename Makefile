@@ -26,7 +26,7 @@ $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	@touch $@
 
 $(DEV_STAMP): pyproject.toml $(RUN_STAMP)
-	@echo "==> installing the dev tools (pytest, ruff, mypy, langgraph-cli, playwright: about 330 MB)"
+	@echo "==> installing the dev tools (pytest, ruff, mypy, langgraph-cli, playwright, aws-cdk-lib: about 800 MB)"
 	$(BIN)/python -m pip install --quiet --progress-bar off --no-input -e ".[local,dev]"
 	@touch $@
 
