@@ -23,6 +23,7 @@ from stores.models import whatsapp_user_id
 from stores.schema import PHONE_INDEX
 
 GUARD_PREFIX = "msgid#"
+ARCHIVED = frozenset({"GLACIER", "DEEP_ARCHIVE"})  # unreadable until restored
 EXPORT_PREFIX = "conversations/"
 
 
@@ -101,17 +102,19 @@ class PersonalData:
     def media_entries(self, wa_id: str) -> dict[str, str]:
         return self.media.entries(wa_id)
 
-    def export_keys(self) -> list[str]:
-        keys: list[str] = []
+    def export_objects(self) -> dict[str, str]:
+        """The daily exports: key -> storage class."""
+        found: dict[str, str] = {}
         paginator = self.s3.get_paginator("list_objects_v2")
         try:
             for page in paginator.paginate(Bucket=self.bucket, Prefix=EXPORT_PREFIX):
-                contents = page.get("Contents", [])
-                keys += [o["Key"] for o in contents if o["Key"].endswith(".parquet")]
+                for obj in page.get("Contents", []):
+                    if obj["Key"].endswith(".parquet"):
+                        found[obj["Key"]] = obj.get("StorageClass", "STANDARD")
         except ClientError as error:
             if error.response["Error"]["Code"] != "NoSuchBucket":
                 raise
-        return keys
+        return found
 
     def access(self, wa_id: str) -> dict[str, Any]:
         """Everything DynamoDB and S3 hold about the person, as JSON-ready values."""
@@ -158,27 +161,55 @@ class PersonalData:
         return {"media": len(present), "media_index": len(entries)}
 
     def erase_exports(self, wa_id: str) -> dict[str, int]:
-        """Rewrite each daily export that holds the person's rows without them."""
+        """Rewrite each daily export that holds the person's rows without them.
+
+        An export the lifecycle moved to Glacier cannot be read until restored: its restore is
+        requested and it is counted in `export_files_archived`; erasing again once it is
+        restored (hours) rewrites it."""
+        user_id = whatsapp_user_id(wa_id)
+        files = rows = archived = 0
+        for key, storage in self.export_objects().items():
+            if storage in ARCHIVED and not self._restored(key):
+                self._request_restore(key)
+                archived += 1
+                continue
+            removed = self._rewrite_without(key, user_id)
+            if removed:
+                files, rows = files + 1, rows + removed
+        return {"export_files": files, "export_rows": rows, "export_files_archived": archived}
+
+    def _rewrite_without(self, key: str, user_id: str) -> int:
+        """Write the export again without `user_id`'s rows; how many went."""
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
-        user_id = whatsapp_user_id(wa_id)
-        files = rows = 0
-        for key in self.export_keys():
-            body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-            table = pq.read_table(io.BytesIO(body))
-            if "user_id" not in table.column_names:
-                continue
-            keep = pc.not_equal(table["user_id"], user_id)
-            removed = table.num_rows - pc.sum(keep).as_py() if table.num_rows else 0
-            if not removed:
-                continue
+        body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        table = pq.read_table(io.BytesIO(body))
+        if "user_id" not in table.column_names or not table.num_rows:
+            return 0
+        keep = pc.not_equal(table["user_id"], user_id)
+        removed = int(table.num_rows - pc.sum(keep).as_py())
+        if removed:
             out = io.BytesIO()
             pq.write_table(table.filter(keep), out, compression="zstd")
             self.s3.put_object(Bucket=self.bucket, Key=key, Body=out.getvalue())
             self._delete_objects([key], keep_current=True)  # the older versions held them
-            files, rows = files + 1, rows + removed
-        return {"export_files": files, "export_rows": rows}
+        return removed
+
+    def _restored(self, key: str) -> bool:
+        restore = self.s3.head_object(Bucket=self.bucket, Key=key).get("Restore", "")
+        return 'ongoing-request="false"' in restore
+
+    def _request_restore(self, key: str) -> None:
+        try:
+            self.s3.restore_object(
+                Bucket=self.bucket,
+                Key=key,
+                RestoreRequest={"Days": 2, "GlacierJobParameters": {"Tier": "Standard"}},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "RestoreAlreadyInProgress":
+                raise
 
     # Helpers ----------------------------------------------------------------------------------
 

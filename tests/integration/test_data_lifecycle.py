@@ -318,12 +318,20 @@ def test_erasure_rewrites_a_versioned_export_and_drops_old_versions(settings, st
     key = export_key(DAY)
     s3.put_object(Bucket=bucket, Key=key, Body=out.getvalue())
     data = PersonalData(stores.dynamodb, s3, bucket, settings.table_prefix)
-    assert data.erase_exports(gone) == {"export_files": 1, "export_rows": 1}
+    assert data.erase_exports(gone) == {
+        "export_files": 1,
+        "export_rows": 1,
+        "export_files_archived": 0,
+    }
     versions = s3.list_object_versions(Bucket=bucket, Prefix=key).get("Versions", [])
     assert len(versions) == 1
     body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     assert pq.read_table(io.BytesIO(body)).column("user_id").to_pylist() == [whatsapp_user_id(kept)]
-    assert data.erase_exports(gone) == {"export_files": 0, "export_rows": 0}
+    assert data.erase_exports(gone) == {
+        "export_files": 0,
+        "export_rows": 0,
+        "export_files_archived": 0,
+    }
 
 
 def _athena_result(rows: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
@@ -407,3 +415,25 @@ def test_wam_export_conversations_for_one_account(seeded, settings, servers) -> 
         timeout=180,
     )
     assert bad.returncode == 2 and "not a date like 2024-01-15" in bad.stderr
+
+
+def test_an_archived_export_is_restored_then_rewritten(settings, stores) -> None:
+    """An export in Glacier cannot be read: the erasure asks for its restore and counts it; the
+    next erasure, once it is restored, rewrites it."""
+    s3 = aws_client("s3", settings.aws_region)
+    bucket = f"archived-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    gone, kept = new_wa_id(), new_wa_id()
+    rows = [{"user_id": whatsapp_user_id(w), "content": "hello"} for w in (gone, kept)]
+    out = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(rows), out)
+    key = export_key(date(2023, 6, 1))
+    s3.put_object(Bucket=bucket, Key=key, Body=out.getvalue(), StorageClass="GLACIER")
+    data = PersonalData(stores.dynamodb, s3, bucket, settings.table_prefix)
+    first = data.erase_exports(gone)
+    assert first == {"export_files": 0, "export_rows": 0, "export_files_archived": 1}
+    assert "Restore" in s3.head_object(Bucket=bucket, Key=key)  # requested (moto: at once)
+    second = data.erase_exports(gone)
+    assert second == {"export_files": 1, "export_rows": 1, "export_files_archived": 0}
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    assert pq.read_table(io.BytesIO(body)).column("user_id").to_pylist() == [whatsapp_user_id(kept)]

@@ -241,6 +241,7 @@ def test_a_customer_is_erased_everywhere_and_only_them(
         "media_index": 1,
         "export_files": 1,
         "export_rows": exported_rows,
+        "export_files_archived": 0,
     }
     assert report["deleted"]["redis"]["checkpoint_threads"] == 1
     assert report["deleted"]["redis"]["keys"] >= 2  # handoff state and transcript at least
