@@ -23,7 +23,7 @@ from redis.asyncio import Redis as AsyncRedis
 
 from checkpointers import async_redis_saver
 from server import create_app
-from server.gdpr import PersonalDataService
+from server.gdpr import PersonalDataService, _holds
 from stores import aws_client, whatsapp_user_id
 from stores.erasure import PersonalData, message_ids
 from stores.export import export_conversations
@@ -214,6 +214,8 @@ def test_a_customer_is_erased_everywhere_and_only_them(
     other_keys = {k for k in before if other in k}
     assert any(k.startswith("checkpoint") for k in other_keys)
     assert _mentions(before, person)
+    named = [k for k in before if _holds(k, person)]
+    checkpoint_keys = [k for k in named if k.startswith("checkpoint")]
 
     # Access: everything, as JSON; the admin API needs its token.
     assert httpx.get(f"{app}/admin/api/users/{person}").status_code == 401
@@ -244,7 +246,9 @@ def test_a_customer_is_erased_everywhere_and_only_them(
         "export_files_archived": 0,
     }
     assert report["deleted"]["redis"]["checkpoint_threads"] == 1
-    assert report["deleted"]["redis"]["keys"] >= 2  # handoff state and transcript at least
+    assert report["deleted"]["redis"]["checkpoint_keys"] == len(checkpoint_keys)
+    assert report["deleted"]["redis"]["keys"] == len(named) - len(checkpoint_keys)
+    assert {"handoff", "optin"} <= {k.split(":")[1] for k in named}
     assert report["deleted"]["redis"]["handoff_index_entries"] == 1
 
     # Nothing anywhere names the person; the other customer is untouched.
