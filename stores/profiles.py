@@ -43,39 +43,45 @@ class ProfileStore:
         escalated: bool = False,
         at: str | None = None,
     ) -> None:
-        """Count an answered turn (or `turns`) of the person."""
+        """Count an answered turn (or `turns`) of the person: two writes (three on the first
+        turn naming an agent, which creates the `common_topics` map)."""
         at = at or utc_now_iso()
         key = to_item({"user_id": whatsapp_user_id(wa_id)})
-        values: dict[str, Any] = {
-            ":at": at,
-            ":day": at[:10],
-            ":n": turns,
-            ":e": int(escalated),
-            ":empty": {},
-        }
-        update = (
-            "SET last_interaction = :at, created_date = if_not_exists(created_date, :day), "
-            "common_topics = if_not_exists(common_topics, :empty) "
-            "ADD total_turns :n, escalations_count :e"
-        )
+        values: dict[str, Any] = {":at": at, ":day": at[:10], ":n": turns, ":e": int(escalated)}
+        names: dict[str, str] = {}
+        sets = ["last_interaction = :at", "created_date = if_not_exists(created_date, :day)"]
         if language:
-            update = update.replace("SET ", "SET preferred_language = :lang, ", 1)
+            sets.append("preferred_language = :lang")
             values[":lang"] = language
-        self._db.update_item(
-            TableName=self.table,
-            Key=key,
-            UpdateExpression=update,
-            ExpressionAttributeValues=to_item(values),
-        )
         if agent_id:
+            sets.append("common_topics.#a = if_not_exists(common_topics.#a, :zero) + :n")
+            names["#a"] = agent_id
+            values[":zero"] = 0
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": key,
+            "UpdateExpression": f"SET {', '.join(sets)} ADD total_turns :n, escalations_count :e",
+            "ExpressionAttributeValues": to_item(values),
+        }
+        if names:
+            request["ExpressionAttributeNames"] = names
+        try:
+            self._db.update_item(**request)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ValidationException":
+                raise
+            # A new profile has no `common_topics` map to count the agent in: create it, again.
             self._db.update_item(
                 TableName=self.table,
                 Key=key,
-                UpdateExpression="SET common_topics.#a = "
-                "if_not_exists(common_topics.#a, :zero) + :one",
-                ExpressionAttributeNames={"#a": agent_id},
-                ExpressionAttributeValues=to_item({":zero": 0, ":one": 1}),
+                UpdateExpression="SET common_topics = if_not_exists(common_topics, :empty)",
+                ExpressionAttributeValues=to_item({":empty": {}}),
             )
+            self._db.update_item(**request)
+        self._count_session(key, session_id)
+
+    def _count_session(self, key: dict[str, Any], session_id: str) -> None:
+        """A turn of a session the profile has not seen yet starts a new conversation."""
         try:
             self._db.update_item(
                 TableName=self.table,
