@@ -19,6 +19,7 @@ from tests.integration.whatsapp import make_channel
 
 pytestmark = pytest.mark.integration
 TOKEN = "dashboard-token-for-tests"
+ACCOUNT = "300000000000003"
 
 
 def _day(day: date, scale: int) -> dict[str, object]:
@@ -56,6 +57,12 @@ def dashboard_url(settings, stores, demo, graph_api) -> Iterator[str]:
             Key=metrics_key(day),
             Body=json.dumps(_day(day, 3 - back)).encode(),
         )
+    tenant = _day(today, 1) | {"account": ACCOUNT, "total_messages": 7}
+    s3.put_object(
+        Bucket=settings.s3_bucket,
+        Key=metrics_key(today, ACCOUNT),
+        Body=json.dumps(tenant).encode(),
+    )
     channel = make_channel(settings, stores, demo, graph_api[1], workers=0)
     channel.config = channel.config.__class__(
         **{**channel.config.__dict__, "admin_token": TOKEN, "s3_bucket": settings.s3_bucket}
@@ -89,6 +96,11 @@ def test_the_dashboard_draws_its_charts(browser, dashboard_url, tmp_path: Path) 
     topics = page.locator("#topics tr")
     assert topics.count() == 3  # header and two topics
     assert "invoice" in topics.nth(1).inner_text()
+    # One business account's own figures.
+    page.fill("#account", ACCOUNT)
+    page.click("#reload")
+    page.wait_for_selector('[data-metric="total_messages"]:text-is("7")', timeout=20_000)
+    assert page.locator("#chart-messages svg rect").count() == 1
     assert all(url.startswith(dashboard_url) for url in requests)  # nothing from elsewhere
     page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
     page.close()
