@@ -130,14 +130,31 @@ class Serve:
             self.process.kill()
 
 
+RETRIED = Counter[str]()
+
+
+async def _post(client: httpx.AsyncClient, url: str, body: bytes) -> None:
+    """POST as Meta does: a 5xx or a dropped connection is retried (after a second here)."""
+    for _ in range(10):
+        try:
+            response = await client.post(f"{url}/webhook", content=body, headers=_signed(body))
+            if response.status_code < 500:
+                response.raise_for_status()
+                return
+            RETRIED[str(response.status_code)] += 1
+        except httpx.TransportError as error:
+            RETRIED[type(error).__name__] += 1
+        await asyncio.sleep(1.0)
+    raise RuntimeError("the webhook refused a message ten times")
+
+
 async def _post_all(url: str, bodies: list[bytes]) -> list[float]:
     limits = httpx.Limits(max_connections=64)
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
 
         async def one(body: bytes) -> float:
             sent = time.monotonic()
-            response = await client.post(f"{url}/webhook", content=body, headers=_signed(body))
-            response.raise_for_status()
+            await _post(client, url, body)
             return sent
 
         return await asyncio.gather(*(one(body) for body in bodies))
@@ -148,10 +165,7 @@ async def _bursts(url: str, customers: list[str]) -> None:
 
         async def write(wa_id: str) -> None:
             for text in ("hi", "I have a question", "how much is premium?"):
-                body = _webhook(wa_id, text)
-                (
-                    await client.post(f"{url}/webhook", content=body, headers=_signed(body))
-                ).raise_for_status()
+                await _post(client, url, _webhook(wa_id, text))
                 await asyncio.sleep(0.3)
 
         await asyncio.gather(*(write(c) for c in customers))
@@ -176,6 +190,7 @@ def _scenario(
 ) -> dict[str, Any]:
     model.state.latency_s = latency
     model.state.max_in_flight = 0
+    RETRIED.clear()
     ids = [str(16_000_000_000 + random.randrange(10**9)) for _ in range(customers)]
     commands = int(redis.info("stats")["total_commands_processed"])
     cpu = _cpu_seconds(serve.process.pid)
@@ -196,6 +211,7 @@ def _scenario(
             (int(redis.info("stats")["total_commands_processed"]) - commands) / customers, 1
         ),
         "replies_per_customer": sorted(Counter(len(v) for v in replies.values()).items()),
+        "webhook_retries": dict(RETRIED),
     }
 
 
@@ -259,6 +275,7 @@ def run(
                 "calls in flight",
                 "CPU ms/turn",
                 "Redis cmds/turn",
+                "webhook 5xx retried",
             ],
             [
                 [
@@ -272,6 +289,7 @@ def run(
                     r["max_model_calls_in_flight"],
                     r["cpu_ms_per_turn"],
                     r["redis_commands_per_turn"],
+                    sum(r["webhook_retries"].values()),
                 ]
                 for r in rows
             ],

@@ -35,7 +35,7 @@ from stores import Stores
 log = structlog.get_logger(__name__)
 
 # Meta waits about 20 s for an answer; a stalled store gets 503 (Meta retries) well before that.
-ACCEPT_TIMEOUT_S = 8.0
+ACCEPT_TIMEOUT_S = 15.0
 STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
 
 
