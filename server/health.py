@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from redis.asyncio import Redis as AsyncRedis
 
 from checkpointers import RedisModulesMissingError, acheck_redis_modules
-from stores import Stores
+from server.deps import ConfigDep, RedisDep, StoresDep
 
 router = APIRouter(tags=["operations"])
-
-
-def get_stores(request: Request) -> Stores:
-    stores: Stores = request.app.state.stores
-    return stores
-
-
-def get_redis(request: Request) -> AsyncRedis:
-    redis: AsyncRedis = request.app.state.redis
-    return redis
 
 
 @router.get("/healthz")
@@ -31,15 +20,11 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-async def readyz(
-    request: Request,
-    stores: Annotated[Stores, Depends(get_stores)],
-    redis: Annotated[AsyncRedis, Depends(get_redis)],
-) -> JSONResponse:
+async def readyz(stores: StoresDep, redis: RedisDep, config: ConfigDep) -> JSONResponse:
     checks: dict[str, Any] = {}
     try:
         await asyncio.wait_for(redis.ping(), timeout=2)
-        await acheck_redis_modules(redis, request.app.state.redis_url)
+        await acheck_redis_modules(redis, config.redis_url)
         checks["redis"] = "ok"
     except RedisModulesMissingError as error:
         checks["redis"] = str(error)

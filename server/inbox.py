@@ -17,17 +17,18 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from server.accounts import AccountRegistry, BusinessAccount
+from server.deps import AccountsDep, ConfigDep, HandoffDep, RepliesDep, StoresDep
 from server.handoff import Handoff, HandoffRecord
 from server.masking import mask_phone
-from server.replies import Reply, ReplySender
+from server.replies import Reply
 from server.whatsapp import OutsideWindowError
-from stores import Stores, whatsapp_user_id
+from stores import whatsapp_user_id
 
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
-def _authorized(request: Request) -> None:
-    token: str | None = request.app.state.config.inbox_token
+def _authorized(request: Request, config: ConfigDep) -> None:
+    token = config.inbox_token
     if token is None:  # local mode without a token: this machine only
         host = request.client.host if request.client else ""
         if host in LOOPBACK:
@@ -41,31 +42,6 @@ def _authorized(request: Request) -> None:
             headers={"WWW-Authenticate": "Bearer"},
         )
 
-
-def _handoff(request: Request) -> Handoff:
-    handoff: Handoff = request.app.state.handoff
-    return handoff
-
-
-def _replies(request: Request) -> ReplySender:
-    replies: ReplySender = request.app.state.replies
-    return replies
-
-
-def _accounts(request: Request) -> AccountRegistry:
-    accounts: AccountRegistry = request.app.state.accounts
-    return accounts
-
-
-def _stores(request: Request) -> Stores:
-    stores: Stores = request.app.state.stores
-    return stores
-
-
-HandoffDep = Annotated[Handoff, Depends(_handoff)]
-RepliesDep = Annotated[ReplySender, Depends(_replies)]
-AccountsDep = Annotated[AccountRegistry, Depends(_accounts)]
-StoresDep = Annotated[Stores, Depends(_stores)]
 
 page_router = APIRouter(tags=["inbox"])
 router = APIRouter(prefix="/inbox/api", tags=["inbox"], dependencies=[Depends(_authorized)])

@@ -25,8 +25,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field, model_validator
 
+from server.deps import ConfigDep, HandoffDep, OutboxDep, StoresDep
 from server.outbox import LocalOutbox, OutboxMessage
 from server.webhook import signature_for
+from stores import Stores
 
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost", "testclient"})
 MAX_MEDIA_BYTES = 5 * 1024 * 1024
@@ -123,8 +125,8 @@ async def page() -> HTMLResponse:
 
 
 @router.get("/simulator/customers")
-async def customers(request: Request) -> list[dict[str, Any]]:
-    listed = await request.app.state.stores.customers.alist_customers()
+async def customers(stores: StoresDep) -> list[dict[str, Any]]:
+    listed = await stores.customers.alist_customers()
     return [
         {
             "wa_id": c.phone.lstrip("+"),
@@ -137,11 +139,12 @@ async def customers(request: Request) -> list[dict[str, Any]]:
 
 
 @router.post("/simulator/messages")
-async def send(request: Request, message: SimulatedMessage) -> JSONResponse:
+async def send(
+    request: Request, message: SimulatedMessage, config: ConfigDep, box: OutboxDep
+) -> JSONResponse:
     """Sign the message as Meta would and hand it to this app's own `/webhook`, in process: the
     signed body never leaves the process, and no caller-named host is ever contacted."""
-    config = request.app.state.config
-    content = {} if message.kind == "text" else await _content(message, request.app.state.outbox)
+    content = {} if message.kind == "text" else await _content(message, box)
     body = json.dumps(
         webhook_payload(
             config.default_phone_number_id, message.wa_id, message.name, message.text, **content
@@ -165,23 +168,23 @@ async def send(request: Request, message: SimulatedMessage) -> JSONResponse:
 
 @router.get("/simulator/outbox")
 async def outbox(
-    request: Request,
+    stores: StoresDep,
+    box: OutboxDep,
     wa_id: Annotated[str, Query(pattern=r"^\d{6,15}$")],
     after: float = 0.0,
     wait: Annotated[float, Query(ge=0, le=25)] = 0.0,
 ) -> list[dict[str, Any]]:
-    box: LocalOutbox | None = request.app.state.outbox
     if box is None:
         return []
     messages = await box.wait(wa_id, after, wait) if wait else await box.messages(wa_id, after)
-    return [await _described(request, m) for m in messages]
+    return [await _described(stores, m) for m in messages]
 
 
-async def _described(request: Request, message: OutboxMessage) -> dict[str, Any]:
+async def _described(stores: Stores, message: OutboxMessage) -> dict[str, Any]:
     """The message, the agent that wrote it and the tools it ran (from the conversation log)."""
     logged = None
     try:
-        logged = await request.app.state.stores.conversations.aget(message.id)
+        logged = await stores.conversations.aget(message.id)
     except Exception:  # the log is a courtesy here; the reply itself is what matters
         logged = None
     return {
@@ -198,15 +201,14 @@ async def _described(request: Request, message: OutboxMessage) -> dict[str, Any]
 
 @router.get("/simulator/state")
 async def state(
-    request: Request, wa_id: Annotated[str, Query(pattern=r"^\d{6,15}$")]
+    config: ConfigDep, handoff: HandoffDep, wa_id: Annotated[str, Query(pattern=r"^\d{6,15}$")]
 ) -> dict[str, Any]:
     """Who answers this customer now: the bot, or a person (and where the inbox is)."""
-    number = request.app.state.config.default_phone_number_id
-    handoff = getattr(request.app.state, "handoff", None)
-    record = await handoff.record(number, wa_id) if handoff is not None else None
+    number = config.default_phone_number_id
+    record = await handoff.record(number, wa_id)
     return {
         "thread_id": f"{number}:{wa_id}",
-        "handoff": record.state if record else "bot",
-        "agent": (record.agent or None) if record else None,
+        "handoff": record.state,
+        "agent": record.agent or None,
         "inbox": f"/inbox?thread={number}:{wa_id}",
     }

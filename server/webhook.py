@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from server.config import ChannelConfig
+from server.deps import ConfigDep
 from server.notifications import (
     WebhookContext,
     handle_notification,
@@ -24,12 +24,7 @@ __all__ = ["WebhookContext", "handle_notification", "router", "signature_for", "
 router = APIRouter(tags=["webhook"])
 
 
-def get_config(request: Request) -> ChannelConfig:
-    config: ChannelConfig = request.app.state.config
-    return config
-
-
-Config = Annotated[ChannelConfig, Depends(get_config)]
+Config = ConfigDep
 
 
 @router.get("/webhook", response_class=PlainTextResponse)
@@ -67,12 +62,15 @@ def context_of(request: Request) -> WebhookContext:
     )
 
 
+Context = Annotated[WebhookContext, Depends(context_of)]
+
+
 @router.post("/webhook")
-async def receive(request: Request, config: Config) -> JSONResponse:
+async def receive(request: Request, config: Config, context: Context) -> JSONResponse:
     body = await _read_body(request, config.max_body_bytes)
     if body is None:
-        request.app.state.metrics.webhooks.labels(outcome="too_large").inc()
+        context.metrics.webhooks.labels(outcome="too_large").inc()
         return JSONResponse({"error": "body too large"}, status_code=413)
     signature = request.headers.get("x-hub-signature-256")
-    status, content = await handle_notification(context_of(request), body, signature)
+    status, content = await handle_notification(context, body, signature)
     return JSONResponse(content, status_code=status)
