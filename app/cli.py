@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Annotated
@@ -83,9 +85,17 @@ def infra_up() -> None:
             typer.echo("stopping", err=True)
 
 
+def _interruptible() -> None:
+    """Ctrl-C (SIGINT) stops a long-running command even when a shell without job control
+    started it in the background, with SIGINT ignored."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def _watch_stack(stack: LocalStack) -> None:
     """Keep the embedded servers up: a Redis that died is restarted on its port and AOF (the
     sessions survive); a moto server that died held its data in memory, so the stack stops."""
+    _interruptible()
     while True:
         time.sleep(1)
         if stack.redis is not None and not stack.redis.is_running():
@@ -198,6 +208,7 @@ def worker(
     from app.channel import build_channel
     from server import run_workers
 
+    _interruptible()
     settings = _settings()
     with running_stack(settings) as runtime:
         typer.echo(f"{count} worker(s) on redis {redact_url(runtime.redis_url)}; Ctrl-C stops")

@@ -152,14 +152,17 @@ class SqsQueue:
 
     async def _send(self, fields: dict[str, str], dedupe_id: str) -> str:
         thread = thread_id_of(fields["phone_number_id"], fields["wa_id"])
+        # Recorded before the send: a consumer may receive the message the moment SQS has it,
+        # and must then already see it as the thread's newest (else it answers at once and the
+        # burst is split).
+        await self._record_newest(
+            keys=[Keys.newest_message(thread)], args=[fields["message_id"], NEWEST_SECONDS]
+        )
         sent = await self._call(
             "send_message",
             MessageBody=json.dumps(fields, separators=(",", ":")),
             MessageGroupId=thread,
             MessageDeduplicationId=dedupe_id,
-        )
-        await self._record_newest(
-            keys=[Keys.newest_message(thread)], args=[fields["message_id"], NEWEST_SECONDS]
         )
         return str(sent["MessageId"])
 
