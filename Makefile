@@ -48,9 +48,11 @@ evals: $(DEV_STAMP)
 	$(BIN)/wam evals run --dataset all --out eval-results
 
 # Ingest, turn and checkpoint benchmarks, each beside its baseline; JSON in bench-results/.
-# The long fault runs: 10,000 fuzzed webhook bodies (make test runs 200).
+# The long runs: 10,000 fuzzed webhook bodies (make test runs 200) and the concurrency benchmark's
+# smoke test.
 soak: $(DEV_STAMP)
-	FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest tests/integration/test_fuzz.py -q
+	FUZZ_EXAMPLES=10000 SOAK=1 $(BIN)/python -m pytest tests/integration/test_fuzz.py \
+		tests/integration/test_benchmarks.py -q
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks bench-results 2>/dev/null

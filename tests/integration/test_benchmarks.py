@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 
 import pytest
 
@@ -52,6 +53,11 @@ def test_routing_benchmark_times_both_routers(tmp_path) -> None:
     assert json.loads((tmp_path / "routing.json").read_text())["benchmark"] == "routing"
 
 
+@pytest.mark.skipif(
+    not os.environ.get("SOAK"),
+    reason="a minute of `wam serve` under load: `make soak` runs it (test_concurrency.py covers "
+    "the same paths in `make test`)",
+)
 def test_concurrency_benchmark_reports_latency_beside_the_ideal(tmp_path) -> None:
     results = concurrency.run(tmp_path, sizes=(4,), burst_customers=2)
     assert results["ideal_s"] == 2.3 and results["alone"]["customers"] == 1
