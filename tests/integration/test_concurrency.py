@@ -204,7 +204,7 @@ def test_one_customers_slow_turn_does_not_delay_another(api, model, meta) -> Non
     delays = iter([6.0])
     converse.state.latency_s = lambda: next(delays, 0.2)
     post(api, payload(message(slow, text={"body": "how much is premium?"})))
-    time.sleep(1.2)  # the slow customer's model call is running
+    wait_for(lambda: converse.state.in_flight >= 1, what="the slow customer's model call")
     post(api, payload(message(quick, text={"body": "how much is premium?"})))
     wait_for(lambda: sent_to(meta[0], quick), timeout=30, what="the quick customer's reply")
     assert not sent_to(meta[0], slow), "the quick customer waited behind the slow one"

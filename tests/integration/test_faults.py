@@ -232,10 +232,15 @@ def test_a_thread_keeps_one_checkpoint_however_many_turns(app_url, graph_api, se
     for turn, text in enumerate(["hi", "what are your opening hours?", "thanks", "and prices?"]):
         post(app_url, payload(message(wa_id, text={"body": text})))
         wait_for(lambda n=turn: len(sent_to(stub, wa_id)) == n + 1, what=f"reply {turn + 1}")
-    time.sleep(0.5)
-    keys = [k.decode() for k in redis.scan_iter(match=f"checkpoint:*{wa_id}*", count=1000)]
-    namespaces = {key.split(":")[3] if key.count(":") >= 4 else "" for key in keys}
-    assert 0 < len(keys) <= len(namespaces), keys
+
+    def checkpoints() -> list[str]:
+        return [k.decode() for k in redis.scan_iter(match=f"checkpoint:*{wa_id}*", count=1000)]
+
+    def one_per_namespace() -> bool:  # pruning runs after each reply is sent
+        keys = checkpoints()
+        return 0 < len(keys) <= len({k.split(":")[3] if k.count(":") >= 4 else "" for k in keys})
+
+    wait_for(one_per_namespace, timeout=10, what="one checkpoint per namespace")
 
 
 class _QuickHeadDeadline(GuardedH11Protocol):
