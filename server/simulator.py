@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from server.deps import ConfigDep, HandoffDep, OutboxDep, StoresDep
 from server.outbox import LocalOutbox, OutboxMessage
+from server.queue import CALLBACK_PREFIX
 from server.webhook import signature_for
 from stores import Stores
 
@@ -183,8 +184,16 @@ async def outbox(
 async def _described(stores: Stores, message: OutboxMessage) -> dict[str, Any]:
     """The message, the agent that wrote it and the tools it ran (from the conversation log)."""
     logged = None
+    # An agent's reply is logged before it is sent, under `<inbound id>:reply` (the send's
+    # callback tag names the inbound id); Meta's id finds it only once the send is recorded.
+    tag = str(message.payload.get("biz_opaque_callback_data") or "")
+    candidates = [message.id]
+    if tag.startswith(CALLBACK_PREFIX):
+        candidates.insert(0, f"{tag.removeprefix(CALLBACK_PREFIX)}:reply")
     try:
-        logged = await stores.conversations.aget(message.id)
+        for candidate in candidates:
+            if (logged := await stores.conversations.aget(candidate)) is not None:
+                break
     except Exception:  # the log is a courtesy here; the reply itself is what matters
         logged = None
     return {

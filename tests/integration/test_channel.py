@@ -16,7 +16,7 @@ import pytest
 from checkpointers import EmbeddedRedis
 from graph import SupervisorDeps
 from server import AccountRegistry, GraphApiClient, create_app
-from stores import aws_client, whatsapp_user_id
+from stores import ConversationMessage, aws_client, whatsapp_user_id
 from stubs.graph_api import sent_to, text_of
 from tests.integration.conftest import WAM, new_wa_id, wam_env
 from tests.integration.whatsapp import (
@@ -509,17 +509,8 @@ def test_simulator_page_and_outbox(settings, stores, demo, graph_api, tmp_path) 
             server.url + "/simulator/outbox", params={"wa_id": "15550004", "wait": 20}, timeout=30
         ).json()
         assert replies and "lunes" in replies[0]["text"].lower()
-        # Who answered and with what, from the conversation log.
-        described = wait_for(
-            lambda: [
-                r
-                for r in httpx.get(
-                    server.url + "/simulator/outbox", params={"wa_id": "15550004"}
-                ).json()
-                if r["agent"]
-            ],
-            what="the reply's agent",
-        )[0]
+        # Who answered and with what, from the conversation log, with the reply itself.
+        described = replies[0]
         assert described["agent"] == "general" and "search_knowledge_base" in described["tools"]
         state = httpx.get(server.url + "/simulator/state", params={"wa_id": "15550004"}).json()
         assert state["handoff"] == "bot" and state["inbox"].startswith("/inbox?thread=")
@@ -533,6 +524,29 @@ def test_simulator_page_and_outbox(settings, stores, demo, graph_api, tmp_path) 
             ).json()
         ]
         assert "from another process" in texts
+        # A reply is described from the moment it is sent: it was logged under the inbound id
+        # its callback tag names, before Meta's id was recorded for it.
+        inbound_id = f"wamid.in.{uuid.uuid4().hex}"
+        stores.conversations.append(
+            ConversationMessage(
+                user_id="whatsapp:+15550004",
+                session_id="s",
+                message_id=f"{inbound_id}:reply",
+                direction="outbound",
+                role="assistant",
+                content="logged first",
+                agent_id="billing",
+                metadata={"tools": ["get_invoices"]},
+            )
+        )
+        tagged = text_payload("15550004", "logged first") | {
+            "biz_opaque_callback_data": f"reply-to:{inbound_id}"
+        }
+        asyncio.run(other.send(NUMBER, "t", tagged))
+        fresh = httpx.get(server.url + "/simulator/outbox", params={"wa_id": "15550004"}).json()
+        assert [(r["agent"], r["tools"]) for r in fresh if r["text"] == "logged first"] == [
+            ("billing", ["get_invoices"])
+        ]
         # An image and a location take the production path too.
         image = base64.b64encode(b"\x89PNG\r\n\x1a\nfake").decode()
         for extra in (
