@@ -323,3 +323,44 @@ def test_the_daily_jobs_export_the_day_and_write_its_metrics(
     assert metrics["date"] == today
     scheduled = daily_jobs.day_of({"time": "2026-11-22T02:30:00Z", "source": "aws.events"})
     assert scheduled.isoformat() == "2026-11-21"
+
+
+def test_a_thread_held_by_a_person_is_not_answered_by_the_orchestrator(
+    lambda_env, graph_api, stores, settings
+) -> None:
+    """The orchestrator's worker has the handoff service: while a person holds the thread the
+    bot stays silent and the customer's words go to the person's transcript."""
+    import asyncio
+
+    from redis.asyncio import Redis as AsyncRedis
+
+    from server.handoff import Handoff
+
+    stub, _ = graph_api
+    wa_id = new_wa_id()
+
+    async def hold() -> None:
+        redis = AsyncRedis.from_url(settings.redis_url)
+        try:
+            handoff = Handoff(redis, stores)
+            record = await handoff.record(NUMBER, wa_id)
+            await handoff.change(record, "assigned", agent="ana")
+        finally:
+            await redis.aclose()
+
+    asyncio.run(hold())
+    text = "Are you still there? I need the invoice"
+    webhook_handler.handler(signed(payload(message(wa_id, text={"body": text}))))
+    received, result = poll_once(lambda_env)
+    assert received == 1 and result == {"batchItemFailures": []}
+
+    async def transcript() -> list[str]:
+        redis = AsyncRedis.from_url(settings.redis_url)
+        try:
+            handoff = Handoff(redis, stores)
+            return [e.text for e in await handoff.store.transcript(f"{NUMBER}:{wa_id}")]
+        finally:
+            await redis.aclose()
+
+    assert text in asyncio.run(transcript())
+    assert not sent_to(stub, wa_id), "the bot answered a thread a person holds"
