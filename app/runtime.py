@@ -116,7 +116,7 @@ def running_stack(settings: Settings, *, prepare: bool = True) -> Iterator[Runti
             settings.conversation_ttl_days,
             default_account=settings.whatsapp_phone_number_id,
         )
-        if prepare:
+        if prepare and settings.prepare_on_start:
             prepare_data(settings, stores, seed=stack.aws is not None)  # the owner seeds
         yield Runtime(settings=settings, stores=stores, stack=stack)
 

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
 
     # Local files: AOF of the embedded Redis and other state.
     data_dir: Path = Path(".data")
+    # Whether long-lived commands (wam serve, wam worker) create the tables and bucket at start;
+    # false where a deployment owns them (the CDK stack), so the process needs no rights to.
+    prepare_on_start: bool = True
 
     # WhatsApp Cloud API.
     whatsapp_verify_token: str = "dev-verify-token"
