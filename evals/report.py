@@ -55,11 +55,14 @@ SPLIT_METRICS = (
 )
 
 
+SPLIT_ORDER = ("test", "holdout", "dev", "other")
+
+
 def split_rows(results: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """(group, cells): each group (all, language, agent, single/conversation turns) with every
-    metric as `test | dev` side by side."""
+    metric as `test | holdout | dev` side by side (the splits present)."""
     splits = results.get("by_split") or {}
-    names = [s for s in ("test", "dev", "other") if s in splits]
+    names = [s for s in SPLIT_ORDER if s in splits]
     if not names:
         return []
     groups = ["all"]
@@ -91,7 +94,7 @@ def split_table(results: dict[str, Any]) -> list[str]:
     rows = split_rows(results)
     if not rows:
         return []
-    names = [s for s in ("test", "dev", "other") if s in results["by_split"]]
+    names = [s for s in SPLIT_ORDER if s in results["by_split"]]
     short = [m.replace("_accuracy", "").replace("_correctness", "")[:13] for m in SPLIT_METRICS]
     lines = [
         "",
@@ -106,7 +109,7 @@ def _split_html(results: dict[str, Any]) -> str:
     rows = split_rows(results)
     if not rows:
         return ""
-    names = " | ".join(s for s in ("test", "dev", "other") if s in results["by_split"])
+    names = " | ".join(s for s in SPLIT_ORDER if s in results["by_split"])
     head = "".join(f"<th>{html.escape(m)}</th>" for m in SPLIT_METRICS)
     body = "".join(
         f"<tr><td>{html.escape(g)}</td>"
@@ -115,7 +118,7 @@ def _split_html(results: dict[str, Any]) -> str:
         for g, cells in rows
     )
     return (
-        f"<h2>Held-out test vs dev ({html.escape(names)})</h2>"
+        f"<h2>Held-out splits vs dev ({html.escape(names)})</h2>"
         f"<table><tr><th>group</th>{head}</tr>{body}</table>"
     )
 
