@@ -9,12 +9,14 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,6 +35,7 @@ from tests.integration.whatsapp import NUMBER, SECRET, message, payload, wait_fo
 
 pytestmark = pytest.mark.integration
 MODEL_SECONDS = 1.5
+SERVE_LOG = Path(tempfile.gettempdir()) / f"wam-serve-concurrency-{os.getpid()}.log"  # diagnostics
 
 
 @pytest.fixture(scope="module")
@@ -109,13 +112,14 @@ def api(settings, servers, bedrock_deps, model, meta, own_redis, tmp_path_factor
         MODEL_PROVIDER="bedrock",
         AWS_ENDPOINT_URL_BEDROCK_RUNTIME=model[1],
     )
-    process = subprocess.Popen(
-        [*WAM, "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    with SERVE_LOG.open("wb") as log_file:
+        process = subprocess.Popen(
+            [*WAM, "serve"],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: _ready(url), timeout=90, what="wam serve to be ready")
@@ -125,6 +129,7 @@ def api(settings, servers, bedrock_deps, model, meta, own_redis, tmp_path_factor
         meta[0].state.status_webhook = None
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=60)
+        SERVE_LOG.unlink(missing_ok=True)
 
 
 def _ready(url: str) -> bool:
@@ -158,17 +163,36 @@ def replies_per_customer(meta_app: Any, customers: list[str]) -> Counter[str]:
     return Counter(m["to"] for m in meta_app.state.sent if m["to"] in set(customers))
 
 
+def wait_for_replies(meta_app: Any, model_app: Any, customers: list[str], timeout: float) -> None:
+    """Until every customer has a reply; on timeout, say who has none and what `wam serve` and
+    the model server were doing."""
+    try:
+        wait_for(
+            lambda: len(replies_per_customer(meta_app, customers)) == len(customers),
+            timeout=timeout,
+            what="every customer's reply",
+        )
+    except AssertionError:
+        answered = replies_per_customer(meta_app, customers)
+        lines = SERVE_LOG.read_text(errors="replace").splitlines()
+        notable = [line for line in lines if "error" in line.lower() or "warn" in line.lower()]
+        raise AssertionError(
+            f"{len(customers) - len(answered)} of {len(customers)} customers have no reply "
+            f"after {timeout} s; model calls in flight: {model_app.state.in_flight}\n"
+            "wam serve's warnings and errors (last 30):\n"
+            + "\n".join(notable[-30:])
+            + "\nwam serve's last 30 lines:\n"
+            + "\n".join(lines[-30:])
+        ) from None
+
+
 def test_customers_at_once_are_answered_concurrently(api, model, meta) -> None:
     converse, _ = model
     converse.state.latency_s = lambda: MODEL_SECONDS
     converse.state.max_in_flight = 0
     customers = [new_wa_id() for _ in range(40)]
     post_all(api, [payload(message(c, text={"body": "how much is premium?"})) for c in customers])
-    wait_for(
-        lambda: len(replies_per_customer(meta[0], customers)) == len(customers),
-        timeout=60,
-        what="every customer's reply",
-    )
+    wait_for_replies(meta[0], converse, customers, timeout=60)
     assert set(replies_per_customer(meta[0], customers).values()) == {1}
     # One at a time (the old worker) would show 1 in flight; a default thread pool, 6.
     assert converse.state.max_in_flight >= 0.8 * len(customers)
@@ -189,11 +213,7 @@ def test_three_webhooks_within_the_window_get_one_reply(api, model, meta, stores
 
     with ThreadPoolExecutor(max_workers=len(customers)) as pool:
         assert all(codes == [200] * 3 for codes in pool.map(write, customers))
-    wait_for(
-        lambda: len(replies_per_customer(meta[0], customers)) == len(customers),
-        timeout=60,
-        what="every customer's reply",
-    )
+    wait_for_replies(meta[0], converse, customers, timeout=60)
     time.sleep(MODEL_SECONDS + 1.0)  # a second turn, if any, would have answered by now
     assert set(replies_per_customer(meta[0], customers).values()) == {1}
 
@@ -218,11 +238,7 @@ def test_model_throttling_is_retried_without_losing_anyone(api, model, meta) -> 
     try:
         customers = [new_wa_id() for _ in range(20)]
         post_all(api, [payload(message(c, text={"body": "hola, precios?"})) for c in customers])
-        wait_for(
-            lambda: len(replies_per_customer(meta[0], customers)) == len(customers),
-            timeout=60,
-            what="every customer's reply",
-        )
+        wait_for_replies(meta[0], converse, customers, timeout=60)
     finally:
         converse.state.throttle_rate = 0.0
     assert set(replies_per_customer(meta[0], customers).values()) == {1}
