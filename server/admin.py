@@ -23,21 +23,14 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
 from checkpointers import async_redis_saver
-from server.accounts import AccountRegistry
-from server.config import ChannelConfig
+from server.deps import AccountsDep, ConfigDep, RedisDep, S3Dep, StoresDep
 from server.gdpr import InvalidNumberError, PersonalDataService
-from stores import Stores, aws_client
 from stores.analytics import read_daily_metrics
 from stores.erasure import PersonalData
 
 
-def _config(request: Request) -> ChannelConfig:
-    config: ChannelConfig = request.app.state.config
-    return config
-
-
-def _authorized(request: Request) -> None:
-    token = _config(request).admin_token
+def _authorized(config: ConfigDep, request: Request) -> None:
+    token = config.admin_token
     given = request.headers.get("authorization", "")
     if token is None or not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
         raise HTTPException(
@@ -47,20 +40,12 @@ def _authorized(request: Request) -> None:
         )
 
 
-def _s3(request: Request) -> Any:
-    client = getattr(request.app.state, "admin_s3", None)
-    if client is None:
-        client = request.app.state.admin_s3 = aws_client("s3", _config(request).aws_region)
-    return client
-
-
-def _service(request: Request) -> PersonalDataService:
-    config = _config(request)
-    stores: Stores = request.app.state.stores
-    accounts: AccountRegistry = request.app.state.accounts
+def _service(
+    config: ConfigDep, stores: StoresDep, redis: RedisDep, accounts: AccountsDep, s3: S3Dep
+) -> PersonalDataService:
     return PersonalDataService(
-        redis=request.app.state.redis,
-        data=PersonalData(stores.dynamodb, _s3(request), config.s3_bucket, stores.prefix),
+        redis=redis,
+        data=PersonalData(stores.dynamodb, s3, config.s3_bucket, stores.prefix),
         open_saver=lambda: async_redis_saver(config.redis_url, config.session_ttl_minutes),
         accounts=[a.phone_number_id for a in accounts.all()],
     )
@@ -96,12 +81,12 @@ async def erase(wa_id: str, service: ServiceDep) -> dict[str, Any]:
 
 @router.get("/analytics/daily")
 async def daily(
-    request: Request,
+    config: ConfigDep,
+    s3: S3Dep,
     days: Annotated[int, Query(ge=1, le=366)] = 14,
     end: Annotated[date | None, Query()] = None,
     account: Annotated[str | None, Query(pattern=r"^\d{1,20}$")] = None,
 ) -> list[dict[str, Any]]:
     last = end or date.today()
     wanted = [last - timedelta(days=n) for n in range(days - 1, -1, -1)]
-    bucket = _config(request).s3_bucket
-    return await asyncio.to_thread(read_daily_metrics, _s3(request), bucket, wanted, account)
+    return await asyncio.to_thread(read_daily_metrics, s3, config.s3_bucket, wanted, account)

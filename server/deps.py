@@ -3,7 +3,7 @@ route reads `request.app.state` itself."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from redis.asyncio import Redis as AsyncRedis
@@ -13,7 +13,7 @@ from server.config import ChannelConfig
 from server.handoff import Handoff
 from server.outbox import LocalOutbox
 from server.replies import ReplySender
-from stores import Stores
+from stores import Stores, aws_client
 
 
 def get_config(request: Request) -> ChannelConfig:
@@ -53,6 +53,14 @@ def get_outbox(request: Request) -> LocalOutbox | None:
     return outbox
 
 
+def get_s3(request: Request) -> Any:
+    """One S3 client per app, made on first use (the admin API reads exports and analytics)."""
+    client = getattr(request.app.state, "s3", None)
+    if client is None:
+        client = request.app.state.s3 = aws_client("s3", get_config(request).aws_region)
+    return client
+
+
 ConfigDep = Annotated[ChannelConfig, Depends(get_config)]
 StoresDep = Annotated[Stores, Depends(get_stores)]
 RedisDep = Annotated[AsyncRedis, Depends(get_redis)]
@@ -60,3 +68,4 @@ AccountsDep = Annotated[AccountRegistry, Depends(get_accounts)]
 HandoffDep = Annotated[Handoff, Depends(get_handoff)]
 RepliesDep = Annotated[ReplySender, Depends(get_replies)]
 OutboxDep = Annotated[LocalOutbox | None, Depends(get_outbox)]
+S3Dep = Annotated[Any, Depends(get_s3)]
