@@ -50,6 +50,7 @@ async def webhook_context() -> WebhookContext:
             settings.agents_dir,
             settings.business_accounts_file,
             default_messages_per_second=settings.whatsapp_messages_per_second,
+            require_tokens=False,  # it never calls the Graph API: no secret to read
         ),
         stores=Stores.connect(
             settings.aws_region, settings.table_prefix, settings.conversation_ttl_days

@@ -123,7 +123,11 @@ class AccountRegistry:
         accounts_file: Path | None,
         *,
         default_messages_per_second: float = 80.0,
+        require_tokens: bool = True,
     ) -> AccountRegistry:
+        """The default account and those of `accounts_file`. `require_tokens=False`: a process
+        that never calls the Graph API (the webhook) loads the accounts without their tokens, so
+        it needs no right to read them (on AWS they come from Secrets Manager)."""
         accounts = [
             BusinessAccount(
                 account_id="default",
@@ -135,7 +139,7 @@ class AccountRegistry:
             )
         ]
         if accounts_file is not None:
-            accounts += _load_file(accounts_file)
+            accounts += _load_file(accounts_file, require_tokens=require_tokens)
             _refuse_duplicates(accounts_file, accounts)
         return cls(accounts)
 
@@ -176,7 +180,7 @@ def _read(path: Path) -> object:
         raise AccountConfigError(f"{path}: not valid YAML: {reason}") from None
 
 
-def _load_file(path: Path) -> list[BusinessAccount]:
+def _load_file(path: Path, *, require_tokens: bool = True) -> list[BusinessAccount]:
     data = _read(path)
     if data is None or data == []:
         raise AccountConfigError(
@@ -198,7 +202,7 @@ def _load_file(path: Path) -> list[BusinessAccount]:
             if entry.channel == "aws_eum"
             else os.environ.get(entry.access_token_env or "")
         )
-        if not token:
+        if not token and require_tokens:
             raise AccountConfigError(
                 f"{path}: {index}.access_token_env: environment variable "
                 f"{entry.access_token_env} is not set"
@@ -213,7 +217,7 @@ def _load_file(path: Path) -> list[BusinessAccount]:
                 account_id=entry.account_id,
                 account_name=entry.account_name,
                 phone_number_id=entry.phone_number_id,
-                access_token=token,
+                access_token=token or "",
                 agents_dir=folder,
                 status=entry.status,
                 messages_per_second=entry.messages_per_second,
