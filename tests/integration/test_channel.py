@@ -3,9 +3,6 @@ replying through the real Graph API client to a local stub of Meta's API."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,7 +15,7 @@ from graph import SupervisorDeps
 from server import AccountRegistry, GraphApiClient, create_app
 from stores import ConversationMessage, aws_client, whatsapp_user_id
 from stubs.graph_api import sent_to, text_of
-from tests.integration.conftest import WAM, new_wa_id, wam_env
+from tests.integration.conftest import new_wa_id, wam_env
 from tests.integration.whatsapp import (
     NUMBER,
     make_channel,
@@ -27,6 +24,7 @@ from tests.integration.whatsapp import (
     post,
     wait_for,
 )
+from tests.integration.workers import killed_mid_send_answers_once
 from tools.billing_demo import BackgroundServer
 
 pytestmark = pytest.mark.integration
@@ -427,39 +425,9 @@ def test_worker_killed_mid_turn_is_replaced_and_answers_once(
         LOG_FORMAT="json",
         LOG_LEVEL="INFO",
     )
-    wa_id = new_wa_id()
-    stub.state.hang_seconds = 60.0  # the first send never completes: the worker dies during it
-    victim = subprocess.Popen(
-        [*WAM, "worker", "--count", "1"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    replacement = None
     try:
-        requests = stub.state.requests
-        post(api.url, payload(message(wa_id, text={"body": "When is my payment due?"})))
-        wait_for(
-            lambda: stub.state.hang_seconds == 0.0 and stub.state.requests > requests,
-            timeout=60,
-            what="the first worker to start sending",
-        )
-        os.killpg(victim.pid, signal.SIGKILL)
-        victim.wait()
-        replacement = subprocess.Popen(
-            [*WAM, "worker", "--count", "1"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        reply = wait_for(lambda: sent_to(stub, wa_id), timeout=60, what="the replacement's reply")
-        assert "account linked to this WhatsApp number" in text_of(reply[0])
-        post(api.url, payload(message(wa_id, text={"body": "thanks"})))
-        wait_for(lambda: len(sent_to(stub, wa_id)) == 2, timeout=30, what="a later reply")
-        assert len(sent_to(stub, wa_id)) == 2, "the first message was answered twice"
+        wa_id, replies = killed_mid_send_answers_once(api.url, stub, env)
+        assert "account linked to this WhatsApp number" in text_of(replies[0])
         outbound = [
             m
             for m in stores.conversations.user_messages(whatsapp_user_id(wa_id))
@@ -467,11 +435,6 @@ def test_worker_killed_mid_turn_is_replaced_and_answers_once(
         ]
         assert len(outbound) == 2
     finally:
-        if victim.poll() is None:
-            os.killpg(victim.pid, signal.SIGKILL)
-        if replacement is not None:
-            os.killpg(replacement.pid, signal.SIGTERM)
-            replacement.wait(timeout=20)
         api.stop()
         redis.stop()
 

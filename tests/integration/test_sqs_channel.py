@@ -3,9 +3,6 @@ its SQS consumers answer through the real graph, replies reach the Graph API stu
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -13,9 +10,10 @@ import pytest
 from server import create_app
 from stores import whatsapp_user_id
 from stubs.graph_api import sent_to, text_of
-from tests.integration.conftest import WAM, new_wa_id, wam_env
+from tests.integration.conftest import new_wa_id, wam_env
 from tests.integration.sqs import new_queue, sqs_channel
 from tests.integration.whatsapp import NUMBER, message, payload, post, wait_for
+from tests.integration.workers import killed_mid_send_answers_once
 from tools.billing_demo import BackgroundServer
 
 pytestmark = pytest.mark.integration
@@ -82,42 +80,7 @@ def test_a_worker_killed_mid_send_is_replaced_and_answers_once(
         SQS_QUEUE_URL=queue_url,
         AWS_ENDPOINT_URL_SQS=servers.aws.url,
     )
-    wa_id = new_wa_id()
-    stub.state.hang_seconds = 60.0  # the first send never completes: the worker dies during it
-    victim = subprocess.Popen(
-        [*WAM, "worker", "--count", "1"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    replacement = None
     try:
-        requests = stub.state.requests
-        post(api.url, payload(message(wa_id, text={"body": "When is my payment due?"})))
-        wait_for(
-            lambda: stub.state.hang_seconds == 0.0 and stub.state.requests > requests,
-            timeout=90,
-            what="the first worker to start sending",
-        )
-        os.killpg(victim.pid, signal.SIGKILL)
-        victim.wait()
-        replacement = subprocess.Popen(
-            [*WAM, "worker", "--count", "1"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        reply = wait_for(lambda: sent_to(stub, wa_id), timeout=90, what="the replacement's reply")
-        assert len(reply) == 1
-        post(api.url, payload(message(wa_id, text={"body": "thanks"})))
-        wait_for(lambda: len(sent_to(stub, wa_id)) == 2, timeout=30, what="a later reply")
-        assert len(sent_to(stub, wa_id)) == 2, "the first message was answered twice"
+        killed_mid_send_answers_once(api.url, stub, env, timeout=90)
     finally:
-        if victim.poll() is None:
-            os.killpg(victim.pid, signal.SIGKILL)
-        if replacement is not None:
-            os.killpg(replacement.pid, signal.SIGTERM)
-            replacement.wait(timeout=30)
         api.stop()
