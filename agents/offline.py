@@ -16,7 +16,13 @@ from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
 from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
@@ -30,6 +36,7 @@ from tools.embeddings import sentence_encoder
 from tools.knowledge import STOPWORDS
 from tools.language import Language, detect_language
 from tools.phatic import asks_about_assistant, read_message
+from tools.spelling import Speller
 from tools.text import fold
 
 OFFLINE_MODEL_ID = "offline-dev-model"
@@ -39,6 +46,7 @@ _DESTINATION = re.compile(
     r"\b(?:to|into|in|al|a la|a el|hacia|en)\s+(?:the\s+|my\s+|el\s+|la\s+|mi\s+)?"
     r"([a-z ]{3,30}?)(?:[.?!,]|$| please| por favor)"
 )
+_REPLY_IN = re.compile(r"\bReply in (English|Spanish)\b")
 _FOLLOW_UP_OPENER = re.compile(r"^\W*(and|y|e|what about|how about|also|tambien|and if|y si)\b")
 _QUESTION_OPENER = re.compile(
     r"^\W*(what|whats|how|when|where|which|who|why|is|are|does|do|did|was|were|"
@@ -52,9 +60,12 @@ _REQUEST_MARKER = re.compile(
 _IMPERATIVE = re.compile(
     r"^\W*(?:(?:hey|hi|hello|ok|okay|hola|oye|vale)\W+)*(move|set|turn|connect|disconnect|link|"
     r"unlink|change|put|relocate|cancel|refund|update|add|remove|raise|lower|increase|decrease|"
-    r"mute|open|request|mueve|mover|pon|poner|sube|subir|baja|bajar|conecta|desconecta|cambia|"
-    r"lleva|vincula|desvincula|cancela|reembolsa|actualiza|abre|solicita)\b"
+    r"mute|open|request|make|switch|bump|mueve|mover|pon|poner|sube|subir|baja|bajar|conecta|"
+    r"desconecta|cambia|lleva|vincula|desvincula|cancela|reembolsa|actualiza|abre|solicita|deja|"
+    r"agrega|quita)(?:lo|la|le|los|las|me|nos|melo|mela)?\b"
 )
+# A target value ("to 30", "a 30", "en 40"): what a change is set to, in a message asking nothing.
+_TARGET_VALUE = re.compile(r"\b(to|at|a|al|en)\s+\d{1,3}\b")
 _ACTION_WORDS = re.compile(
     r"\b(give me|money back|refund me|devuelv\w*|devuelvan\w*|reembolsa\w*|regresa\w*)\b"
 )
@@ -66,6 +77,19 @@ UNRELATED = 0.3  # cosine of texts about different things (multilingual USE)
 GREETINGS = {"hello", "hi", "hey", "hola", "buenos", "buenas", "good", "morning", "evening"}
 THANKS = {"thanks", "thank", "gracias", "thx", "appreciate", "agradezco"}
 GOODBYES = {"bye", "goodbye", "adios", "chao", "hasta", "luego", "later"}
+_SPELLERS: dict[tuple[str, ...], Speller] = {}
+
+
+def _instructed_language(messages: list[BaseMessage]) -> Language | None:
+    """The language the system prompt asks for ("Reply in Spanish."): the conversation's
+    language, which knows the customer and the turns before (a bare "ok" or "nos vemos" has too
+    few words to tell)."""
+    for message in messages:
+        if isinstance(message, SystemMessage):
+            found = _REPLY_IN.search(_text_of(message))
+            if found:
+                return "es" if found.group(1) == "Spanish" else "en"
+    return None
 
 
 def _stem(word: str) -> str:
@@ -140,14 +164,19 @@ class OfflineChatModel(BaseChatModel):
     ) -> ChatResult:
         asked = [_text_of(m) for m in messages if isinstance(m, HumanMessage)]
         question = focus = asked[-1] if asked else ""
-        language = detect_language(question)
+        language = _instructed_language(messages) or detect_language(question)
+        tool_outputs = self._pending_tool_outputs(messages)
+        small_talk = read_message(focus).small_talk
+        if small_talk in ("thanks", "goodbye", "greeting") and not tool_outputs:
+            # "gracias" after an answer closes the exchange: answered as small talk, never read
+            # with the message before it.
+            return self._result(messages, AIMessage(content=canned(small_talk, language)))
         if len(asked) > 1 and (
             _FOLLOW_UP_OPENER.match(fold(question)) or not content_terms(question)
         ):
             # A follow-up ("and for enterprise?") is read with the message before it; tools are
             # still asked about the follow-up itself when it has words of its own.
             question = f"{asked[-2]} {question}"
-        tool_outputs = self._pending_tool_outputs(messages)
         if tool_outputs:
             message = AIMessage(
                 content=self._answer_from_tools(question, focus, tool_outputs, language)
@@ -217,8 +246,22 @@ class OfflineChatModel(BaseChatModel):
         kind = read_message(question).small_talk
         return None if kind is None else "greeting" if kind == "politeness" else kind
 
+    def _speller(self) -> Speller:
+        """Typo repair towards the words of the bound tools (names, descriptions, examples)."""
+        key = tuple(t["name"] for t in self.bound_tools)
+        cached = _SPELLERS.get(key)
+        if cached is None:
+            texts = [
+                text
+                for t in self.bound_tools
+                for text in (t["name"].replace("_", " "), t["description"], *t["examples"])
+            ]
+            cached = _SPELLERS[key] = Speller(texts)
+        return cached
+
     def _choose_tool(self, question: str, writes: bool = True) -> dict[str, Any] | None:
         """The best matching tool; a change only when the message asks for one (`writes`)."""
+        question = self._speller().correct(question)
         asked = content_terms(question)
         if not asked or not self.bound_tools:
             return None
@@ -340,7 +383,7 @@ def is_request(text: str) -> bool:
     if _REQUEST_MARKER.search(folded) or _IMPERATIVE.match(folded):
         return True
     asking = _QUESTION_OPENER.match(folded) or folded.endswith("?")
-    return not asking and bool(_ACTION_WORDS.search(folded))
+    return not asking and bool(_ACTION_WORDS.search(folded) or _TARGET_VALUE.search(folded))
 
 
 def _escalation_reply(language: Language) -> str:
@@ -361,6 +404,8 @@ def _best_passage_answer(
     None when no sentence shares a content word with the question: better "I don't know" than a
     passage that only looks related.
     """
+    speller = Speller([text])
+    question, focus = speller.correct(question), speller.correct(focus)
     asked = content_terms(question)
     focused = content_terms(focus)
     scored: list[tuple[float, int, str, str]] = []

@@ -29,6 +29,7 @@ from tools.embeddings import SentenceEncoder, sentence_encoder
 from tools.knowledge import STOPWORDS
 from tools.phatic import Reading, read_message
 from tools.service_actions import fold
+from tools.spelling import Speller
 
 log = structlog.get_logger(__name__)
 
@@ -219,8 +220,18 @@ class LocalRouter:
         chosen = sentence_encoder() if encoder == "auto" else encoder
         self.semantic = SemanticScorer(agents, chosen) if chosen is not None else None
         self.calibration = calibration or Calibration()
+        # Typos are repaired against every word the agents' texts use ("premuim", "invoce").
+        known = (
+            [t.text for t in self.semantic.texts]
+            if self.semantic is not None
+            else [
+                t for a in agents.values() for t in (a.config.description, *a.config.all_examples())
+            ]
+        )
+        self.speller = Speller(known)
 
     def scores(self, text: str) -> dict[str, float]:
+        text = self.speller.correct(text)
         return self._scores(read_message(text), text)
 
     def _scores(self, reading: Reading, text: str) -> dict[str, float]:
@@ -232,6 +243,7 @@ class LocalRouter:
         return {a: semantic[a] + weight * min(lexical[a], 1.0) for a in self.agent_ids}
 
     def route(self, text: str, *, active_agent: str | None = None) -> RouteDecision:
+        text = self.speller.correct(text)
         reading = read_message(text)
         if reading.small_talk is not None:
             # "ok", "please" alone say nothing: low confidence, so a conversation keeps its agent.

@@ -40,6 +40,16 @@ class UseEncoder:
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
+    def vocabulary(self) -> frozenset[str]:
+        """Whole words of the model's multilingual tokenizer (about 60,000, lower case): words
+        people really write, in English, Spanish and more, so a spelling repair leaves them
+        alone. Empty when the package's tokenizer does not expose its pieces."""
+        try:
+            pieces: list[str] = self._model._tokenizer._pieces
+        except AttributeError:
+            return frozenset()
+        return frozenset(p[1:].lower() for p in pieces if p.startswith("\u2581") and len(p) > 2)
+
     def encode(self, texts: list[str]) -> Vectors:
         """One row per text (an empty list gives a 0 x 512 array)."""
         if not texts:
@@ -56,6 +66,15 @@ class UseEncoder:
             found = {}
         rows = [found[t] if t in found else self._cache[t] for t in texts]
         return np.vstack(rows).astype(np.float32, copy=False)
+
+
+@lru_cache(maxsize=1)
+def general_vocabulary() -> frozenset[str]:
+    """Real words of many languages (the encoder's tokenizer), empty without the package."""
+    encoder = sentence_encoder()
+    words = getattr(encoder, "vocabulary", None)
+    found: frozenset[str] = words() if callable(words) else frozenset()
+    return found
 
 
 @lru_cache(maxsize=1)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+import time
 import unicodedata
 from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
@@ -28,6 +29,7 @@ from redisvl.query.filter import Tag
 
 from tools.embeddings import DIMENSIONS, SentenceEncoder, sentence_encoder
 from tools.language import detect_language
+from tools.spelling import Speller
 
 # Cosine similarity of a question to the closest sentence of the knowledge base under which it has
 # no answer ("I don't know"), fitted on the dev split (evals/README.md).
@@ -37,6 +39,7 @@ WORD_COVERAGE = (
     0.6  # under the floor, a passage with this share of the question's words still counts
 )
 LANGUAGE_BONUS = 0.15  # a passage in the customer's language beats its translation
+SPELLER_TTL_S = 60.0  # the words of the indexed documents, re-read at most once a minute
 
 # Function words of both languages: never worth matching on.
 STOPWORDS = sorted(
@@ -115,6 +118,18 @@ class LocalKnowledgeBase:
         self._meta = f"kbmeta:{scoped}"
         self.encoder = sentence_encoder() if encoder == "auto" else encoder
         self.relevance_floor = relevance_floor
+        self._speller: tuple[float, Speller] | None = None
+
+    def speller(self) -> Speller:
+        """Typo repair towards the words of the indexed documents ("premuim" -> "premium")."""
+        now = time.monotonic()
+        if self._speller is None or now - self._speller[0] > SPELLER_TTL_S:
+            texts = []
+            for key in self.redis.scan_iter(match=f"{self.prefix}*", count=500):
+                found = self.redis.hmget(key, ["title", "text"])
+                texts += [_text(v) for v in found if v is not None]
+            self._speller = (now, Speller(texts))
+        return self._speller[1]
 
     def ensure_index(self) -> None:
         """Create the index; an index from before vectors is rebuilt and its chunks embedded."""
@@ -155,6 +170,7 @@ class LocalKnowledgeBase:
         """Index a document's chunks, replacing that document's earlier chunks."""
         self.ensure_index()
         self.delete_source(source)
+        self._speller = None
         pipe = self.redis.pipeline(transaction=True)
         for position, chunk in enumerate(chunks):
             digest = hashlib.sha1(f"{source}:{position}".encode()).hexdigest()[:16]
@@ -236,6 +252,7 @@ class LocalKnowledgeBase:
         if not query_terms(query):
             return []  # function words only: nothing to look up
         language = detect_language(query)
+        query = self.speller().correct(query)
         try:
             by_words = self._by_words(query, language, k * 3)
             by_meaning = self._by_meaning(query, k * 3) if self.encoder is not None else None

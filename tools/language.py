@@ -14,14 +14,34 @@ _SPANISH = frozenset(
     "qué cuándo cuando mí altavoz volumen factura pago plan precio precios cuesta hay buenos "
     "buenas días dias tardes noches sí no pero porque favor ayuda ayúdame mueve pon baja sube "
     "dispositivo dispositivos cobraron reembolso horario ubicados persona humano agente adiós "
-    "vence debo muéstrame tienen ofrecen promoción descuento al me se lo le".split()
+    "vence debo muéstrame tienen ofrecen promoción descuento al me se lo le "
+    # General function words and chat words (no business words): short messages need them.
+    "nos vemos muy ustedes usted les esto eso aquí ahí allí ya también tambien quién quien "
+    "algo nada todo todos mucho poco bien mal bueno sea ser estar soy eres somos hay había "
+    "tengo tienes tenemos quiero quieres puedes podemos hacer hago hace sé sabe saber ver "
+    "cuándo dónde cuál qué cómo ahora hoy mañana ayer después antes siempre nunca otra otro "
+    "mío tuyo suyo nuestro vale dale listo claro perdón disculpa porfa amable ayudar "
+    "encuentro quedan abren atienden cierran llamo escribo hablar gusta".split()
 )
+# Word endings that only one of the two languages uses (a tie-breaker for unknown words).
+_SPANISH_ENDINGS = re.compile(r"(ción|ciones|mente|amos|emos|imos|ando|iendo|ado|ido|ería)$")
+_ENGLISH_ENDINGS = re.compile(r"(ing|tion|ed|ly|ght|th|ck|ful|ness|[^aeiou]y|w)$")
 _ENGLISH = frozenset(
     "the a an is are was my your i you me we it this that what how when where which who why "
     "do does can could would please thanks thank hello hi hey to of and for with on in my "
     "speaker volume bill invoice payment plan price cost want need have has move set check "
-    "device devices status show tell much many there yes no ok okay good morning bye".split()
+    "device devices status show tell much many there yes no good morning bye "
+    "be been am were will won't don't can't it's i'm you're guys u ur thx pls please get got "
+    "just also too some any all our us they them their here now today tomorrow still again "
+    "about from at by up down out over if so but or not never always know think see find "
+    "where's what's how's who's when's there's let's sorry really very great thank's".split()
 )
+
+
+# Greetings and thanks say which language the customer speaks to us in: they count twice
+# ("Hola, premium plan price per month?" is a Spanish speaker using the plan's English name).
+_SPANISH_OPENERS = frozenset("hola gracias buenas buenos saludos".split())
+_ENGLISH_OPENERS = frozenset("hi hello hey thanks thank".split())
 
 
 def detect_language(text: str, default: Language = "en") -> Language:
@@ -30,9 +50,16 @@ def detect_language(text: str, default: Language = "en") -> Language:
     words = _WORD.findall(lowered)
     spanish = sum(word in _SPANISH for word in words) + 2 * len(re.findall(r"[¿¡ñ]", lowered))
     spanish += sum(1 for word in words if re.search(r"[áéíóú]", word))
-    english = sum(word in _ENGLISH for word in words)
+    english = sum(word in _ENGLISH for word in re.findall(r"[a-z']+", lowered))
+    spanish += sum(word in _SPANISH_OPENERS for word in words)
+    english += sum(word in _ENGLISH_OPENERS for word in words)
     if spanish > english:
         return "es"
     if english > spanish:
         return "en"
+    unknown = [w for w in words if w not in _SPANISH and w not in _ENGLISH and len(w) > 3]
+    spanish = sum(bool(_SPANISH_ENDINGS.search(w)) for w in unknown)
+    english = sum(bool(_ENGLISH_ENDINGS.search(w)) for w in unknown)
+    if spanish != english:
+        return "es" if spanish > english else "en"
     return default

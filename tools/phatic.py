@@ -50,22 +50,27 @@ class Reading:
 def _strip(words: list[str], kinds: list[str]) -> list[str]:
     """Drop phatic phrases at the start and end of a clause; remember their kinds."""
     phrases = phatic_phrases()
-    changed = True
-    while words and changed:
-        changed = False
+    while words:
+        # The longest phrase of any kind at either end ("que tengas buen dia" is a goodbye,
+        # not the greeting "buen dia" after two words).
+        found: tuple[int, bool, str] | None = None
         for kind, options in phrases.items():
             for phrase in options:
                 size = len(phrase)
+                if found is not None and size <= found[0]:
+                    break  # longest first: nothing longer left in this kind
                 if tuple(words[:size]) == phrase:
-                    words, changed = words[size:], True
-                    kinds.append(kind)
-                    break
-                if len(words) > size and tuple(words[-size:]) == phrase:
-                    words, changed = words[:-size], True
-                    kinds.append(kind)
-                    break
-            if changed:
+                    found = (size, True, kind)
+                elif len(words) > size and tuple(words[-size:]) == phrase:
+                    found = (size, False, kind)
+                else:
+                    continue
                 break
+        if found is None:
+            break
+        size, at_start, kind = found
+        words = words[size:] if at_start else words[:-size]
+        kinds.append(kind)
     return words
 
 

@@ -1,0 +1,58 @@
+"""How messages are read before routing and answering: typos, small talk, language, requests."""
+
+from __future__ import annotations
+
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+from agents.offline import OfflineChatModel, is_request
+from tools.language import detect_language
+from tools.phatic import read_message
+from tools.spelling import Speller
+
+TEXTS = ["How much is the premium plan?", "Show me my invoice", "precio del plan", "set volume"]
+
+
+def test_typos_are_repaired_towards_known_words_and_real_words_are_left_alone() -> None:
+    speller = Speller(TEXTS, lexicon=frozenset({"charging", "covers"}))
+    assert speller.correct("hw much is premuim??") == "how much is premium??"
+    assert speller.correct("shw me my invoce") == "shw me my invoice"  # short words stay
+    assert speller.correct("presio del plan") == "precio del plan"
+    assert speller.correct("set volum to 20") == "set volume to 20"
+    assert speller.correct("which card are you charging") == "which card are you charging"
+    assert speller.correct("wher r u") == "where are you"  # chat shorthand
+    assert speller.correct("INV-1102 for 59.98") == "INV-1102 for 59.98"
+
+
+def test_the_longest_phatic_phrase_wins_at_either_end() -> None:
+    assert read_message("muy amable, que tengas buen dia").small_talk == "thanks"
+    assert read_message("gracias, muy amable").small_talk == "thanks"
+    reading = read_message("hi there sorry to bother you, what is the cheapest plan")
+    assert reading.request == "what is the cheapest plan"
+
+
+def test_short_and_mixed_messages_get_the_customers_language() -> None:
+    assert detect_language("nos vemos") == "es"
+    assert detect_language("donde quedan??") == "es"
+    assert detect_language("Hola, premium plan price per month?") == "es"
+    assert detect_language("where can I find you", default="es") == "en"
+    assert detect_language("ok", default="es") == "es"  # no signal: the conversation's language
+
+
+def test_a_target_value_or_a_verb_with_a_pronoun_is_a_request() -> None:
+    assert is_request("volumen del altavoz a 30")
+    assert is_request("bájalo a 10")
+    assert is_request("make my speaker volume 30")
+    assert not is_request("what is the volume at 30?")
+
+
+def test_thanks_after_an_answer_is_small_talk_in_the_conversations_language() -> None:
+    model = OfflineChatModel()
+    messages = [
+        SystemMessage("You help customers.\nReply in Spanish."),
+        HumanMessage("¿a qué hora abren?"),
+        AIMessage("De lunes a viernes de 9 a 18 horas."),
+        HumanMessage("ok thanks"),
+    ]
+    reply = model.invoke(messages)
+    assert not reply.tool_calls
+    assert "nada" in str(reply.content).casefold()  # "De nada", in Spanish as instructed
