@@ -7,6 +7,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -28,16 +29,31 @@ class Alarms(Construct):
             self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
         self.alarms: list[cloudwatch.Alarm] = []
 
-    def _alarm(self, name: str, metric: cloudwatch.IMetric, threshold: float, what: str) -> None:
+    def _alarm(
+        self,
+        name: str,
+        metric: cloudwatch.IMetric,
+        threshold: float,
+        what: str,
+        *,
+        below: bool = False,
+        periods: int = 1,
+        missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+    ) -> None:
+        comparison = (
+            cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
+            if below
+            else cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+        )
         alarm = cloudwatch.Alarm(
             self,
             name,
             metric=metric,
             alarm_description=what,
             threshold=threshold,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            evaluation_periods=periods,
+            comparison_operator=comparison,
+            treat_missing_data=missing,
         )
         alarm.add_alarm_action(actions.SnsAction(self.topic))
         self.alarms.append(alarm)
@@ -71,3 +87,30 @@ class Alarms(Construct):
             statistic="Sum",
         )
         self._alarm("bedrock-throttling", metric, 1, f"Bedrock throttled calls to {model_id}")
+
+    def workers(self, service: ecs.FargateService, cluster: ecs.ICluster, minimum: int) -> None:
+        """The Fargate workers: CPU or memory saturated for 15 minutes, fewer tasks running than
+        the minimum (crashing at start: a bad image, an unreachable Redis)."""
+        cpu = service.metric_cpu_utilization(period=FIVE_MINUTES, statistic="Average")
+        self._alarm("worker-cpu", cpu, 85, "worker tasks at 85 % CPU or more", periods=3)
+        memory = service.metric_memory_utilization(period=FIVE_MINUTES, statistic="Average")
+        self._alarm("worker-memory", memory, 85, "worker tasks at 85 % memory or more", periods=3)
+        running = cloudwatch.Metric(
+            namespace="ECS/ContainerInsights",
+            metric_name="RunningTaskCount",
+            dimensions_map={
+                "ClusterName": cluster.cluster_name,
+                "ServiceName": service.service_name,
+            },
+            period=FIVE_MINUTES,
+            statistic="Minimum",
+        )
+        self._alarm(
+            "worker-tasks",
+            running,
+            minimum,
+            f"fewer than {minimum} worker task(s) running",
+            below=True,
+            periods=2,
+            missing=cloudwatch.TreatMissingData.BREACHING,
+        )

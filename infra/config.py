@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 EnvName = Literal["dev", "prod"]
+Orchestrator = Literal["lambda", "fargate"]
 
 # Lambda's recommendation for an SQS event source: the queue's visibility timeout at least six
 # times the function's timeout, so a batch Lambda is still retrying is never handed out twice.
@@ -28,6 +29,22 @@ class StackConfig:
     alarm_email: str | None = None
     # Integration secrets (JSON: environment variable -> Secrets Manager ARN) for the orchestrator.
     secret_env_arns: str | None = None
+    # Who answers the queue: the orchestrator Lambda (bursty traffic) or `wam worker` tasks on
+    # ECS Fargate (steady traffic), scaled on the queue's backlog and the age of its oldest message.
+    orchestrator: Orchestrator = "lambda"
+    worker_cpu: int = 1024
+    worker_memory_mb: int = 2048
+    worker_min_tasks: int = 1
+    worker_max_tasks: int = 4
+    # A VPC (private subnets, one NAT gateway) with ElastiCache for Valkey (JSON and Search) in it,
+    # the functions and workers inside; off: Redis is the RedisUrl parameter.
+    vpc: bool = False
+    redis_node_type: str = "cache.t4g.medium"
+    # The business accounts file (BUSINESS_ACCOUNTS_FILE), relative to the repository root: its
+    # folder is built into the image. Their access tokens: JSON, environment variable (each
+    # account's access_token_env) -> Secrets Manager ARN.
+    accounts_file: str | None = None
+    account_token_arns: str | None = None
 
     @property
     def prod(self) -> bool:

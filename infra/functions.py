@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.config import StackConfig
+from infra.network import Network
 
 ROOT = Path(__file__).resolve().parent.parent
 # What the image never needs (the asset's hash, and its staging copy, ignore these).
@@ -53,10 +56,49 @@ class FunctionSpec:
     reserved_concurrency: int | None = None
 
 
+class Image(Construct):
+    """The one image built from this repository (infra/Dockerfile): each function runs it with
+    its handler as CMD, the Fargate workers with `wam worker`. `accounts_dir`: a folder of the
+    repository (the business accounts file and the agents folders it names) built in at
+    /opt/wam/accounts. `cdk synth` only records the asset (no Docker); `cdk deploy` builds it."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, accounts_dir: str | None = None
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.asset = ecr_assets.DockerImageAsset(
+            self,
+            "Asset",
+            directory=str(ROOT),
+            file="infra/Dockerfile",
+            exclude=EXCLUDE,
+            build_args={"ACCOUNTS_DIR": accounts_dir} if accounts_dir else None,
+            platform=ecr_assets.Platform.LINUX_AMD64,
+        )
+
+    def lambda_code(self, cmd: str) -> lambda_.DockerImageCode:
+        return lambda_.DockerImageCode.from_ecr(
+            self.asset.repository, tag_or_digest=self.asset.image_tag, cmd=[cmd]
+        )
+
+    def container(self) -> ecs.ContainerImage:
+        return ecs.ContainerImage.from_docker_image_asset(self.asset)
+
+
 class Functions(Construct):
-    def __init__(self, scope: Construct, construct_id: str, config: StackConfig) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        config: StackConfig,
+        image: Image,
+        network: Network | None = None,
+    ) -> None:
+        """`network`: the functions run in its private subnets (the VPC option)."""
         super().__init__(scope, construct_id)
         self.config = config
+        self.image = image
+        self.network = network
         self.functions: dict[str, lambda_.DockerImageFunction] = {}
         self.roles: dict[str, iam.Role] = {}
 
@@ -81,12 +123,7 @@ class Functions(Construct):
             self,
             spec.name,
             function_name=f"{prefix}-{spec.name}",
-            code=lambda_.DockerImageCode.from_image_asset(
-                str(ROOT),
-                file="infra/Dockerfile",
-                cmd=[HANDLERS[spec.name]],
-                exclude=EXCLUDE,
-            ),
+            code=self.image.lambda_code(HANDLERS[spec.name]),
             role=role,
             log_group=log_group,
             memory_size=spec.memory_mb,
@@ -95,6 +132,9 @@ class Functions(Construct):
             reserved_concurrent_executions=spec.reserved_concurrency,
             architecture=lambda_.Architecture.X86_64,
             tracing=lambda_.Tracing.ACTIVE,
+            vpc=self.network.vpc if self.network else None,
+            vpc_subnets=self.network.subnets if self.network else None,
+            security_groups=[self.network.apps] if self.network else None,
         )
         self.functions[spec.name] = function
         self.roles[spec.name] = role

@@ -4,6 +4,8 @@ API Gateway (HTTP API) → `whatsapp-webhook-handler` → SQS FIFO (+ DLQ) → `
 (the supervisor graph on Bedrock, Redis checkpoints, DynamoDB log) → Graph API; voice notes through
 `voice-processor` (Amazon Transcribe); documents put under `kb-documents/` through
 `knowledge-base-manager`. Secrets in Secrets Manager, alarms in CloudWatch, one role per function.
+Context `orchestrator=fargate` answers the queue with `wam worker` tasks on ECS Fargate instead of
+the orchestrator Lambda; `vpc=true` adds a VPC with ElastiCache for Valkey, everything inside it.
 """
 
 from __future__ import annotations
@@ -22,19 +24,24 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.accounts import deployed_accounts, merged_secret_env
 from infra.alarms import Alarms
 from infra.api import WebhookApi
 from infra.config import StackConfig
 from infra.data import DataStores
 from infra.functions import (
+    ROOT,
     Functions,
     FunctionSpec,
+    Image,
     bedrock_statements,
     social_messaging_statement,
     transcribe_statement,
 )
+from infra.network import ManagedRedis, Network
 from infra.queues import InboundQueues
 from infra.secrets import WhatsAppSecrets
+from infra.workers import Workers
 
 KB_PREFIX = "kb-documents/"
 
@@ -45,13 +52,22 @@ class WhatsAppStack(Stack):
             scope, construct_id, description=f"whatsapp-multiagent ({config.env_name})"
         )
         self.config = config
-        redis_url = CfnParameter(
-            self,
-            "RedisUrl",
-            no_echo=True,
-            description="Redis with RedisJSON and RediSearch (rediss://user:pass@host:port/0)",
-            allowed_pattern=r"^(redis|rediss)://.+$",
-        )
+        self.accounts = deployed_accounts(config, ROOT)
+        self.network: Network | None = None
+        if config.vpc or config.orchestrator == "fargate":
+            self.network = Network(self, "Network", config, private=config.vpc)
+        self.redis: ManagedRedis | None = None
+        if self.network is not None and config.vpc:
+            self.redis = ManagedRedis(self, "Redis", config, self.network)
+            redis_url = self.redis.url
+        else:
+            redis_url = CfnParameter(
+                self,
+                "RedisUrl",
+                no_echo=True,
+                description="Redis with RedisJSON and RediSearch (rediss://user:pass@host:port/0)",
+                allowed_pattern=r"^(redis|rediss)://.+$",
+            ).value_as_string
         phone_number_id = CfnParameter(
             self, "PhoneNumberId", description="The WhatsApp business phone number id"
         )
@@ -68,11 +84,14 @@ class WhatsAppStack(Stack):
             ),
         )
         self.secrets = WhatsAppSecrets(self, "Secrets", config)
-        self.functions = Functions(self, "Functions", config)
+        self.image = Image(self, "Image", self.accounts.folder if self.accounts else None)
+        self.functions = Functions(
+            self, "Functions", config, self.image, self.network if config.vpc else None
+        )
         common = {
             "TABLE_PREFIX": config.table_prefix,
             "S3_BUCKET": self.data.bucket.bucket_name,
-            "REDIS_URL": redis_url.value_as_string,
+            "REDIS_URL": redis_url,
             "QUEUE_BACKEND": "sqs",
             "SQS_QUEUE_URL": self.queues.inbound.queue_url,
             "SQS_VOICE_QUEUE_URL": self.voice_queue.queue_url,
@@ -83,6 +102,8 @@ class WhatsAppStack(Stack):
             "BURST_WINDOW_MS": str(config.burst_window_ms),
             "LOG_FORMAT": "json",
         }
+        if self.accounts:
+            common["BUSINESS_ACCOUNTS_FILE"] = self.accounts.file_in_image
         self._webhook(common)
         self._orchestrator(common)
         self._voice(common)
@@ -96,6 +117,10 @@ class WhatsAppStack(Stack):
         CfnOutput(self, "WebhookUrl", value=self.api.webhook_url)
         CfnOutput(self, "InboundQueueUrl", value=self.queues.inbound.queue_url)
         CfnOutput(self, "DataBucket", value=self.data.bucket.bucket_name)
+        if self.redis is not None:
+            CfnOutput(self, "RedisEndpoint", value=self.redis.group.attr_primary_end_point_address)
+        if config.orchestrator == "fargate":
+            CfnOutput(self, "WorkerService", value=self.workers.service.service_name)
         for name, secret in self.secrets.secrets.items():
             CfnOutput(self, f"Secret-{name.replace('_', '-')}", value=secret.secret_arn)
 
@@ -116,13 +141,46 @@ class WhatsAppStack(Stack):
             self.secrets.secrets[name].grant_read(role)
         del function
 
+    def _secret_env(self, role: iam.IGrantable, *, integrations: bool) -> dict[str, str]:
+        """SECRET_ENV_ARNS for a process that calls the Graph API (the accounts' tokens) and, with
+        `integrations`, runs the agents' integrations; its role may read exactly those."""
+        mappings = [self.accounts.token_arns if self.accounts else {}]
+        if integrations and self.config.secret_env_arns:
+            mappings.append(json.loads(self.config.secret_env_arns))
+        value = merged_secret_env(*mappings)
+        if value is None:
+            return {}
+        role.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["secretsmanager:GetSecretValue"],
+                resources=sorted(set(json.loads(value).values())),
+            )
+        )
+        return {"SECRET_ENV_ARNS": value}
+
     def _orchestrator(self, common: dict[str, str]) -> None:
+        environment = common | self.secrets.environment("access_token")
+        if self.config.orchestrator == "fargate":
+            assert self.network is not None
+            self.workers = Workers(
+                self,
+                "Workers",
+                self.config,
+                image=self.image,
+                network=self.network,
+                queue=self.queues.inbound,
+                environment=environment,
+            )
+            for name, value in self._secret_env(self.workers.role, integrations=True).items():
+                self.workers.container.add_environment(name, value)
+            self._grant_answering(self.workers.role)
+            return
         function = self.functions.add(
             FunctionSpec(
                 "message-orchestrator",
                 self.config.orchestrator_memory_mb,
                 self.config.turn_budget_seconds,
-                common | self.secrets.environment("access_token"),
+                environment,
             )
         )
         role = self.functions.roles["message-orchestrator"]
@@ -131,6 +189,12 @@ class WhatsAppStack(Stack):
                 self.queues.inbound, batch_size=10, report_batch_item_failures=True
             )
         )
+        for name, value in self._secret_env(role, integrations=True).items():
+            function.add_environment(name, value)
+        self._grant_answering(role)
+
+    def _grant_answering(self, role: iam.Role) -> None:
+        """What answering a turn needs, for the orchestrator Lambda or the worker tasks."""
         for name, table in self.data.tables.items():
             if name == "service-levels":
                 table.grant_read_data(role)
@@ -140,12 +204,6 @@ class WhatsAppStack(Stack):
         self.data.bucket.grant_put(role, "media-index/*")  # whose media it is (erasure finds it)
         self.data.bucket.grant_read(role, "transcripts/*")
         self.secrets.secrets["access_token"].grant_read(role)
-        if self.config.secret_env_arns:  # integration secrets, read at start
-            function.add_environment("SECRET_ENV_ARNS", self.config.secret_env_arns)
-            arns = sorted(json.loads(self.config.secret_env_arns).values())
-            role.add_to_policy(
-                iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=arns)
-            )
         self.data.bucket.grant_read(role, "media/eum/*")  # End User Messaging's media copies
         self.data.bucket.grant_delete(role, "media/eum/*")  # ... deleted once stored
         for statement in [
@@ -165,6 +223,8 @@ class WhatsAppStack(Stack):
             )
         )
         role = self.functions.roles["voice-processor"]
+        for name, value in self._secret_env(role, integrations=False).items():
+            function.add_environment(name, value)  # the accounts' tokens: media downloads
         function.add_event_source(
             sources.SqsEventSource(self.voice_queue, batch_size=1, report_batch_item_failures=True)
         )
@@ -236,4 +296,6 @@ class WhatsAppStack(Stack):
         alarms.webhook_latency(self.api.api)
         alarms.queues(self.queues.inbound, self.queues.dead_letters)
         alarms.bedrock_throttling(self.config.bedrock_model_id)
+        if self.config.orchestrator == "fargate":
+            alarms.workers(self.workers.service, self.workers.cluster, self.config.worker_min_tasks)
         self.alarms = alarms
