@@ -88,28 +88,20 @@ class Alarms(Construct):
         )
         self._alarm("bedrock-throttling", metric, 1, f"Bedrock throttled calls to {model_id}")
 
-    def workers(self, service: ecs.FargateService, cluster: ecs.ICluster, minimum: int) -> None:
-        """The Fargate workers: CPU or memory saturated for 15 minutes, fewer tasks running than
-        the minimum (crashing at start: a bad image, an unreachable Redis)."""
+    def workers(self, service: ecs.FargateService) -> None:
+        """The Fargate workers: CPU or memory saturated for 15 minutes, or no task running at all
+        (crashing at start: a bad image, an unreachable Redis). ECS reports a service's CPU once a
+        minute while any task runs, so no data means none does (no Container Insights needed)."""
         cpu = service.metric_cpu_utilization(period=FIVE_MINUTES, statistic="Average")
         self._alarm("worker-cpu", cpu, 85, "worker tasks at 85 % CPU or more", periods=3)
         memory = service.metric_memory_utilization(period=FIVE_MINUTES, statistic="Average")
         self._alarm("worker-memory", memory, 85, "worker tasks at 85 % memory or more", periods=3)
-        running = cloudwatch.Metric(
-            namespace="ECS/ContainerInsights",
-            metric_name="RunningTaskCount",
-            dimensions_map={
-                "ClusterName": cluster.cluster_name,
-                "ServiceName": service.service_name,
-            },
-            period=FIVE_MINUTES,
-            statistic="Minimum",
-        )
+        reporting = service.metric_cpu_utilization(period=FIVE_MINUTES, statistic="SampleCount")
         self._alarm(
-            "worker-tasks",
-            running,
-            minimum,
-            f"fewer than {minimum} worker task(s) running",
+            "worker-none-running",
+            reporting,
+            1,
+            "no worker task running (nothing answers the queue)",
             below=True,
             periods=2,
             missing=cloudwatch.TreatMissingData.BREACHING,

@@ -297,5 +297,5 @@ class WhatsAppStack(Stack):
         alarms.queues(self.queues.inbound, self.queues.dead_letters)
         alarms.bedrock_throttling(self.config.bedrock_model_id)
         if self.config.orchestrator == "fargate":
-            alarms.workers(self.workers.service, self.workers.cluster, self.config.worker_min_tasks)
+            alarms.workers(self.workers.service)
         self.alarms = alarms

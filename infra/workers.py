@@ -64,12 +64,7 @@ class Workers(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         prefix = f"wam-{config.env_name}"
-        self.cluster = ecs.Cluster(
-            self,
-            "Cluster",
-            vpc=network.vpc,
-            container_insights_v2=ecs.ContainerInsights.ENABLED,
-        )
+        self.cluster = ecs.Cluster(self, "Cluster", vpc=network.vpc)
         self.role = iam.Role(
             self,
             "worker-role",

@@ -165,11 +165,20 @@ def test_the_workers_scale_on_the_backlog_and_the_oldest_message(fargate) -> Non
 def test_worker_alarms_cover_cpu_memory_and_missing_tasks(fargate) -> None:
     template, _, _ = fargate
     alarms = list(resources(template, "AWS::CloudWatch::Alarm").values())
-    by_metric = {a["Properties"].get("MetricName"): a["Properties"] for a in alarms}
-    assert {"CPUUtilization", "MemoryUtilization", "RunningTaskCount"} <= by_metric.keys()
-    running = by_metric["RunningTaskCount"]
-    assert running["ComparisonOperator"] == "LessThanThreshold" and running["Threshold"] == 2
-    assert running["TreatMissingData"] == "breaching"
+    service = [
+        a["Properties"]
+        for a in alarms
+        if a["Properties"].get("Namespace") == "AWS/ECS"
+        and a["Properties"]["MetricName"] in ("CPUUtilization", "MemoryUtilization")
+    ]
+    assert {(a["MetricName"], a["Statistic"]) for a in service} == {
+        ("CPUUtilization", "Average"),
+        ("MemoryUtilization", "Average"),
+        ("CPUUtilization", "SampleCount"),
+    }
+    (none_running,) = [a for a in service if a["Statistic"] == "SampleCount"]
+    assert none_running["ComparisonOperator"] == "LessThanThreshold"
+    assert none_running["TreatMissingData"] == "breaching"
     errors = [a for a in alarms if a["Properties"].get("MetricName") == "Errors"]
     assert len(errors) == 5  # the functions; the orchestrator is the workers now
     assert all(a["Properties"]["AlarmActions"] for a in alarms)
