@@ -427,9 +427,17 @@ def _best_passage_answer(
         return None
     scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
     if scored[0][0] < 1.0:
-        return None  # no shared word and not close in meaning: better "I don't know"
+        # No sentence shares a word with the question nor is close to it in meaning, but the
+        # knowledge base (its relevance floor, or the agent's own paraphrase of the question)
+        # put this passage first: its closest sentences answer ("where can I find you").
+        first = [item for item in scored if item[1] == 0]
+        if not first:
+            return None
+        scored = first
     best, source = scored[0][0], scored[0][3]
     top = [item for item in scored if item[3] == source and item[0] > 0 and item[0] >= best - 1][:2]
+    if best < 1.0:
+        top = scored[:2]  # the first passage's two closest sentences
     top.sort(key=lambda item: re.sub(r"\s+", " ", text).find(item[2]))
     return f"{' '.join(item[2] for item in top)} {readable_source(source, language)}"
 

@@ -29,6 +29,7 @@ from tools import (
     escalation_tool,
     format_passages,
 )
+from tools.knowledge import Paraphrases
 
 KB_TOOL = "search_knowledge_base"
 
@@ -94,7 +95,11 @@ class Toolkit:
         }
         env = ToolEnv(
             agent_id=config.id,
-            settings={**config.tool_settings, "knowledge_bases": config.knowledge_bases},
+            settings={
+                **config.tool_settings,
+                "knowledge_bases": config.knowledge_bases,
+                "agent_examples": {str(k): list(v) for k, v in config.examples.items()},
+            },
             templates=templates,
             services=self.services,
         )
@@ -123,11 +128,19 @@ class Toolkit:
         if not refs:
             raise ValueError(f"{KB_TOOL} needs knowledge_bases")
         bases = [(self.knowledge_base(ref), ref.top_k) for ref in refs]
+        paraphrases = Paraphrases(
+            dict(env.settings.get("agent_examples") or {}),
+            next((b.encoder for b, _ in bases if isinstance(b, LocalKnowledgeBase)), None),
+        )
 
         async def search(query: str) -> str:
             passages = []
             for base, k in bases:
                 passages.extend(await base.aretrieve(query, k))
+            example = None if passages else paraphrases.closest(query)
+            if example is not None:  # nothing found: ask again in the business's own words
+                for base, k in bases:
+                    passages.extend(await base.aretrieve(example, k))
             passages.sort(key=lambda p: p.score, reverse=True)
             return format_passages(passages[: max(k for _, k in bases)])
 

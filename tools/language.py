@@ -25,9 +25,9 @@ _SPANISH = frozenset(
 )
 # Word endings that only one of the two languages uses (a tie-breaker for unknown words).
 _SPANISH_ENDINGS = re.compile(r"(ción|ciones|mente|amos|emos|imos|ando|iendo|ado|ido|ería)$")
-_ENGLISH_ENDINGS = re.compile(r"(ing|tion|ed|ly|ght|th|ck|ful|ness|[^aeiou]y|w)$")
+_ENGLISH_ENDINGS = re.compile(r"(ing|tion|ed|ly|ght|th|ck|ful|ness|w)$")
 _ENGLISH = frozenset(
-    "the a an is are was my your i you me we it this that what how when where which who why "
+    "the an is are was my your i you me we it this that what how when where which who why "
     "do does can could would please thanks thank hello hi hey to of and for with on in my "
     "speaker volume bill invoice payment plan price cost want need have has move set check "
     "device devices status show tell much many there yes no good morning bye "
@@ -57,6 +57,8 @@ def detect_language(text: str, default: Language = "en") -> Language:
         return "es"
     if english > spanish:
         return "en"
+    if spanish:
+        return default  # as many marker words of each: the conversation's language
     unknown = [w for w in words if w not in _SPANISH and w not in _ENGLISH and len(w) > 3]
     spanish = sum(bool(_SPANISH_ENDINGS.search(w)) for w in unknown)
     english = sum(bool(_ENGLISH_ENDINGS.search(w)) for w in unknown)

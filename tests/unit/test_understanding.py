@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+import numpy as np
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
 from agents.offline import OfflineChatModel, is_request
+from tools.embeddings import Vectors
+from tools.knowledge import Paraphrases
 from tools.language import detect_language
 from tools.phatic import read_message
 from tools.spelling import Speller
@@ -56,3 +59,47 @@ def test_thanks_after_an_answer_is_small_talk_in_the_conversations_language() ->
     reply = model.invoke(messages)
     assert not reply.tool_calls
     assert "nada" in str(reply.content).casefold()  # "De nada", in Spanish as instructed
+
+
+class _Encoder:
+    """A fake encoder: each text is a fixed unit vector (no model)."""
+
+    name = "fake"
+
+    def __init__(self, vectors: dict[str, list[float]]) -> None:
+        self.vectors = vectors
+
+    def encode(self, texts: list[str]) -> Vectors:
+        rows = np.array([self.vectors[t] for t in texts], dtype=np.float32)
+        normalized: Vectors = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+        return normalized
+
+
+def test_the_knowledge_base_is_asked_again_in_the_agents_own_words() -> None:
+    encoder = _Encoder(
+        {
+            "Where are you located?": [1, 0, 0],
+            "¿Dónde están ubicados?": [1, 0.05, 0],
+            "How much is premium?": [0, 1, 0],
+            "where can I find you": [1, 0.2, 0.3],
+            "do you sell robot vacuums": [0.3, 0.3, 1],
+        }
+    )
+    examples = {"en": ["Where are you located?", "How much is premium?"]}
+    paraphrases = Paraphrases(examples | {"es": ["¿Dónde están ubicados?"]}, encoder)
+    assert paraphrases.closest("where can I find you") == "Where are you located?"
+    assert paraphrases.closest("do you sell robot vacuums") is None  # not the same question
+
+
+def test_a_passage_the_knowledge_base_put_first_is_answered_from() -> None:
+    model = OfflineChatModel()
+    passage = (
+        "# Office location\n\nOur office and showroom is at 120 Market Street, Suite 400. "
+        "The showroom is open Monday to Saturday.\n[source: location]"
+    )
+    messages = [
+        HumanMessage("where can I find you"),
+        AIMessage("", tool_calls=[{"name": "search_knowledge_base", "args": {}, "id": "c1"}]),
+        ToolMessage(passage, tool_call_id="c1"),
+    ]
+    assert "Market Street" in str(model.invoke(messages).content)
