@@ -9,6 +9,7 @@ the agent's config (`tool_settings`, `templates`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +19,7 @@ from tools.actions import CallContext, Proposal
 from tools.registry import ToolEnv
 
 TIER_ORDER = ("basic", "premium", "enterprise")
+_EXPLICIT_ID = re.compile(r"[A-Za-z]+_\w+|[A-Za-z]+\d+")  # "dev_003", "speaker2": an id
 MAX_TEXT = 200
 
 
@@ -65,6 +67,10 @@ class SmartHomeActions:
         found = resolve_device(customer, reference, self.rooms)
         if isinstance(found, Device):
             return found
+        if len(found) == 1 and not (isinstance(reference, str) and _EXPLICIT_ID.search(reference)):
+            # The customer's only device, and no id of another named: nothing to ask (the
+            # proposal names the device before anything changes).
+            return found[0]
         choices = self.rooms_or_devices([device_label(d) for d in found], context)
         return self.say("which_device", context, choices=choices)
 
