@@ -38,6 +38,10 @@ def _time(router: LocalRouter | LexicalRouter, inputs: list[tuple[str, str]], re
         cache = getattr(encoder, "_cache", None)
         if isinstance(cache, dict):
             cache.clear()
+        speller = getattr(router, "speller", None)
+        repairs = getattr(speller, "_repairs", None)
+        if isinstance(repairs, dict):
+            repairs.clear()  # typo repairs are cached too: every repeat pays for them
         for text, agent in inputs:
             started = time.perf_counter()
             decision = router.route(text)
