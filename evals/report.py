@@ -96,12 +96,13 @@ def split_table(results: dict[str, Any]) -> list[str]:
         return []
     names = [s for s in SPLIT_ORDER if s in results["by_split"]]
     short = [m.replace("_accuracy", "").replace("_correctness", "")[:13] for m in SPLIT_METRICS]
+    width = max(17, *(len(c) + 2 for _, cells in rows for c in cells))  # 3 splits: wider cells
     lines = [
         "",
         f"by split ({' | '.join(names)})",
-        f"{'group':<22}" + "".join(f"{s:>17}" for s in short),
+        f"{'group':<22}" + "".join(f"{s:>{width}}" for s in short),
     ]
-    lines += [f"{group:<22}" + "".join(f"{c:>17}" for c in cells) for group, cells in rows]
+    lines += [f"{group:<22}" + "".join(f"{c:>{width}}" for c in cells) for group, cells in rows]
     return lines
 
 
