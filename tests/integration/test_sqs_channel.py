@@ -3,6 +3,7 @@ its SQS consumers answer through the real graph, replies reach the Graph API stu
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -44,8 +45,10 @@ def test_a_message_goes_through_sqs_and_is_answered_once(sqs_app, graph_api, sto
 def test_a_burst_over_three_webhooks_is_one_turn(sqs_app, graph_api, stores) -> None:
     stub, _ = graph_api
     wa_id = new_wa_id()
+    started = time.monotonic()
     for text in ("hi", "I was charged twice", "I want a refund please"):
         assert post(sqs_app, payload(message(wa_id, text={"body": text}))).json()["queued"] == 1
+    posting = time.monotonic() - started
     wait_for(lambda: sent_to(stub, wa_id), what="the reply")
 
     def logged() -> list[str]:
@@ -53,7 +56,7 @@ def test_a_burst_over_three_webhooks_is_one_turn(sqs_app, graph_api, stores) -> 
         return [m.direction for m in messages]
 
     wait_for(lambda: "outbound" in logged(), what="the logged reply")
-    assert logged() == ["inbound"] * 3 + ["outbound"]
+    assert logged() == ["inbound"] * 3 + ["outbound"], f"the three posts took {posting:.1f} s"
     assert len(sent_to(stub, wa_id)) == 1
 
 
