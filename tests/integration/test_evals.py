@@ -59,10 +59,11 @@ def _broken_agents(tmp_path: Path) -> Path:
 def test_compare_gates_a_broken_config(servers, settings, tmp_path) -> None:
     env = wam_env(settings, servers, tmp_path)
     env.pop("BILLING_API_URL", None)
-    runs = {}
-    for label, folder in (("good", default_agents_dir()), ("broken", _broken_agents(tmp_path))):
-        out = tmp_path / label
-        done = subprocess.run(
+    folders = {"good": default_agents_dir(), "broken": _broken_agents(tmp_path)}
+    runs = {label: tmp_path / label for label in folders}
+    # The two runs, then the two comparisons, side by side: each is a process of its own.
+    evals = {
+        label: subprocess.Popen(
             [
                 *WAM,
                 "evals",
@@ -72,42 +73,38 @@ def test_compare_gates_a_broken_config(servers, settings, tmp_path) -> None:
                 "--agents-dir",
                 str(folder),
                 "--out",
-                str(out),
+                str(runs[label]),
                 "--set",
                 "router_threshold=0.35",
             ],
             env=env,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=300,
         )
-        assert done.returncode == 0, done.stderr[-2000:]
-        assert "routing_accuracy" in done.stdout
-        runs[label] = out
-    gate = subprocess.run(
-        [
-            *WAM,
-            "evals",
-            "compare",
-            str(runs["good"]),
-            str(runs["broken"]),
-            "--metric",
-            "routing_accuracy",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+        for label, folder in folders.items()
+    }
+    for process in evals.values():
+        stdout, stderr = process.communicate(timeout=300)
+        assert process.returncode == 0, stderr[-2000:]
+        assert "routing_accuracy" in stdout
+    gate, same = (
+        subprocess.Popen(
+            [*WAM, "evals", "compare", *map(str, pair), *extra],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for pair, extra in (
+            ((runs["good"], runs["broken"]), ["--metric", "routing_accuracy"]),
+            ((runs["good"], runs["good"]), []),
+        )
     )
-    assert gate.returncode == 1, gate.stdout
-    assert "REGRESSION" in gate.stdout and "now failing" in gate.stdout
-    same = subprocess.run(
-        [*WAM, "evals", "compare", str(runs["good"]), str(runs["good"])],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    gate_out, _ = gate.communicate(timeout=60)
+    same.communicate(timeout=60)
+    assert gate.returncode == 1, gate_out
+    assert "REGRESSION" in gate_out and "now failing" in gate_out
     assert same.returncode == 0
 
 
