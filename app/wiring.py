@@ -166,6 +166,7 @@ def index_bundled_knowledge(
             if not documents.is_dir():
                 continue
             base = LocalKnowledgeBase(redis, ref.id, namespace=kb_namespace(folder.parent))
+            base.ensure_index()  # an index from an earlier version is upgraded at start
             present = indexed_sources(redis, base)
             missing = [p for p in document_paths(documents) if p.stem not in present]
             for path in missing:

@@ -122,6 +122,7 @@ class LocalKnowledgeBase:
         self.encoder = sentence_encoder() if encoder == "auto" else encoder
         self.relevance_floor = relevance_floor
         self._speller: tuple[float, Speller] | None = None
+        self._index_checked = False
 
     def speller(self) -> Speller:
         """Typo repair towards the words of the indexed documents ("premuim" -> "premium")."""
@@ -254,6 +255,11 @@ class LocalKnowledgeBase:
     def retrieve(self, query: str, k: int = 3) -> list[Passage]:
         if not query_terms(query):
             return []  # function words only: nothing to look up
+        if not self._index_checked:
+            # An index written by an earlier version (no vectors) is upgraded before its first
+            # search, whichever process searches first (server, worker, Lambda, Studio, evals).
+            self.ensure_index()
+            self._index_checked = True
         language = detect_language(query)
         query = self.speller().correct(query)
         try:
