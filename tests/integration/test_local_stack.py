@@ -247,31 +247,34 @@ def test_chat_evals_and_studio_beside_wam_serve(served, tmp_path, pid_alive) -> 
     owned = _descendants(server.pid)
     assert "valkey-server" in _process_names(owned)
 
-    chatted = _chat(_clean_env(tmp_path), "How much is the premium plan?")
-    assert chatted.returncode == 0, chatted.stderr
-    assert _attached(chatted.stderr)
-    assert f"local stack: using the one process {server.pid} started" in chatted.stdout
-    assert "$29.99" in chatted.stdout and "| offline" in chatted.stdout, chatted.stdout
-
-    out = tmp_path / "smoke"
-    evals = subprocess.run(
-        [*WAM, "evals", "run", "--tag", "smoke", "--out", str(out)],
-        env=_clean_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert evals.returncode == 0, evals.stderr[-2000:]
-    assert _attached(evals.stderr)
-    results = json.loads((out / "results.json").read_text())
-    assert results["records"] and results["metrics"]["routing_accuracy"] > 0.8
-
-    _kb_ingest_and_second_worker_attach(tmp_path)
-
+    # Studio, the evals and a chat start together: each attaches to the stack `wam serve` owns.
     port = free_loopback_port()
     studio = _langgraph_dev(tmp_path, port)
     studio_base = f"http://127.0.0.1:{port}"
+    evals = None
     try:
+        out = tmp_path / "smoke"
+        evals = subprocess.Popen(
+            [*WAM, "evals", "run", "--tag", "smoke", "--out", str(out)],
+            env=_clean_env(tmp_path),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        chatted = _chat(_clean_env(tmp_path), "How much is the premium plan?")
+        assert chatted.returncode == 0, chatted.stderr
+        assert _attached(chatted.stderr)
+        assert f"local stack: using the one process {server.pid} started" in chatted.stdout
+        assert "$29.99" in chatted.stdout and "| offline" in chatted.stdout, chatted.stdout
+
+        _, evals_stderr = evals.communicate(timeout=240)
+        assert evals.returncode == 0, evals_stderr[-2000:]
+        assert _attached(evals_stderr)
+        results = json.loads((out / "results.json").read_text())
+        assert results["records"] and results["metrics"]["routing_accuracy"] > 0.8
+
+        _kb_ingest_and_second_worker_attach(tmp_path)
+
         _wait_http_ok(f"{studio_base}/ok", timeout=120)
         tree = _descendants(studio.pid)
         names = _process_names(tree)
@@ -282,6 +285,10 @@ def test_chat_evals_and_studio_beside_wam_serve(served, tmp_path, pid_alive) -> 
         agent_state = _studio_turn(studio_base, "billing", "What is my balance?", "15550002")
         assert agent_state.get("customer_id") == "cust_002", agent_state
     finally:
+        if evals is not None and evals.poll() is None:
+            evals.kill()
+            evals.wait()
+        tree = _descendants(studio.pid)
         os.killpg(studio.pid, signal.SIGTERM)
         studio.wait(timeout=30)
     assert _wait_gone(tree, pid_alive) == []
