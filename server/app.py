@@ -95,16 +95,7 @@ async def running_channel(channel: Channel, workers: int) -> AsyncIterator[dict[
                 return graphs[account.agents_dir]
 
         metrics = channel.metrics
-        handoff = Handoff(
-            redis,
-            channel.stores,
-            HandoffSettings(
-                webhook_url=config.handoff_webhook_url,
-                webhook_secret=config.handoff_webhook_secret or config.app_secret,
-                waiting_update_seconds=config.handoff_waiting_update_seconds,
-                assigned_idle_seconds=config.handoff_assigned_idle_seconds,
-            ),
-        )
+        handoff = Handoff(redis, channel.stores, handoff_settings(config))
         replies = ReplySender(
             redis=redis,
             sender=channel.sender,
@@ -148,7 +139,7 @@ async def running_channel(channel: Channel, workers: int) -> AsyncIterator[dict[
             timers = HandoffTimers(
                 handoff,
                 [a.phone_number_id for a in channel.accounts.all()],
-                _canned_sender(channel.accounts, replies),
+                canned_sender(channel.accounts, replies),
                 interval=max(0.5, min(15.0, shortest / 2)),
             )
             tasks.append(asyncio.create_task(timers.run(stop)))
@@ -170,9 +161,21 @@ async def running_channel(channel: Channel, workers: int) -> AsyncIterator[dict[
                 await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _canned_sender(
+def handoff_settings(config: ChannelConfig) -> HandoffSettings:
+    return HandoffSettings(
+        webhook_url=config.handoff_webhook_url,
+        webhook_secret=config.handoff_webhook_secret or config.app_secret,
+        waiting_update_seconds=config.handoff_waiting_update_seconds,
+        assigned_idle_seconds=config.handoff_assigned_idle_seconds,
+    )
+
+
+def canned_sender(
     accounts: AccountRegistry, replies: ReplySender
 ) -> Callable[[HandoffRecord, str], Awaitable[None]]:
+    """The handoff timers' messages (`waiting_update`, `back_to_bot`), each sent once per thread
+    and state: keyed on the state's start."""
+
     async def send(record: HandoffRecord, name: str) -> None:
         account = accounts.get(record.phone_number_id)
         if account is None:

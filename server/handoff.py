@@ -21,13 +21,15 @@ import hmac
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 import httpx
 import structlog
 from redis.asyncio import Redis
+from redis.exceptions import WatchError
+from redis.typing import EncodableT, FieldT
 
 from server.masking import mask_phone
 from stores import ConversationMessage, Stores, whatsapp_user_id
@@ -73,6 +75,10 @@ class TranscriptEntry:
     at: float = field(default_factory=time.time)
 
 
+# What every change of a thread touches: a write guarded on them sees any change in between.
+_GUARDED = ("state", "since", "updated", "waiting_update_sent")
+
+
 class HandoffStore:
     """The Redis side: records, the per-account index, the transcript."""
 
@@ -111,18 +117,59 @@ class HandoffStore:
             language=data.get("language", "en"),
         )
 
-    async def put(self, record: HandoffRecord) -> None:
+    @staticmethod
+    def fields(record: HandoffRecord) -> dict[FieldT, EncodableT]:
+        """The record as its hash stores it."""
         values = asdict(record)
         values["waiting_update_sent"] = "1" if record.waiting_update_sent else "0"
+        return {k: str(v) for k, v in values.items()}
+
+    async def put(self, record: HandoffRecord) -> None:
         pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(self.key(record.thread_id), mapping={k: str(v) for k, v in values.items()})
+        pipe.hset(self.key(record.thread_id), mapping=self.fields(record))
         pipe.zadd(self.index(record.phone_number_id), {record.thread_id: record.updated})
         await pipe.execute()
+
+    async def put_if(self, record: HandoffRecord, read: HandoffRecord) -> bool:
+        """`put`, only if the stored thread is still as `read` was (its state, since, last update
+        and update flag), compared and written atomically (WATCH/MULTI); False when someone
+        changed the thread in between (another sweep, a person, the customer)."""
+        key = self.key(record.thread_id)
+        guard = {k: v for k, v in self.fields(read).items() if k in _GUARDED}
+        async with self.redis.pipeline(transaction=True) as pipe:
+            try:
+                await pipe.watch(key)
+                current = await pipe.hmget(key, list(guard))  # type: ignore[misc]
+                if [None if v is None else _text(v) for v in current] != list(guard.values()):
+                    return False
+                pipe.multi()  # type: ignore[no-untyped-call]
+                pipe.hset(key, mapping=self.fields(record))
+                pipe.zadd(self.index(record.phone_number_id), {record.thread_id: record.updated})
+                await pipe.execute()
+            except WatchError:
+                return False
+        return True
 
     async def records(self, phone_number_id: str, limit: int = 200) -> list[HandoffRecord]:
         threads = await self.redis.zrevrange(self.index(phone_number_id), 0, limit - 1)
         records = [await self.get(_text(t)) for t in threads]
         return [r for r in records if r is not None]
+
+    async def every_record(
+        self, phone_number_id: str, page: int = 500
+    ) -> AsyncIterator[HandoffRecord]:
+        """Every thread of the account, oldest change first (the threads the timers look for),
+        a page at a time. A thread changed during the walk may be seen twice or not at all."""
+        start = 0
+        while True:
+            threads = await self.redis.zrange(self.index(phone_number_id), start, start + page - 1)
+            for thread in threads:
+                record = await self.get(_text(thread))
+                if record is not None:
+                    yield record
+            if len(threads) < page:
+                return
+            start += page
 
     async def append(self, thread_id: str, entry: TranscriptEntry) -> None:
         await self.redis.rpush(self.transcript_key(thread_id), json.dumps(asdict(entry)))  # type: ignore[misc]
@@ -141,6 +188,19 @@ class HandoffSettings:
     webhook_secret: str = ""
     waiting_update_seconds: float = 600.0
     assigned_idle_seconds: float = 1800.0
+
+
+def _apply(record: HandoffRecord, state: HandoffState, agent: str, reason: str) -> None:
+    now = time.time()
+    if state != record.state:
+        record.since = now
+        record.waiting_update_sent = False
+    record.state = state
+    record.updated = now
+    if agent or state in ("bot", "waiting"):
+        record.agent = agent
+    if reason:
+        record.reason = reason
 
 
 class Handoff:
@@ -164,17 +224,25 @@ class Handoff:
         self, record: HandoffRecord, state: HandoffState, *, agent: str = "", reason: str = ""
     ) -> HandoffRecord:
         previous = record.state
-        now = time.time()
-        record.state = state
-        record.updated = now
-        if state != previous:
-            record.since = now
-            record.waiting_update_sent = False
-        if agent or state in ("bot", "waiting"):
-            record.agent = agent
-        if reason:
-            record.reason = reason
+        _apply(record, state, agent, reason)
         await self.store.put(record)
+        await self._changed(record, previous)
+        return record
+
+    async def change_if_untouched(
+        self, record: HandoffRecord, state: HandoffState, *, reason: str = ""
+    ) -> bool:
+        """`change`, only if nobody changed the thread since `record` was read (checked and
+        written atomically): of two sweeps, or a sweep and a person acting at once, one wins."""
+        read = replace(record)
+        _apply(record, state, "", reason)
+        if not await self.store.put_if(record, read):
+            return False
+        await self._changed(record, read.state)
+        return True
+
+    async def _changed(self, record: HandoffRecord, previous: HandoffState) -> None:
+        state = record.state
         if state != previous:
             await self._log_change(record, previous)
             log.info(
@@ -187,7 +255,6 @@ class Handoff:
                 task = asyncio.create_task(self.notify(record))
                 self._alerts.add(task)
                 task.add_done_callback(self._alerts.discard)
-        return record
 
     async def escalate(
         self, phone_number_id: str, wa_id: str, reason: str, language: str = "en"
@@ -279,10 +346,22 @@ class Handoff:
         log.error("handoff alert gave up", thread=record.thread_id.split(":")[0])
 
 
+@dataclass
+class SweepResult:
+    """What one pass of the timers did."""
+
+    waiting_updates: int = 0
+    released: int = 0
+    failed: int = 0
+
+
 class HandoffTimers:
     """What nobody acts on: a waiting thread not taken within `waiting_update_seconds` gets a
     polite update (once), and an assigned thread idle for `assigned_idle_seconds` goes back to
-    the bot. One process sweeps at a time (a short Redis lock), every `interval` seconds."""
+    the bot. `run` sweeps every `interval` seconds (one process at a time: a short Redis lock);
+    `run_once` is one pass, on its own safe to run twice or twice at once (two processes, two
+    Lambda invocations): each action is first claimed on the thread's record, atomically, and
+    its message is sent once per thread and state (`send` keys it on `since`)."""
 
     def __init__(
         self,
@@ -303,25 +382,53 @@ class HandoffTimers:
                     "wam:handoff:sweep", "1", nx=True, px=int(self.interval * 900)
                 )
                 if lock:
-                    await self.sweep(time.time())
+                    await self.run_once()
             except Exception as error:
                 log.warning("handoff sweep failed", error=repr(error)[:200])
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.interval)
 
-    async def sweep(self, now: float) -> None:
-        settings = self.handoff.settings
+    async def run_once(self, now: float | None = None) -> SweepResult:
+        """One pass over every account's threads; a thread that fails is counted and the pass
+        goes on (a waiting update that failed is tried again by the next pass)."""
+        now = time.time() if now is None else now
+        result = SweepResult()
         for number in self.phone_number_ids:
-            for record in await self.handoff.store.records(number):
-                idle = now - record.updated
-                if record.state == "waiting" and not record.waiting_update_sent:
-                    if now - record.since >= settings.waiting_update_seconds:
-                        await self.send(record, "waiting_update")
-                        record.waiting_update_sent = True
-                        await self.handoff.store.put(record)
-                elif record.state == "assigned" and idle >= settings.assigned_idle_seconds:
-                    await self.handoff.change(record, "resolved", reason="idle: back to the bot")
-                    await self.send(record, "back_to_bot")
+            async for record in self.handoff.store.every_record(number):
+                try:
+                    await self._act(record, now, result)
+                except Exception as error:
+                    result.failed += 1
+                    log.warning(
+                        "handoff timer failed",
+                        thread=f"{record.phone_number_id}:{mask_phone(record.wa_id)}",
+                        state=record.state,
+                        error=repr(error)[:200],
+                    )
+        return result
+
+    async def _act(self, record: HandoffRecord, now: float, result: SweepResult) -> None:
+        settings = self.handoff.settings
+        store = self.handoff.store
+        if record.state == "waiting" and not record.waiting_update_sent:
+            if now - record.since < settings.waiting_update_seconds:
+                return
+            claimed = replace(record, waiting_update_sent=True)
+            if not await store.put_if(claimed, record):
+                return  # another pass claimed it, or the thread changed meanwhile
+            try:
+                await self.send(claimed, "waiting_update")
+            except BaseException:
+                await store.put_if(record, claimed)  # not sent: the next pass tries again
+                raise
+            result.waiting_updates += 1
+            return
+        idle = record.state == "assigned" and now - record.updated >= settings.assigned_idle_seconds
+        if idle and await self.handoff.change_if_untouched(
+            record, "resolved", reason="idle: back to the bot"
+        ):
+            result.released += 1
+            await self.send(record, "back_to_bot")
 
 
 SendFn = Callable[[HandoffRecord, str], Awaitable[None]]
