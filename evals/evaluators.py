@@ -172,14 +172,30 @@ def reply_language(language: str, result: TurnResult) -> EvalResult | None:
     return _result("reply_language", said == language, f"expected {language}, replied {said}")
 
 
+def proposes_expected_change(turn: Turn, result: TurnResult) -> bool:
+    """The turn ended on a proposal of exactly an expected change (the tool and every key
+    argument the case names), asked in the reply and waiting for the customer's yes."""
+    pending = result.pending
+    if not pending or not result.reply.strip():
+        return False
+    call = {"name": str(pending.get("tool", "")), "args": dict(pending.get("arguments") or {})}
+    return any(_matches(tool.model_dump(), call) for tool in turn.expected_tools)
+
+
 def answered(turn: Turn, result: TurnResult) -> EvalResult:
     """The customer was served: every required fact present, or a correct "I don't know" /
-    refusal, or (small talk, nothing to look up) a reply that is not a refusal."""
+    refusal, or (small talk, nothing to look up) a reply that is not a refusal.
+
+    A change waits for the customer's yes, so a single turn cannot show its outcome (a refund's
+    `under_review`): proposing exactly the expected change (tool and key arguments) serves the
+    turn. Any other proposal, or a question instead of one, is scored on the facts as before."""
     reply = result.reply.casefold()
     if turn.refusal:
         ok = is_refusal(result.reply)
     elif turn.required_facts:
         ok = all(fact.casefold() in reply for fact in turn.required_facts) and bool(reply)
+        if not ok and proposes_expected_change(turn, result):
+            return _result("answered", True, "served: proposed the expected change")
     else:
         ok = bool(reply.strip()) and not is_refusal(result.reply)
     return _result("answered", ok, "served" if ok else "not served")

@@ -2,10 +2,12 @@
 
 Customers type fast on a phone. A word that is not in the vocabulary of what the system knows
 (its agents' texts, its knowledge base, the tools' descriptions), nor a real word of the
-encoder's multilingual word list, and sits one edit (a letter missing, added, replaced, or two
-swapped) from a known word is replaced by that word; chat shorthand ("u", "pls", "q", "xq") is
-expanded from `shorthand.yaml`. Words are compared folded (case and accents), so "presio" finds
-"precio" and "invoce" finds "invoice". The text keeps its other words as they were.
+encoder's multilingual word list, nor a word of the English or Spanish dictionary (either
+language: "monto" is Spanish, "charging" English, though neither is in the texts), and sits one
+edit (a letter missing, added, replaced, or two swapped) from a known word is replaced by that
+word; chat shorthand ("u", "pls", "q", "xq") is expanded from `shorthand.yaml`. Words are
+compared folded (case and accents), so "presio" finds "precio" and "invoce" finds "invoice".
+The text keeps its other words as they were.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 import yaml
 
@@ -23,6 +26,7 @@ from tools.text import fold
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 MIN_LENGTH = 5  # shorter words are too often other real words one edit away
+DICTIONARY_LANGUAGES = ("en", "es")  # a word of either is never "repaired" (code-switching)
 
 
 @lru_cache(maxsize=1)
@@ -45,6 +49,23 @@ def common_words() -> frozenset[str]:
     return frozenset(words)
 
 
+@lru_cache(maxsize=1)
+def dictionary_words() -> frozenset[str]:
+    """Real words of the languages customers write in (folded), from the word-frequency lists
+    `pyspellchecker` ships (about 250,000 words, read once, under a second); empty without the
+    package. A word here is left as written: more evidence than "one edit from a known word"."""
+    try:
+        from spellchecker import SpellChecker
+    except ImportError:
+        return frozenset()
+    words: set[str] = set()
+    for language in DICTIONARY_LANGUAGES:
+        checker: Any = SpellChecker(language=language, distance=1)
+        for word in checker.word_frequency.dictionary:
+            words.add(word if word.isascii() else fold(str(word)))
+    return frozenset(w for w in words if w.isalpha())
+
+
 def _edits(word: str) -> set[str]:
     """Every string one deletion, transposition, replacement or insertion away."""
     letters = "abcdefghijklmnopqrstuvwxyzn"
@@ -61,7 +82,8 @@ class Speller:
 
     `texts`: what the words should be repaired towards (an agent's or a knowledge base's own
     texts). `lexicon`: real words that are left alone though the texts lack them ("charging" is
-    not a typo of "changing"); by default the sentence encoder's multilingual word list.
+    not a typo of "changing"); by default the sentence encoder's multilingual word list and the
+    English and Spanish dictionaries.
     """
 
     def __init__(
@@ -76,7 +98,7 @@ class Speller:
             counts.update(_TOKEN.findall(fold(text)))
         counts.update(fold(w) for w in (*extra, *common_words()))
         self.counts = counts
-        self.lexicon = general_vocabulary() if lexicon is None else lexicon
+        self.lexicon = general_vocabulary() | dictionary_words() if lexicon is None else lexicon
         self._repairs: dict[str, str | None] = {}
 
     def known(self, word: str) -> bool:

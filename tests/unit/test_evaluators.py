@@ -233,3 +233,29 @@ def test_answered_reply_language_and_retrieval_relevance() -> None:
     unknown = Turn(input="robot vacuums?", agent="sales", refusal=True)
     floor_held = _result("I don't know.", calls=call, outputs=["NO_RESULTS: nothing"])
     assert _scores(unknown, floor_held)["retrieval_relevance"] == 1.0
+
+
+def test_a_proposal_of_the_expected_change_serves_a_single_turn() -> None:
+    """A change waits for the customer's yes: its outcome key cannot appear in one turn, so the
+    proposal of exactly the expected change (tool and key arguments) is what serves the turn."""
+    turn = Turn(
+        input="turn it up to 80",
+        agent="device_support",
+        expected_tools=[{"name": "set_volume", "args": {"volume": 80}}],
+        required_facts=["volume_set_80"],
+    )
+    call = {"name": "set_volume", "args": {"volume": 80, "device": "dev_1"}}
+
+    def proposal(volume: int) -> TurnResult:
+        result = _result("Set Kitchen Speaker to 80?", "device_support", calls=[call])
+        args = {"volume": volume, "device": "dev_1"}
+        result.pending = {"tool": "set_volume", "arguments": args, "summary": result.reply}
+        return result
+
+    assert _scores(turn, proposal(80))["answered"] == 1.0
+    assert _scores(turn, proposal(80))["answer_correctness"] == 0.0  # still strict on facts
+    assert _scores(turn, proposal(30))["answered"] == 0.0  # another change
+    asked = _result("Which device: Kitchen Speaker or Hub?", "device_support", calls=[call])
+    assert _scores(turn, asked)["answered"] == 0.0  # nothing proposed
+    refusal = turn.model_copy(update={"refusal": True})
+    assert _scores(refusal, proposal(80))["answered"] == 0.0

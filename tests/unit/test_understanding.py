@@ -103,3 +103,17 @@ def test_a_passage_the_knowledge_base_put_first_is_answered_from() -> None:
         ToolMessage(passage, tool_call_id="c1"),
     ]
     assert "Market Street" in str(model.invoke(messages).content)
+
+
+def test_a_real_word_of_either_language_is_never_repaired() -> None:
+    """Spanish "monto" and English "charging" are one edit from words the texts know, but
+    they are words of a dictionary: only a word no dictionary knows is read as a typo."""
+    from tools.spelling import dictionary_words
+
+    words = dictionary_words()
+    assert {"monto", "charging", "factura"} <= words
+    assert "premuim" not in words
+    speller = Speller(["the monthly price", "changing the volume"], lexicon=words)
+    assert speller.correct("el monto del mes") == "el monto del mes"
+    assert speller.correct("not charging") == "not charging"
+    assert speller.correct("the montly price") == "the monthly price"
