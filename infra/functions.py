@@ -44,6 +44,7 @@ HANDLERS = {
     "knowledge-base-manager": "lambdas.kb_manager.handler",
     "eum-events-handler": "lambdas.eum_handler.handler",
     "daily-jobs": "lambdas.daily_jobs.handler",
+    "handoff-timers": "lambdas.handoff_timers.handler",
 }
 
 

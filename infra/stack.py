@@ -110,6 +110,8 @@ class WhatsAppStack(Stack):
         self._kb_manager(common)
         self._eum_events(common)
         self._daily_jobs(common)
+        if config.orchestrator == "lambda":  # the Fargate workers run the timers themselves
+            self._handoff_timers(common)
         self.api = WebhookApi(
             self, "Api", self.functions.functions["whatsapp-webhook-handler"], config.env_name
         )
@@ -287,6 +289,38 @@ class WhatsAppStack(Stack):
             description="daily export and analytics of the day before",
             schedule=events.Schedule.cron(minute="30", hour="2"),
             targets=[targets.LambdaFunction(function, retry_attempts=2)],
+        )
+
+    def _handoff_timers(self, common: dict[str, str]) -> None:
+        """The human-handoff timers, one pass a minute: the update to a customer waiting for a
+        person, the return to the bot of a thread a person left idle. Passes that overlap are
+        safe (each action is claimed in Redis first); a failed pass is not retried, the next
+        minute's is the retry. It reads the handoff state in Redis, logs the changes in the
+        conversations table and sends with the access tokens."""
+        function = self.functions.add(
+            FunctionSpec(
+                "handoff-timers", 512, 120, common | self.secrets.environment("access_token")
+            )
+        )
+        role = self.functions.roles["handoff-timers"]
+        for name, value in self._secret_env(role, integrations=False).items():
+            function.add_environment(name, value)  # the accounts' tokens
+        self.secrets.secrets["access_token"].grant_read(role)
+        self.data.tables["conversations"].grant_read_write_data(role)
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["social-messaging:SendWhatsAppMessage"],
+                resources=[
+                    f"arn:aws:social-messaging:{self.region}:{self.account}:phone-number-id/*"
+                ],
+            )
+        )
+        events.Rule(
+            self,
+            "HandoffTimersSchedule",
+            description="human-handoff timers: waiting updates, idle threads back to the bot",
+            schedule=events.Schedule.rate(Duration.minutes(1)),
+            targets=[targets.LambdaFunction(function, retry_attempts=0)],
         )
 
     def _alarms(self) -> None:

@@ -180,7 +180,7 @@ def test_each_function_has_its_own_least_privilege_role(synthesized) -> None:
         if f["Properties"].get("PackageType") == "Image"
     ]
     roles = {json.dumps(f["Properties"]["Role"]) for f in lambdas}
-    assert len(lambdas) == 6 and len(roles) == 6
+    assert len(lambdas) == 7 and len(roles) == 7
     webhook = _policy_actions(template, "whatsappwebhookhandlerrole")
     orchestrator = _policy_actions(template, "messageorchestratorrole")
     kb = _policy_actions(template, "knowledgebasemanagerrole")
@@ -200,7 +200,7 @@ def test_alarms_cover_errors_latency_dead_letters_waiting_and_throttling(synthes
     _, template, _ = synthesized
     alarms = list(resources(template, "AWS::CloudWatch::Alarm").values())
     metrics = sorted(a["Properties"].get("MetricName", "") for a in alarms)
-    assert metrics.count("Errors") == 6
+    assert metrics.count("Errors") == 7
     for name in (
         "Latency",
         "ApproximateNumberOfMessagesVisible",
@@ -238,6 +238,65 @@ def test_the_daily_export_and_analytics_run_on_a_schedule(synthesized) -> None:
     template.has_resource_properties(
         "AWS::Events::Rule", {"ScheduleExpression": "cron(30 2 * * ? *)", "State": "ENABLED"}
     )
+
+
+def test_the_handoff_timers_run_every_minute_with_only_what_they_touch(synthesized) -> None:
+    """One pass a minute (no retry: the next minute is one); Redis is the parameter, the changes
+    go to the conversations log, the messages out with the access token."""
+    _, template, _ = synthesized
+    (timers,) = [
+        (name, f["Properties"])
+        for name, f in resources(template, "AWS::Lambda::Function").items()
+        if f["Properties"].get("ImageConfig", {}).get("Command")
+        == ["lambdas.handoff_timers.handler"]
+    ]
+    name, function = timers
+    variables = function["Environment"]["Variables"]
+    assert variables["REDIS_URL"] == {"Ref": "RedisUrl"}
+    assert "WHATSAPP_ACCESS_TOKEN_ARN" in variables
+    assert "WHATSAPP_APP_SECRET_ARN" not in variables
+    (rule,) = [
+        r["Properties"]
+        for r in resources(template, "AWS::Events::Rule").values()
+        if r["Properties"].get("ScheduleExpression") == "rate(1 minute)"
+    ]
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [name, "Arn"]}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 0
+    statements = [
+        statement
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        if "handofftimersrole" in json.dumps(policy["Properties"]["Roles"])
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    actions = _policy_actions(template, "handofftimersrole")
+    assert {"dynamodb:PutItem", "dynamodb:GetItem", "secretsmanager:GetSecretValue"} <= actions
+    assert "social-messaging:SendWhatsAppMessage" in actions
+    assert not any(a.startswith(("sqs:", "bedrock:", "s3:", "transcribe:")) for a in actions)
+    assert "social-messaging:GetWhatsAppMessageMedia" not in actions
+    tables = {
+        json.dumps(statement["Resource"])
+        for statement in statements
+        if any(a.startswith("dynamodb:") for a in _listed(statement["Action"]))
+    }
+    assert tables and all("conversations" in t for t in tables), tables
+    secrets = {
+        json.dumps(statement["Resource"])
+        for statement in statements
+        if "secretsmanager:GetSecretValue" in _listed(statement["Action"])
+    }
+    assert len(secrets) == 1 and "accesstoken" in secrets.pop()
+    alarmed = [
+        a["Properties"]
+        for a in resources(template, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == "Errors"
+        and a["Properties"]["Dimensions"][0]["Value"] == {"Ref": name}
+    ]
+    assert len(alarmed) == 1
+
+
+def _listed(action: str | list[str]) -> list[str]:
+    return [action] if isinstance(action, str) else action
 
 
 def test_cfn_lint_passes(synthesized) -> None:

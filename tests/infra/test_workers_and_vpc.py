@@ -96,6 +96,12 @@ def test_workers_replace_the_orchestrator_lambda_and_never_prepare(fargate) -> N
         for f in resources(template, "AWS::Lambda::Function").values()
     ]
     assert ["lambdas.orchestrator.handler"] not in commands
+    assert ["lambdas.handoff_timers.handler"] not in commands  # the workers run the timers
+    schedules = [
+        r["Properties"].get("ScheduleExpression")
+        for r in resources(template, "AWS::Events::Rule").values()
+    ]
+    assert "rate(1 minute)" not in schedules
     (mapping,) = resources(template, "AWS::Lambda::EventSourceMapping")
     assert "voiceprocessor" in mapping  # the voice notes' queue is the only one a function reads
     container = _container(template)
