@@ -42,6 +42,7 @@ from tools.text import fold
 OFFLINE_MODEL_ID = "offline-dev-model"
 _WORD = re.compile(r"[a-z0-9]+")
 _NUMBER = re.compile(r"\b(\d{1,3})\b")
+_ID_TOKEN = re.compile(r"[^\W_]+_\w+")  # "dev_003": an id, its digits are no value
 _DESTINATION = re.compile(
     r"\b(?:to|into|in|al|a la|a el|hacia|en)\s+(?:the\s+|my\s+|el\s+|la\s+|mi\s+)?"
     r"([a-z ]{3,30}?)(?:[.?!,]|$| please| por favor)"
@@ -317,7 +318,7 @@ class OfflineChatModel(BaseChatModel):
             if mentioned or not place:
                 return mentioned[0] if mentioned else spec.get("default")
         if kind in ("integer", "number"):
-            number = _NUMBER.search(folded)
+            number = _NUMBER.search(fold(_ID_TOKEN.sub(" ", question)))
             return int(number.group(1)) if number else None
         if kind != "string":
             return None

@@ -17,6 +17,7 @@ from demo.devices import Choice, device_label, resolve_device
 from stores import Customer, CustomerStore, Device, ServiceAction
 from tools.actions import CallContext, Proposal
 from tools.registry import ToolEnv
+from tools.text import fold
 
 TIER_ORDER = ("basic", "premium", "enterprise")
 _EXPLICIT_ID = re.compile(r"[A-Za-z]+_\w+|[A-Za-z]+\d+")  # "dev_003", "speaker2": an id
@@ -32,6 +33,7 @@ class SmartHomeActions:
         self.rooms = Choice.from_settings(env.settings.get("rooms") or {})
         self.music = Choice.from_settings(env.settings.get("music_services") or {})
         self.action_names: Mapping[str, Mapping[str, str]] = env.settings.get("action_names") or {}
+        self.capabilities: Mapping[str, list[str]] = env.settings.get("device_capabilities") or {}
 
     def say(self, key: str, context: CallContext, **values: Any) -> str:
         return self.env.template(key, context.language, **values)
@@ -61,18 +63,40 @@ class SmartHomeActions:
             tiers=joiner.join(allowing) or "-",
         )
 
-    def _device(self, customer: Customer, reference: object, context: CallContext) -> Device | str:
+    def _device(
+        self,
+        customer: Customer,
+        reference: object,
+        context: CallContext,
+        action: ServiceAction | None = None,
+        ask: str = "which_device",
+        **values: Any,
+    ) -> Device | str:
+        """The device meant, or the question naming the candidates (`ask`, a template, given
+        `values` too: the question restates the request). With `action`, only devices able to
+        do it (`device_capabilities` in the config) are candidates: "set the volume" among a
+        speaker, a thermostat and a camera means the speaker."""
         if not customer.devices:
             return self.say("no_devices", context)
         found = resolve_device(customer, reference, self.rooms)
         if isinstance(found, Device):
             return found
+        able = [d for d in found if self.can(d, action)] if action else found
+        found = able or found
         if len(found) == 1 and not (isinstance(reference, str) and _EXPLICIT_ID.search(reference)):
-            # The customer's only device, and no id of another named: nothing to ask (the
+            # The only device (able to do it), and no id of another named: nothing to ask (the
             # proposal names the device before anything changes).
             return found[0]
         choices = self.rooms_or_devices([device_label(d) for d in found], context)
-        return self.say("which_device", context, choices=choices)
+        if ask not in self.env.templates:  # a config without the restating question
+            return self.say("which_device", context, choices=choices)
+        return self.say(ask, context, choices=choices, **values)
+
+    def can(self, device: Device, action: ServiceAction) -> bool:
+        """Whether `device` can do `action`: its type names one of the kinds the config lists
+        for it (every device can when the config lists none)."""
+        kinds = self.capabilities.get(action)
+        return not kinds or any(fold(kind) in fold(device.type) for kind in kinds)
 
     @staticmethod
     def rooms_or_devices(names: list[str], context: CallContext) -> str:
@@ -136,7 +160,9 @@ class SmartHomeActions:
             return customer
         if isinstance(volume, bool) or not isinstance(volume, int) or not 0 <= volume <= 100:
             return self.say("volume_invalid", context)
-        target = self._device(customer, device, context)
+        target = self._device(
+            customer, device, context, "volume_control", "which_device_volume", volume=volume
+        )
         if isinstance(target, str):
             return target
         values = {"device": device_label(target), "volume": volume, "current": target.volume}
@@ -158,7 +184,10 @@ class SmartHomeActions:
         room = self.rooms.resolve(new_location)
         if room is None:
             return self.say("which_room", context, choices=self.rooms.listed(context.language))
-        target = self._device(customer, device, context)
+        destination = self.room_name(room, context)
+        target = self._device(
+            customer, device, context, "device_relocation", "which_device_move", room=destination
+        )
         if isinstance(target, str):
             return target
         values = {

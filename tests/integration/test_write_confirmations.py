@@ -65,14 +65,15 @@ async def test_an_unknown_room_is_asked_about_never_guessed(supervisor, stores, 
 async def test_an_ambiguous_device_is_asked_about(supervisor, stores, new_customer):
     customer = new_customer("premium", devices=2)
     result = await say(supervisor, customer.phone[1:], "Set the volume to 20")
-    assert result.reply == "Which device: Speaker 0 or Speaker 1?"
+    assert result.reply == "Which device should I set to volume 20: Speaker 0 or Speaker 1?"
     assert result.pending is None
 
 
 async def test_another_customers_device_is_never_touched(supervisor, stores, new_customer):
     customer = new_customer("basic", devices=1)
     result = await say(supervisor, customer.phone[1:], "set the volume of dev_003 to 0")
-    assert result.pending is None and result.reply == "Which device: Speaker 0?"
+    assert result.pending is None
+    assert result.reply == "Which device should I set to volume 0: Speaker 0?"
     stored = stores.customers.get_customer(customer.id)
     assert stored is not None and stored.devices[0].volume == 50
 
