@@ -135,7 +135,7 @@ class ReplySender:
 
     async def _update_profile(self, reply_id: str) -> None:
         try:
-            reply = await self.stores.conversations.aget(reply_id)
+            reply = await self.stores.conversations.alogged(reply_id)
             if reply is not None and reply.role == "assistant" and self.stores.profiles:
                 await self.stores.profiles.arecord_reply(reply)
         except Exception as error:

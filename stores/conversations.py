@@ -8,12 +8,19 @@ user in the same millisecond get consecutive milliseconds.
 
 Every method has an `a`-prefixed twin that runs the boto3 call in a worker thread, so an async
 caller's event loop never blocks on DynamoDB.
+
+The store remembers the last few thousand messages it logged itself (their key and what was
+written), so a turn does not read back what it has just written: `mark_sent` after the send finds
+the reply's key in memory, and the profile update reads the logged reply from memory (`logged`).
+A message's key never changes once logged; only erasure removes it (and forgets it here).
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
+from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +33,7 @@ from stores.schema import SESSION_INDEX
 
 _GUARD_PREFIX = "msgid#"
 _GUARD_SORT = "guard"
+_REMEMBERED = 4096  # messages logged by this process whose key is kept in memory
 
 
 def _next_millisecond(timestamp: str) -> str:
@@ -44,6 +52,24 @@ class ConversationStore:
         self.ttl_days = ttl_days
         # The account that owns items logged without `business_account_id`.
         self.default_account = default_account
+        self._logged: OrderedDict[str, ConversationMessage] = OrderedDict()
+        self._logged_lock = threading.Lock()
+
+    def _remember(self, message: ConversationMessage) -> None:
+        with self._logged_lock:
+            self._logged[message.message_id] = message
+            self._logged.move_to_end(message.message_id)
+            while len(self._logged) > _REMEMBERED:
+                self._logged.popitem(last=False)
+
+    def _recalled(self, message_id: str) -> ConversationMessage | None:
+        with self._logged_lock:
+            return self._logged.get(message_id)
+
+    def _forget_user(self, user_id: str) -> None:
+        with self._logged_lock:
+            for message_id in [k for k, m in self._logged.items() if m.user_id == user_id]:
+                del self._logged[message_id]
 
     # Writes ---------------------------------------------------------------------------------
 
@@ -83,6 +109,15 @@ class ConversationStore:
                 UpdateExpression="SET item_timestamp = :t",
                 ExpressionAttributeValues=_to_item({":t": written_at}),
             )
+        self._remember(
+            message.model_copy(
+                update={
+                    "timestamp": written_at,
+                    "ttl": record["ttl"],
+                    "confidence_score": record["confidence_score"],
+                }
+            )
+        )
         return True
 
     def _put_unique(self, record: dict[str, Any]) -> str:
@@ -137,12 +172,17 @@ class ConversationStore:
             )
         # The item names Meta's ids too, so an erasure finds these aliases without a scan.
         if not self._advance(key, "sent", rank, {"wamids": wamids}):
-            self._db.update_item(
-                TableName=self.table,
-                Key=_to_item(key),
-                UpdateExpression="SET wamids = :w",
-                ExpressionAttributeValues=_to_item({":w": wamids}),
-            )
+            try:
+                self._db.update_item(
+                    TableName=self.table,
+                    Key=_to_item(key),
+                    UpdateExpression="SET wamids = :w",
+                    ConditionExpression="attribute_exists(user_id)",  # not an erased item
+                    ExpressionAttributeValues=_to_item({":w": wamids}),
+                )
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
         return True
 
     def link_message_id(self, alias: str, message_id: str) -> bool:
@@ -180,7 +220,9 @@ class ConversationStore:
                 TableName=self.table,
                 Key=_to_item(key),
                 UpdateExpression="SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(values))),
-                ConditionExpression="attribute_not_exists(#a1) OR #a1 < :v1",
+                # Never recreate an erased item; never move a status back.
+                ConditionExpression="attribute_exists(user_id) "
+                "AND (attribute_not_exists(#a1) OR #a1 < :v1)",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=_to_item(
                     {f":v{i}": value for i, value in enumerate(values.values())}
@@ -221,6 +263,7 @@ class ConversationStore:
         ):
             keys.append({"user_id": item["user_id"], "timestamp": item["timestamp"]})
             keys.append({"user_id": _GUARD_PREFIX + item["message_id"], "timestamp": _GUARD_SORT})
+        self._forget_user(user_id)
         for start in range(0, len(keys), 25):
             requests = {
                 self.table: [
@@ -235,7 +278,10 @@ class ConversationStore:
     # Reads ----------------------------------------------------------------------------------
 
     def key_of(self, message_id: str) -> dict[str, str] | None:
-        """The (user_id, timestamp) key of a logged message, from its guard item."""
+        """The (user_id, timestamp) key of a logged message: from memory when this process
+        logged it, else from its guard item."""
+        if (known := self._recalled(message_id)) is not None:
+            return {"user_id": known.user_id, "timestamp": known.timestamp}
         response = self._db.get_item(
             TableName=self.table,
             Key=_to_item({"user_id": _GUARD_PREFIX + message_id, "timestamp": _GUARD_SORT}),
@@ -251,6 +297,12 @@ class ConversationStore:
             return None
         response = self._db.get_item(TableName=self.table, Key=_to_item(key), ConsistentRead=True)
         return ConversationMessage(**_from_item(response["Item"])) if "Item" in response else None
+
+    def logged(self, message_id: str) -> ConversationMessage | None:
+        """The message as it was logged (what it says, who, which session and agent): from memory
+        when this process logged it, else read. Its delivery status may have moved on since:
+        `get` reads that."""
+        return self._recalled(message_id) or self.get(message_id)
 
     def recent_history(
         self, user_id: str, limit: int = 20, account: str | None = None
@@ -329,6 +381,11 @@ class ConversationStore:
         return await asyncio.to_thread(self.delete_user, user_id)
 
     async def aget(self, message_id: str) -> ConversationMessage | None:
+        return await asyncio.to_thread(self.get, message_id)
+
+    async def alogged(self, message_id: str) -> ConversationMessage | None:
+        if (known := self._recalled(message_id)) is not None:
+            return known
         return await asyncio.to_thread(self.get, message_id)
 
     async def arecent_history(

@@ -43,8 +43,9 @@ class ProfileStore:
         escalated: bool = False,
         at: str | None = None,
     ) -> None:
-        """Count an answered turn (or `turns`) of the person: two writes (three on the first
-        turn naming an agent, which creates the `common_topics` map)."""
+        """Count an answered turn (or `turns`) of the person: two writes. The session is counted
+        first, which also creates the `common_topics` map of a new profile, so the turn's own
+        update finds it."""
         at = at or utc_now_iso()
         key = to_item({"user_id": whatsapp_user_id(wa_id)})
         values: dict[str, Any] = {":at": at, ":day": at[:10], ":n": turns, ":e": int(escalated)}
@@ -65,6 +66,7 @@ class ProfileStore:
         }
         if names:
             request["ExpressionAttributeNames"] = names
+        self._count_session(key, session_id)
         try:
             self._db.update_item(**request)
         except ClientError as error:
@@ -78,7 +80,6 @@ class ProfileStore:
                 ExpressionAttributeValues=to_item({":empty": {}}),
             )
             self._db.update_item(**request)
-        self._count_session(key, session_id)
 
     def _count_session(self, key: dict[str, Any], session_id: str) -> None:
         """A turn of a session the profile has not seen yet starts a new conversation."""
@@ -86,10 +87,11 @@ class ProfileStore:
             self._db.update_item(
                 TableName=self.table,
                 Key=key,
-                UpdateExpression="SET last_session_id = :s ADD total_conversations :one",
+                UpdateExpression="SET last_session_id = :s, "
+                "common_topics = if_not_exists(common_topics, :empty) ADD total_conversations :one",
                 ConditionExpression="attribute_not_exists(last_session_id) "
                 "OR last_session_id <> :s",
-                ExpressionAttributeValues=to_item({":s": session_id, ":one": 1}),
+                ExpressionAttributeValues=to_item({":s": session_id, ":one": 1, ":empty": {}}),
             )
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
