@@ -7,7 +7,8 @@ the bot is silent: the customer's messages are logged and shown in the inbox.
 
 State lives in Redis (durable with AOF; every process sees it): a hash per thread
 (`wam:handoff:<thread_id>`), an index per business account (`wam:handoff:idx:<phone_number_id>`,
-by last change) and the transcript of the handoff (`wam:handoff:log:<thread_id>`), which the bot
+by last change), one of its held threads (`wam:handoff:idx:held:<phone_number_id>`, what the
+timers walk) and the transcript of the handoff (`wam:handoff:log:<thread_id>`), which the bot
 reads when it takes the thread back. Every change is also logged in DynamoDB (direction
 `internal`, role `system`), and a person's messages with role `human_agent` and their name.
 """
@@ -94,6 +95,11 @@ class HandoffStore:
         return f"wam:handoff:idx:{phone_number_id}"
 
     @staticmethod
+    def held_index(phone_number_id: str) -> str:
+        """The account's threads a person holds or is asked for (what the timers look at)."""
+        return f"wam:handoff:idx:held:{phone_number_id}"
+
+    @staticmethod
     def transcript_key(thread_id: str) -> str:
         return f"wam:handoff:log:{thread_id}"
 
@@ -124,10 +130,17 @@ class HandoffStore:
         values["waiting_update_sent"] = "1" if record.waiting_update_sent else "0"
         return {k: str(v) for k, v in values.items()}
 
+    def _indexed(self, pipe: Any, record: HandoffRecord) -> None:
+        pipe.zadd(self.index(record.phone_number_id), {record.thread_id: record.updated})
+        if record.held:
+            pipe.zadd(self.held_index(record.phone_number_id), {record.thread_id: record.updated})
+        else:
+            pipe.zrem(self.held_index(record.phone_number_id), record.thread_id)
+
     async def put(self, record: HandoffRecord) -> None:
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(self.key(record.thread_id), mapping=self.fields(record))
-        pipe.zadd(self.index(record.phone_number_id), {record.thread_id: record.updated})
+        self._indexed(pipe, record)
         await pipe.execute()
 
     async def put_if(self, record: HandoffRecord, read: HandoffRecord) -> bool:
@@ -144,7 +157,7 @@ class HandoffStore:
                     return False
                 pipe.multi()  # type: ignore[no-untyped-call]
                 pipe.hset(key, mapping=self.fields(record))
-                pipe.zadd(self.index(record.phone_number_id), {record.thread_id: record.updated})
+                self._indexed(pipe, record)
                 await pipe.execute()
             except WatchError:
                 return False
@@ -156,13 +169,15 @@ class HandoffStore:
         return [r for r in records if r is not None]
 
     async def every_record(
-        self, phone_number_id: str, page: int = 500
+        self, phone_number_id: str, page: int = 500, *, held: bool = False
     ) -> AsyncIterator[HandoffRecord]:
-        """Every thread of the account, oldest change first (the threads the timers look for),
-        a page at a time. A thread changed during the walk may be seen twice or not at all."""
+        """Every thread of the account (with `held`, those a person holds or is asked for),
+        oldest change first, a page at a time. A thread changed during the walk may be seen
+        twice or not at all."""
+        index = self.held_index(phone_number_id) if held else self.index(phone_number_id)
         start = 0
         while True:
-            threads = await self.redis.zrange(self.index(phone_number_id), start, start + page - 1)
+            threads = await self.redis.zrange(index, start, start + page - 1)
             for thread in threads:
                 record = await self.get(_text(thread))
                 if record is not None:
@@ -170,6 +185,19 @@ class HandoffStore:
             if len(threads) < page:
                 return
             start += page
+
+    async def build_held_index(self, phone_number_id: str) -> None:
+        """Once per account: index the held threads of a version that kept only the index of
+        every thread (threads changed since are indexed as they change)."""
+        marker = f"wam:handoff:held-built:{phone_number_id}"
+        if await self.redis.exists(marker):
+            return
+        async for record in self.every_record(phone_number_id):
+            if record.held:
+                await self.redis.zadd(
+                    self.held_index(phone_number_id), {record.thread_id: record.updated}
+                )
+        await self.redis.set(marker, "1")
 
     async def append(self, thread_id: str, entry: TranscriptEntry) -> None:
         await self.redis.rpush(self.transcript_key(thread_id), json.dumps(asdict(entry)))  # type: ignore[misc]
@@ -393,8 +421,15 @@ class HandoffTimers:
         goes on (a waiting update that failed is tried again by the next pass)."""
         now = time.time() if now is None else now
         result = SweepResult()
+        store = self.handoff.store
         for number in self.phone_number_ids:
-            async for record in self.handoff.store.every_record(number):
+            await store.build_held_index(number)
+            # Only the held threads: a pass costs the threads in handoff now, not every thread
+            # ever handed off.
+            async for record in store.every_record(number, held=True):
+                if not record.held:  # given back in a way that left it indexed: forget it
+                    await store.redis.zrem(store.held_index(number), record.thread_id)
+                    continue
                 try:
                     await self._act(record, now, result)
                 except Exception as error:

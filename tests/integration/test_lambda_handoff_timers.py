@@ -180,3 +180,37 @@ def test_an_update_meta_refused_is_sent_by_the_next_pass(
     assert not sent_to(stub, waiting) and not state_of(env, thread).waiting_update_sent
     assert handoff_timers.handler(SCHEDULED)["waiting_updates"] == 1
     assert texts(stub, waiting) == [canned("waiting_update", "en")]
+
+
+def test_a_pass_walks_only_the_held_threads_and_finds_those_an_older_version_wrote(
+    timers_env: Env, graph_api: tuple[Any, str]
+) -> None:
+    env, (stub, _) = timers_env, graph_api
+    held_index = HandoffStore.held_index(env.number)
+    for _ in range(3):
+        put(env, new_wa_id(), "resolved", since_s=7200, idle_s=7200)
+    waiting_wa_id = new_wa_id()
+    waiting = put(env, waiting_wa_id, "waiting", since_s=11 * 60, idle_s=11 * 60)
+
+    async def as_an_older_version_left_it() -> None:
+        """The held index and its marker did not exist: only the index of every thread."""
+        redis = Redis.from_url(env.redis_url)
+        try:
+            await redis.delete(held_index, f"wam:handoff:held-built:{env.number}")
+        finally:
+            await redis.aclose()
+
+    asyncio.run(as_an_older_version_left_it())
+    assert handoff_timers.handler(SCHEDULED) == {"waiting_updates": 1, "released": 0, "failed": 0}
+    assert texts(stub, waiting_wa_id) == [canned("waiting_update", "en")]
+
+    async def held_members() -> set[str]:
+        redis = Redis.from_url(env.redis_url)
+        try:
+            return {m.decode() for m in await redis.zrange(held_index, 0, -1)}
+        finally:
+            await redis.aclose()
+
+    assert asyncio.run(held_members()) == {waiting}  # the given-back threads are not walked
+    put(env, waiting_wa_id, "resolved", since_s=0, idle_s=0)
+    assert asyncio.run(held_members()) == set()
