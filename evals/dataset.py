@@ -74,25 +74,28 @@ DATASETS = (
     "test_conversations",
     "holdout_single_turn",
     "holdout_conversations",
+    "guard_single_turn",
 )
 # Dev: tune on it. Test: written from the customer's side before the router was changed, never
 # tuned on. Holdout: a third split written later from the README's description of the business
-# alone, measured before the next round of changes and never tuned on either. `dev`, `test` and
-# `holdout` also name the pair of datasets of each split.
+# alone, measured before the next round of changes and never tuned on either. Guard: single
+# messages written the same way before the fourth round, never tuned on. `dev`, `test`, `holdout`
+# and `guard` also name the datasets of each split.
 SPLITS: dict[str, tuple[str, ...]] = {
     "dev": ("single_turn", "conversations"),
     "test": ("test_single_turn", "test_conversations"),
     "holdout": ("holdout_single_turn", "holdout_conversations"),
+    "guard": ("guard_single_turn",),
 }
 
 
 def split_of(name: str) -> str:
-    """`dev`, `test`, `holdout`, or `other` (a .jsonl path)."""
+    """`dev`, `test`, `holdout`, `guard`, or `other` (a .jsonl path)."""
     return next((split for split, names in SPLITS.items() if name in names), "other")
 
 
 def expand(names: list[str]) -> list[str]:
-    """Dataset names with `dev` / `test` / `holdout` / `all` replaced by their datasets."""
+    """Dataset names with `dev` / `test` / `holdout` / `guard` / `all` replaced by their datasets."""
     expanded: list[str] = []
     for name in names:
         if name == "all":

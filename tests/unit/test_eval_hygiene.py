@@ -40,3 +40,26 @@ def test_the_held_out_split_is_large_new_and_apart_from_dev() -> None:
     tags = {tag for c in test for tag in c.tags}
     for needed in ("greeting_preamble", "long", "emoji", "unseen_words", "kb_unknown", "thanks"):
         assert needed in tags, needed
+
+
+def test_the_guard_split_is_new_and_apart_from_every_other_split() -> None:
+    from evals.hygiene import similarity
+
+    guard = [c for name in SPLITS["guard"] for c in load_dataset(name)]
+    assert len(guard) >= 60 and {c.language for c in guard} == {"en", "es"}
+    others = [
+        t.input
+        for split, names in SPLITS.items()
+        if split != "guard"
+        for name in names
+        for c in load_dataset(name)
+        for t in c.turns
+    ]
+    close = [
+        (t.input, other)
+        for c in guard
+        for t in c.turns
+        for other in others
+        if similarity(t.input, other) >= 1.0
+    ]
+    assert not close, close
