@@ -26,6 +26,8 @@ from pydantic import BaseModel, Field
 from agents import LoadedAgent, fallback_agent_id
 from graph.semantic_router import SemanticScorer
 from tools.embeddings import SentenceEncoder, sentence_encoder
+from tools.escalation import ESCALATION_TOOL
+from tools.handoff import asks_for_person
 from tools.knowledge import STOPWORDS
 from tools.phatic import Reading, read_message
 from tools.service_actions import fold
@@ -204,7 +206,9 @@ class LocalRouter:
     """The local router: meaning (multilingual embeddings) fused with surface words (TF-IDF).
 
     Without the embedding package it is the lexical router alone. Small talk (a message of
-    greetings, thanks or goodbyes only) goes to the fallback agent with high confidence.
+    greetings, thanks or goodbyes only) goes to the fallback agent with high confidence; a request
+    for a person ("connect me with a live agent", `tools.handoff`) to the agent that can hand the
+    conversation over (the one with the `escalate_to_human` tool), whatever topic it mentions.
     """
 
     def __init__(
@@ -220,6 +224,9 @@ class LocalRouter:
         chosen = sentence_encoder() if encoder == "auto" else encoder
         self.semantic = SemanticScorer(agents, chosen) if chosen is not None else None
         self.calibration = calibration or Calibration()
+        self.handoff_agent = next(
+            (a for a, agent in agents.items() if ESCALATION_TOOL in agent.config.tools), None
+        )
         # Typos are repaired against every word the agents' texts use ("premuim", "invoce").
         known = (
             [t.text for t in self.semantic.texts]
@@ -250,6 +257,10 @@ class LocalRouter:
             sure = 0.9 if reading.small_talk in CLOSING_SMALL_TALK else 0.2
             return RouteDecision(
                 agent_id=self.fallback, confidence=sure, reason=f"small talk ({reading.small_talk})"
+            )
+        if self.handoff_agent is not None and asks_for_person(text):
+            return RouteDecision(
+                agent_id=self.handoff_agent, confidence=0.9, reason="asks for a person"
             )
         if self.semantic is None:
             return self.lexical.route(text, active_agent=active_agent)
