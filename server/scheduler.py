@@ -65,6 +65,15 @@ class SchedulerSettings:
         return self.lock_ttl_ms or self.visibility_timeout_ms
 
 
+@dataclass
+class _Look:
+    """A thread's mailbox (stream ids, oldest first), Redis's clock, the newest entry queued."""
+
+    ids: list[str]
+    now_ms: int
+    newest_queued: str | None
+
+
 AnswerFn = Callable[[list[InboundItem]], Awaitable[None]]
 AbandonFn = Callable[[list[InboundItem], BaseException], Awaitable[None]]
 PermanentFn = Callable[[BaseException], bool]
@@ -225,17 +234,24 @@ class TurnScheduler:
 
     async def _drain(self, thread_id: str) -> None:
         mailbox = Keys.mailbox(thread_id)
+        look: _Look | None = None  # what the last turn's closing pipeline saw
         while True:
-            self._poked.discard(thread_id)
-            ids = [_text(i) for i in await self.redis.zrange(mailbox, 0, -1)]
+            if look is None:
+                self._poked.discard(thread_id)
+                pipe = self.redis.pipeline(transaction=False)
+                self._look(pipe, thread_id)
+                look = self._seen(await pipe.execute())
+            ids = look.ids
             if not ids:
                 if await self.locks.release_if_empty(thread_id) != 0:
                     return  # released (or lost to another worker, which then answers)
+                look = None
                 continue
             if self.stopping:
                 await self.locks.release(thread_id)
                 return
-            wait = await self._burst_wait(thread_id, ids[-1])
+            wait = self._burst_wait(look)
+            look = None
             if wait > 0:
                 await asyncio.sleep(wait)
                 continue
@@ -244,29 +260,45 @@ class TurnScheduler:
             if missing := [i for i in ids if i not in found]:
                 await self.redis.zrem(mailbox, *missing)  # trimmed from the stream
             if entries:
-                await self._turn(mailbox, [InboundItem.from_entry(e, f) for e, f in entries])
+                look = await self._turn(
+                    thread_id, [InboundItem.from_entry(e, f) for e, f in entries]
+                )
 
-    async def _burst_wait(self, thread_id: str, newest_mailed: str) -> float:
+    def _look(self, pipe: Any, thread_id: str) -> None:
+        """Queue on `pipe` what the next step needs: the mailbox and, with a burst window,
+        Redis's clock and the newest entry queued for the thread (one round trip)."""
+        pipe.zrange(Keys.mailbox(thread_id), 0, -1)
+        if self.settings.burst_window_ms > 0:
+            pipe.time()
+            pipe.get(Keys.newest(thread_id))
+
+    def _seen(self, results: list[Any]) -> _Look:
+        """`_look`'s answers: the last three (or one) results of the pipeline."""
+        if self.settings.burst_window_ms > 0:
+            ids, (seconds, microseconds), newest = results[-3:]
+            now_ms = int(seconds) * 1000 + int(microseconds) // 1000
+            return _Look([_text(i) for i in ids], now_ms, _text(newest) if newest else None)
+        return _Look([_text(i) for i in results[-1]], 0, None)
+
+    def _burst_wait(self, look: _Look) -> float:
         """Seconds to wait before answering: the burst window after the newest message (by
         Redis's clock), or a moment for a message queued but not yet read."""
         window = self.settings.burst_window_ms
         if window <= 0:
             return 0.0
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.time()
-        pipe.get(Keys.newest(thread_id))
-        (seconds, microseconds), newest_queued = await pipe.execute()
-        now_ms = int(seconds) * 1000 + int(microseconds) // 1000
-        queued = _text(newest_queued) if newest_queued else newest_mailed
-        age = now_ms - max(entry_millis(newest_mailed), entry_millis(queued))
+        newest_mailed = look.ids[-1]
+        queued = look.newest_queued or newest_mailed
+        age = look.now_ms - max(entry_millis(newest_mailed), entry_millis(queued))
         if age < window:
             return (window - age) / 1000
         unread = entry_score(queued) > entry_score(newest_mailed)
-        if unread and now_ms - entry_millis(queued) < window + UNMAILED_GRACE_MS:
+        if unread and look.now_ms - entry_millis(queued) < window + UNMAILED_GRACE_MS:
             return 0.05  # queued, not yet read by anyone: it joins this turn
         return 0.0
 
-    async def _turn(self, mailbox: str, items: list[InboundItem]) -> None:
+    async def _turn(self, thread_id: str, items: list[InboundItem]) -> _Look:
+        """Answer `items` as one turn, then acknowledge them; what the thread's mailbox holds
+        now comes back from the same round trip."""
         now = time.time()
         for item in items:
             self.metrics.message_wait_seconds.observe(
@@ -282,11 +314,13 @@ class TurnScheduler:
             self._in_turn -= 1
             self.metrics.turns_in_flight.set(self._in_turn)
         ids = [item.entry_id for item in items]
+        self._poked.discard(thread_id)  # the mailbox is read below, after this
         pipe = self.redis.pipeline(transaction=False)
         pipe.xack(self.queue.stream, self.queue.group, *ids)
         pipe.xdel(self.queue.stream, *ids)
-        pipe.zrem(mailbox, *ids)
-        await pipe.execute()
+        pipe.zrem(Keys.mailbox(thread_id), *ids)
+        self._look(pipe, thread_id)
+        return self._seen(await pipe.execute())
 
     async def _answer_with_retries(self, items: list[InboundItem]) -> None:
         """Answer; retry with backoff in this task (other customers go on); give up politely
