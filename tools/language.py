@@ -38,6 +38,18 @@ _ENGLISH = frozenset(
 )
 
 
+def marker_words() -> frozenset[str]:
+    """Every word that marks a language here (folded): real words of English or Spanish, so typo
+    repair never reads one as another word ("estoy" is no typo of "estos")."""
+    import unicodedata
+
+    def folded(word: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", word.casefold())
+        return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+    return frozenset(folded(w) for w in _SPANISH | _ENGLISH)
+
+
 # Greetings and thanks say which language the customer speaks to us in: they count twice
 # ("Hola, premium plan price per month?" is a Spanish speaker using the plan's English name).
 _SPANISH_OPENERS = frozenset("hola gracias buenas buenos saludos".split())

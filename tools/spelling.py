@@ -38,12 +38,14 @@ def shorthand() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def common_words() -> frozenset[str]:
-    """Words every speller knows: function words, greetings and politeness, shorthand's
-    expansions (a typo is never "corrected" into something else when it is one of these)."""
+    """Words every speller knows: function words, the marker words language detection reads,
+    greetings and politeness, shorthand's expansions (a typo is never "corrected" into something
+    else when it is one of these)."""
     from tools.knowledge import STOPWORDS
+    from tools.language import marker_words
     from tools.phatic import phatic_phrases
 
-    words = {fold(w) for w in STOPWORDS}
+    words = {fold(w) for w in STOPWORDS} | marker_words()
     words |= {w for phrases in phatic_phrases().values() for p in phrases for w in p}
     words |= {w for text in shorthand().values() for w in _TOKEN.findall(fold(text))}
     return frozenset(words)

@@ -117,3 +117,11 @@ def test_a_real_word_of_either_language_is_never_repaired() -> None:
     assert speller.correct("el monto del mes") == "el monto del mes"
     assert speller.correct("not charging") == "not charging"
     assert speller.correct("the montly price") == "the monthly price"
+
+
+def test_a_word_language_detection_reads_is_never_repaired() -> None:
+    """"estoy" is in no word list the speller had, and one edit from "estos": the marker words
+    language detection reads are real words too."""
+    speller = Speller(["estos planes", "the monthly price"], lexicon=frozenset())
+    assert speller.correct("estoy buscando estos planes") == "estoy buscando estos planes"
+    assert speller.correct("estso planes") == "estos planes"
