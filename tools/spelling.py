@@ -45,7 +45,7 @@ def common_words() -> frozenset[str]:
     from tools.language import marker_words
     from tools.phatic import phatic_phrases
 
-    words = {fold(w) for w in STOPWORDS} | marker_words()
+    words = {fold(w) for w in STOPWORDS} | (marker_words() - set(shorthand()))
     words |= {w for phrases in phatic_phrases().values() for p in phrases for w in p}
     words |= {w for text in shorthand().values() for w in _TOKEN.findall(fold(text))}
     return frozenset(words)
