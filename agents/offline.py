@@ -33,6 +33,8 @@ from pydantic import Field
 from agents.canned import canned
 from tools.actions import is_write_tool
 from tools.embeddings import sentence_encoder
+from tools.escalation import ESCALATION_TOOL
+from tools.handoff import asks_for_person
 from tools.knowledge import STOPWORDS
 from tools.language import Language, detect_language
 from tools.phatic import asks_about_assistant, read_message
@@ -266,6 +268,9 @@ class OfflineChatModel(BaseChatModel):
         asked = content_terms(question)
         if not asked or not self.bound_tools:
             return None
+        handoff = next((t for t in self.bound_tools if t["name"] == ESCALATION_TOOL), None)
+        if handoff is not None and asks_for_person(question):
+            return handoff  # a request for a person, whatever words it is put in
         best: tuple[float, int, dict[str, Any]] | None = None
         for order, candidate in enumerate(self.bound_tools):
             if candidate.get("write") and not writes:
@@ -411,8 +416,11 @@ def _best_passage_answer(
     focused = content_terms(focus)
     scored: list[tuple[float, int, str, str]] = []
     pieces = re.split(r"\[source: ([^\]]+)\]", text)
-    for block_index in range(0, len(pieces) - 1, 2):
-        body, source = pieces[block_index], pieces[block_index + 1]
+    blocks = [(i, pieces[i], pieces[i + 1]) for i in range(0, len(pieces) - 1, 2)]
+    # The reply is in the customer's language: a passage in another language (a translation the
+    # knowledge base also returned) is quoted only when no passage is in theirs.
+    own = [b for b in blocks if detect_language(b[1], default="en") == language]
+    for block_index, body, source in own or blocks:
         lines = body.splitlines()
         heading_bonus = 0.5 * len(
             asked & content_terms(" ".join(line for line in lines if line.startswith("#")))
@@ -431,7 +439,8 @@ def _best_passage_answer(
         # No sentence shares a word with the question nor is close to it in meaning, but the
         # knowledge base (its relevance floor, or the agent's own paraphrase of the question)
         # put this passage first: its closest sentences answer ("where can I find you").
-        first = [item for item in scored if item[1] == 0]
+        first_block = max(item[1] for item in scored)  # -index of the first block read
+        first = [item for item in scored if item[1] == first_block]
         if not first:
             return None
         scored = first

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from langchain_core.tools import BaseTool, StructuredTool
+from langgraph.prebuilt import InjectedState
 from redis.exceptions import RedisError
 
 from agents.loader import LoadedAgent
@@ -133,19 +134,28 @@ class Toolkit:
             next((b.encoder for b, _ in bases if isinstance(b, LocalKnowledgeBase)), None),
         )
 
-        async def search(query: str) -> str:
+        # The conversation's language comes from the state, never from the model: passages (and
+        # the paraphrase asked again) in the customer's language even when the query is short,
+        # mixed ("premium plan precio?") or worded by the model in another language.
+        async def search(
+            query: str, language: Annotated[str, InjectedState("language")] = ""
+        ) -> str:
+            wanted = language or None
             passages = []
             for base, k in bases:
-                passages.extend(await base.aretrieve(query, k))
-            example = None if passages else paraphrases.closest(query)
+                passages.extend(await base.aretrieve(query, k, wanted))
+            example = None if passages else paraphrases.closest(query, wanted)
             if example is not None:  # nothing found: ask again in the business's own words
                 for base, k in bases:
-                    passages.extend(await base.aretrieve(example, k))
+                    passages.extend(await base.aretrieve(example, k, wanted))
             passages.sort(key=lambda p: p.score, reverse=True)
             return format_passages(passages[: max(k for _, k in bases)])
 
-        def search_sync(query: str) -> str:
-            passages = [p for base, k in bases for p in base.retrieve(query, k)]
+        def search_sync(
+            query: str, language: Annotated[str, InjectedState("language")] = ""
+        ) -> str:
+            wanted = language or None
+            passages = [p for base, k in bases for p in base.retrieve(query, k, wanted)]
             passages.sort(key=lambda p: p.score, reverse=True)
             return format_passages(passages[: max(k for _, k in bases)])
 

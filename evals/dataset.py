@@ -95,7 +95,8 @@ def split_of(name: str) -> str:
 
 
 def expand(names: list[str]) -> list[str]:
-    """Dataset names with `dev` / `test` / `holdout` / `guard` / `all` replaced by their datasets."""
+    """Dataset names with `dev` / `test` / `holdout` / `guard` / `all` replaced by their
+    datasets."""
     expanded: list[str] = []
     for name in names:
         if name == "all":

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 import yaml
 
@@ -37,9 +38,9 @@ class HandoffWords:
 def handoff_words() -> HandoffWords:
     data = yaml.safe_load((resources.files("tools") / "handoff.yaml").read_text("utf-8"))
 
-    def words(value: object) -> list[str]:
-        items = value.values() if isinstance(value, dict) else [value]
-        return [fold(str(w)) for group in items for w in (group or [])]
+    def words(value: Any) -> list[str]:
+        groups: list[Any] = list(value.values()) if isinstance(value, dict) else [value]
+        return [fold(str(w)) for group in groups for w in (group or [])]
 
     person = sorted({tuple(p.split()) for p in words(data["person"])}, key=len, reverse=True)
     return HandoffWords(
@@ -56,7 +57,7 @@ def _negated(words: list[str], position: int, negation: frozenset[str]) -> bool:
 
 
 def _person_at(words: list[str], start: int, vocabulary: HandoffWords) -> str | None:
-    """"person" (a word for a person), "someone", or None at this position."""
+    """ "person" (a word for a person), "someone", or None at this position."""
     if words[start] in vocabulary.someone:
         return "someone"
     for phrase in vocabulary.person:

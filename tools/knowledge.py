@@ -78,9 +78,11 @@ class Passage:
 class KnowledgeBase(Protocol):
     kb_id: str
 
-    def retrieve(self, query: str, k: int = 3) -> list[Passage]: ...
+    def retrieve(self, query: str, k: int = 3, language: str | None = None) -> list[Passage]: ...
 
-    async def aretrieve(self, query: str, k: int = 3) -> list[Passage]: ...
+    async def aretrieve(
+        self, query: str, k: int = 3, language: str | None = None
+    ) -> list[Passage]: ...
 
 
 def query_terms(text: str) -> list[str]:
@@ -252,7 +254,9 @@ class LocalKnowledgeBase:
             return 0
         return int(result.total)
 
-    def retrieve(self, query: str, k: int = 3) -> list[Passage]:
+    def retrieve(self, query: str, k: int = 3, language: str | None = None) -> list[Passage]:
+        """Passages for `query`; `language`: the conversation's (English or Spanish), else the
+        query's own (a model may word its query in another language than the customer's)."""
         if not query_terms(query):
             return []  # function words only: nothing to look up
         if not self._index_checked:
@@ -260,7 +264,7 @@ class LocalKnowledgeBase:
             # search, whichever process searches first (server, worker, Lambda, Studio, evals).
             self.ensure_index()
             self._index_checked = True
-        language = detect_language(query)
+        language = language if language in ("en", "es") else detect_language(query)
         query = self.speller().correct(query)
         try:
             by_words = self._by_words(query, language, k * 3)
@@ -355,8 +359,8 @@ class LocalKnowledgeBase:
             key=_text(key),
         )
 
-    async def aretrieve(self, query: str, k: int = 3) -> list[Passage]:
-        return await asyncio.to_thread(self.retrieve, query, k)
+    async def aretrieve(self, query: str, k: int = 3, language: str | None = None) -> list[Passage]:
+        return await asyncio.to_thread(self.retrieve, query, k, language)
 
 
 class Paraphrases:
@@ -377,10 +381,11 @@ class Paraphrases:
         self.encoder = encoder
         self._vectors: Any = None
 
-    def closest(self, question: str) -> str | None:
-        """The closest example in the question's language (the passages found with it are then
-        in the customer's language too), when it says nearly the same thing."""
-        language = detect_language(question)
+    def closest(self, question: str, language: str | None = None) -> str | None:
+        """The closest example in the conversation's language (`language`, else the
+        question's): the passages found with it are then in the customer's language too, when
+        it says nearly the same thing."""
+        language = language if language in ("en", "es") else detect_language(question)
         own = [i for i, lang in enumerate(self.languages) if lang == language]
         if self.encoder is None or not own or not question.strip():
             return None
@@ -467,8 +472,8 @@ class BedrockKnowledgeBase:
             retrieval_config={"vectorSearchConfiguration": {"numberOfResults": k}},
         )
 
-    def retrieve(self, query: str, k: int = 3) -> list[Passage]:
-        documents = self._retriever(k).invoke(query)
+    def retrieve(self, query: str, k: int = 3, language: str | None = None) -> list[Passage]:
+        documents = self._retriever(k).invoke(query)  # Bedrock ranks across languages itself
         passages = []
         for document in documents:
             metadata = document.metadata or {}
@@ -486,8 +491,8 @@ class BedrockKnowledgeBase:
             )
         return passages
 
-    async def aretrieve(self, query: str, k: int = 3) -> list[Passage]:
-        return await asyncio.to_thread(self.retrieve, query, k)
+    async def aretrieve(self, query: str, k: int = 3, language: str | None = None) -> list[Passage]:
+        return await asyncio.to_thread(self.retrieve, query, k, language)
 
 
 def format_passages(passages: list[Passage]) -> str:

@@ -58,3 +58,14 @@ def test_a_request_for_a_person_goes_where_escalation_happens(router: LocalRoute
     assert moved.agent_id == "general"
     stays = asyncio.run(cascade.aroute("I need someone to fix my speaker volume"))
     assert stays.agent_id == "device_support"
+
+
+def test_the_offline_model_hands_over_on_a_request_for_a_person() -> None:
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from agents.offline import OfflineChatModel
+    from tools import escalation_tool
+
+    model = OfflineChatModel().bind_tools([escalation_tool()])
+    reply = model.invoke([SystemMessage("Reply in English."), HumanMessage("get me an operator")])
+    assert [c["name"] for c in reply.tool_calls] == ["escalate_to_human"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import numpy as np
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
@@ -120,8 +123,65 @@ def test_a_real_word_of_either_language_is_never_repaired() -> None:
 
 
 def test_a_word_language_detection_reads_is_never_repaired() -> None:
-    """"estoy" is in no word list the speller had, and one edit from "estos": the marker words
+    """ "estoy" is in no word list the speller had, and one edit from "estos": the marker words
     language detection reads are real words too."""
     speller = Speller(["estos planes", "the monthly price"], lexicon=frozenset())
     assert speller.correct("estoy buscando estos planes") == "estoy buscando estos planes"
     assert speller.correct("estso planes") == "estos planes"
+
+
+def test_the_conversations_language_chooses_the_paraphrase_and_the_passage() -> None:
+    encoder = _Encoder(
+        {
+            "Where are you located?": [1, 0, 0],
+            "¿Dónde están ubicados?": [1, 0.05, 0],
+            "office address?": [1, 0.1, 0.1],
+        }
+    )
+    paraphrases = Paraphrases(
+        {"en": ["Where are you located?"], "es": ["¿Dónde están ubicados?"]}, encoder
+    )
+    assert paraphrases.closest("office address?") == "Where are you located?"
+    assert paraphrases.closest("office address?", "es") == "¿Dónde están ubicados?"
+    # A Spanish conversation: the Spanish passage is quoted though the English one came first.
+    passages = (
+        "# Plans\n\nThe Premium plan costs $29.99 per month.\n[source: plans]\n\n"
+        "# Planes\n\nEl plan Premium cuesta $29.99 al mes.\n[source: planes]"
+    )
+    messages = [
+        SystemMessage("You help customers.\nReply in Spanish."),
+        HumanMessage("premium plan price?"),
+        AIMessage("", tool_calls=[{"name": "search_knowledge_base", "args": {}, "id": "c1"}]),
+        ToolMessage(passages, tool_call_id="c1"),
+    ]
+    reply = str(OfflineChatModel().invoke(messages).content)
+    assert "cuesta" in reply and "costs" not in reply and "Fuente" in reply
+
+
+def test_the_knowledge_base_tool_takes_the_language_from_the_conversation() -> None:
+    from agents.executor import injected_fields
+    from agents.toolkit import Toolkit
+    from tools import ToolEnv
+
+    class _Base:
+        kb_id = "kb"
+        seen: list[str | None] = []
+
+        def retrieve(self, query: str, k: int = 3, language: str | None = None) -> list[Any]:
+            self.seen.append(language)
+            return []
+
+        async def aretrieve(self, query: str, k: int = 3, language: str | None = None) -> Any:
+            return self.retrieve(query, k, language)
+
+    toolkit = Toolkit()
+    base = _Base()
+    toolkit.knowledge_base = lambda ref: base  # type: ignore[method-assign]
+    from agents.schema import KnowledgeBaseRef
+
+    ref = KnowledgeBaseRef(id="kb", backend="local", top_k=2)
+    env = ToolEnv(agent_id="sales", settings={"knowledge_bases": [ref]})
+    tool = toolkit._kb_tool(env)
+    assert injected_fields(tool) == {"language"}  # the model never sets it
+    asyncio.run(tool.ainvoke({"query": "premium price?", "language": "es"}))
+    assert base.seen == ["es"]
