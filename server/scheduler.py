@@ -234,7 +234,7 @@ class TurnScheduler:
 
     async def _drain(self, thread_id: str) -> None:
         mailbox = Keys.mailbox(thread_id)
-        look: _Look | None = None  # what the last turn's closing pipeline saw
+        look: _Look | None = None  # None: read the mailbox (and the clock) again
         while True:
             if look is None:
                 self._poked.discard(thread_id)
@@ -260,9 +260,11 @@ class TurnScheduler:
             if missing := [i for i in ids if i not in found]:
                 await self.redis.zrem(mailbox, *missing)  # trimmed from the stream
             if entries:
-                look = await self._turn(
+                left = await self._turn(
                     thread_id, [InboundItem.from_entry(e, f) for e, f in entries]
                 )
+                if not left:  # the usual case: nothing came meanwhile, no need to look again
+                    look = _Look([], 0, None)
 
     def _look(self, pipe: Any, thread_id: str) -> None:
         """Queue on `pipe` what the next step needs: the mailbox and, with a burst window,
@@ -296,7 +298,7 @@ class TurnScheduler:
             return 0.05  # queued, not yet read by anyone: it joins this turn
         return 0.0
 
-    async def _turn(self, thread_id: str, items: list[InboundItem]) -> _Look:
+    async def _turn(self, thread_id: str, items: list[InboundItem]) -> list[str]:
         """Answer `items` as one turn, then acknowledge them; what the thread's mailbox holds
         now comes back from the same round trip."""
         now = time.time()
@@ -319,8 +321,8 @@ class TurnScheduler:
         pipe.xack(self.queue.stream, self.queue.group, *ids)
         pipe.xdel(self.queue.stream, *ids)
         pipe.zrem(Keys.mailbox(thread_id), *ids)
-        self._look(pipe, thread_id)
-        return self._seen(await pipe.execute())
+        pipe.zrange(Keys.mailbox(thread_id), 0, -1)
+        return [_text(i) for i in (await pipe.execute())[-1]]
 
     async def _answer_with_retries(self, items: list[InboundItem]) -> None:
         """Answer; retry with backoff in this task (other customers go on); give up politely
