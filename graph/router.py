@@ -29,6 +29,7 @@ from tools.embeddings import SentenceEncoder, sentence_encoder
 from tools.escalation import ESCALATION_TOOL
 from tools.handoff import asks_for_person
 from tools.knowledge import STOPWORDS
+from tools.language import language_identifier
 from tools.phatic import Reading, read_message
 from tools.service_actions import fold
 from tools.spelling import Speller
@@ -223,6 +224,8 @@ class LocalRouter:
         self.lexical = LexicalRouter(agents)
         chosen = sentence_encoder() if encoder == "auto" else encoder
         self.semantic = SemanticScorer(agents, chosen) if chosen is not None else None
+        if encoder == "auto":
+            language_identifier()  # loaded with the router, not on a customer's first message
         self.calibration = calibration or Calibration()
         self.handoff_agent = next(
             (a for a, agent in agents.items() if ESCALATION_TOOL in agent.config.tools), None

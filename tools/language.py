@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from functools import lru_cache
+from typing import Any, Literal
 
 Language = Literal["en", "es"]
 
@@ -71,9 +72,42 @@ def detect_language(text: str, default: Language = "en") -> Language:
         return "en"
     if spanish:
         return default  # as many marker words of each: the conversation's language
+    if (guess := identified(text)) is not None:
+        return guess
     unknown = [w for w in words if w not in _SPANISH and w not in _ENGLISH and len(w) > 3]
     spanish = sum(bool(_SPANISH_ENDINGS.search(w)) for w in unknown)
     english = sum(bool(_ENGLISH_ENDINGS.search(w)) for w in unknown)
     if spanish != english:
         return "es" if spanish > english else "en"
     return default
+
+
+# How sure the statistical model must be before it overrides the conversation's language.
+IDENTIFIED_CONFIDENCE = 0.8
+
+
+@lru_cache(maxsize=1)
+def language_identifier() -> Any:
+    """langid.py's model restricted to English and Spanish (about 1 s to load, once a process);
+    None without the package."""
+    try:
+        from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+    except ImportError:
+        return None
+    identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+    identifier.set_languages(["en", "es"])
+    return identifier
+
+
+def identified(text: str) -> Language | None:
+    """The language a character n-gram model reads in a message with no marker word ("venden
+    enchufes inteligentes?"), when it is sure and there are words enough to judge by."""
+    if sum(len(w) for w in _WORD.findall(text.lower())) < 8:
+        return None  # "ok", "47", a name: nothing to judge by
+    identifier = language_identifier()
+    if identifier is None:
+        return None
+    language, confidence = identifier.classify(text)
+    if confidence < IDENTIFIED_CONFIDENCE or language not in ("en", "es"):
+        return None
+    return "es" if language == "es" else "en"

@@ -44,6 +44,15 @@ def test_short_and_mixed_messages_get_the_customers_language() -> None:
     assert detect_language("ok", default="es") == "es"  # no signal: the conversation's language
 
 
+def test_a_message_without_marker_words_is_read_by_the_language_model() -> None:
+    # No word of either marker list: character n-grams decide when they are sure.
+    assert detect_language("comercializan aspiradoras robot?") == "es"
+    assert detect_language("aceptan tarjetas mastercard?") == "es"
+    assert detect_language("whats included w premium", default="es") == "en"
+    assert detect_language("Netflix Spotify", default="es") == "es"  # names: not sure, no change
+    assert detect_language("47", default="es") == "es"
+
+
 def test_a_target_value_or_a_verb_with_a_pronoun_is_a_request() -> None:
     assert is_request("volumen del altavoz a 30")
     assert is_request("bájalo a 10")
