@@ -81,6 +81,9 @@ GREETINGS = {"hello", "hi", "hey", "hola", "buenos", "buenas", "good", "morning"
 THANKS = {"thanks", "thank", "gracias", "thx", "appreciate", "agradezco"}
 GOODBYES = {"bye", "goodbye", "adios", "chao", "hasta", "luego", "later"}
 _SPELLERS: dict[tuple[str, ...], Speller] = {}
+_TERM_WEIGHTS: dict[tuple[str, ...], dict[str, float]] = {}
+# Spanish pronouns written onto a verb ("bájalo", "súbele", "pónmelo"), longest first.
+_CLITICS = ("melo", "mela", "selo", "sela", "los", "las", "les", "nos", "lo", "la", "le", "me")
 
 
 def _instructed_language(messages: list[BaseMessage]) -> Language | None:
@@ -189,9 +192,10 @@ class OfflineChatModel(BaseChatModel):
             if set(_WORD.findall(fold(focus))) <= ACKNOWLEDGEMENTS and focus.strip():
                 # A bare yes / no with nothing waiting for it: acknowledge, never act on it.
                 return self._result(messages, AIMessage(content=canned("acknowledged", language)))
-            message = self._first_step(
-                focus if own_words else question, language, writes=own_words and is_request(focus)
-            )
+            # A change may be proposed on a request, or on a message that asks nothing ("take the
+            # speaker to the garage"): a change is only proposed, the customer's yes makes it.
+            writes = own_words and (is_request(focus) or not asks_question(focus))
+            message = self._first_step(focus if own_words else question, language, writes=writes)
         return self._result(messages, message)
 
     def _result(self, messages: list[BaseMessage], message: AIMessage) -> ChatResult:
@@ -271,17 +275,23 @@ class OfflineChatModel(BaseChatModel):
         handoff = next((t for t in self.bound_tools if t["name"] == ESCALATION_TOOL), None)
         if handoff is not None and asks_for_person(question):
             return handoff  # a request for a person, whatever words it is put in
+        weight = self._term_weights()
+        asked = content_terms(" ".join(_unclitic(w, weight) for w in _WORD.findall(fold(question))))
+
+        def shared(terms: set[str]) -> float:
+            return sum(weight.get(term, 0.0) for term in asked & terms)
+
         best: tuple[float, int, dict[str, Any]] | None = None
         for order, candidate in enumerate(self.bound_tools):
             if candidate.get("write") and not writes:
                 continue
             name_terms = content_terms(candidate["name"].replace("_", " "))
             description = candidate["description"].split("\n")[0]
-            example_scores = [len(asked & content_terms(e)) for e in candidate["examples"]]
+            example_scores = [shared(content_terms(e)) for e in candidate["examples"]]
             meaning = similarities(question, [description, *candidate["examples"]])
             score = (
-                1.5 * len(asked & name_terms)
-                + len(asked & content_terms(description))
+                1.5 * shared(name_terms)
+                + shared(content_terms(description))
                 + 1.5 * max(example_scores, default=0)
                 + closeness(max(meaning, default=0.0))
             )
@@ -293,6 +303,21 @@ class OfflineChatModel(BaseChatModel):
         if best is None or best[0] < self.min_tool_score:
             return None
         return best[2]
+
+    def _term_weights(self) -> dict[str, float]:
+        """Each word of the bound tools' texts, weighted by how few tools use it: a word every
+        device tool has ("speaker") says nothing about which one is meant; "volume" does."""
+        key = tuple(t["name"] for t in self.bound_tools)
+        cached = _TERM_WEIGHTS.get(key)
+        if cached is None:
+            users: dict[str, int] = {}
+            for tool in self.bound_tools:
+                texts = [tool["name"].replace("_", " "), tool["description"].split("\n")[0]]
+                terms = set().union(*(content_terms(t) for t in [*texts, *tool["examples"]]))
+                for term in terms:
+                    users[term] = users.get(term, 0) + 1
+            cached = _TERM_WEIGHTS[key] = {term: 1.0 / count for term, count in users.items()}
+        return cached
 
     def _fill_arguments(self, choice: dict[str, Any], question: str) -> dict[str, Any] | None:
         schema = choice["parameters"]
@@ -378,6 +403,24 @@ def similarities(question: str, texts: list[str]) -> list[float]:
         return [0.0] * len(texts)
     vectors = encoder.encode([question, *texts])
     return [max(0.0, float(v)) for v in vectors[1:] @ vectors[0]]
+
+
+def _unclitic(word: str, known: dict[str, float]) -> str:
+    """A verb with a pronoun written onto it, read as the verb the tools know ("subele" ->
+    "sube", "bajalo" -> "baja"); any other word as it is. `word` is folded."""
+    if _stem(word) in known:
+        return word
+    for clitic in _CLITICS:
+        verb = word[: -len(clitic)]
+        if word.endswith(clitic) and len(verb) >= 3 and _stem(verb) in known:
+            return verb
+    return word
+
+
+def asks_question(text: str) -> bool:
+    """The message asks something (a question word first, or a question mark at the end)."""
+    folded = fold(text).strip()
+    return bool(_QUESTION_OPENER.match(folded) or folded.endswith("?"))
 
 
 def is_request(text: str) -> bool:

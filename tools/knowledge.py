@@ -27,6 +27,7 @@ from redis.exceptions import ResponseError
 from redisvl.query import VectorQuery
 from redisvl.query.filter import Tag
 
+from tools.answer_kinds import asked_kinds, stated_kinds
 from tools.embeddings import DIMENSIONS, SentenceEncoder, sentence_encoder
 from tools.language import detect_language
 from tools.spelling import Speller
@@ -42,6 +43,12 @@ LANGUAGE_BONUS = 0.15  # a passage in the customer's language beats its translat
 # Cosine of a question to one of the agent's example questions above which they ask the same thing
 # (fitted on the dev split: paraphrases 0.56-0.58, unanswerable questions at most 0.53).
 PARAPHRASE = 0.55
+# A passage stating the kind of answer the question asks for (an amount, a time, a place, a way to
+# get in touch; `tools/answer_kinds.yaml`) gains this much, and counts as near from this much under
+# the relevance floor (a short "¿abren el sábado?" sits far from every sentence in meaning).
+# Fitted on the dev split.
+KIND_BONUS = 0.1
+KIND_SLACK = 0.1
 SPELLER_TTL_S = 60.0  # the words of the indexed documents, re-read at most once a minute
 
 # Function words of both languages: never worth matching on.
@@ -275,10 +282,19 @@ class LocalKnowledgeBase:
             raise
         if by_meaning is None:
             return _ranked_by_words(by_words, language, k)
+        asked = asked_kinds(query)
+        passages = self._passages(by_words, by_meaning)
         close = bool(by_meaning) and max(by_meaning.values()) >= self.relevance_floor
+        if not close and asked:
+            # Near enough when a passage states what is asked and sits just under the floor.
+            close = any(
+                by_meaning.get(key, 0.0) >= self.relevance_floor - KIND_SLACK
+                and asked & passage_kinds(passage)
+                for key, passage in passages.items()
+            )
         if not close and not _covered(query, by_words):
             return []  # nothing near in meaning, nor a passage holding most of the words
-        return self._fused(by_words, by_meaning, language, k)
+        return self._fused(passages, by_words, by_meaning, language, k, asked)
 
     def _by_words(self, query: str, language: str, limit: int) -> list[Passage]:
         terms = query_terms(query)
@@ -317,12 +333,10 @@ class LocalKnowledgeBase:
             best[parent] = max(best.get(parent, -1.0), similarity)
         return best
 
-    def _fused(
-        self, by_words: list[Passage], by_meaning: dict[str, float], language: str, k: int
-    ) -> list[Passage]:
-        """Meaning first; words add a little; the customer's language breaks near ties."""
-        top_words = max((p.score for p in by_words), default=0.0) or 1.0
-        word_share = {p.key: p.score / top_words for p in by_words}
+    def _passages(
+        self, by_words: list[Passage], by_meaning: dict[str, float]
+    ) -> dict[str, Passage]:
+        """Every candidate chunk, found by words or by meaning."""
         passages = {p.key: p for p in by_words}
         for key in by_meaning:
             if key not in passages:
@@ -330,10 +344,26 @@ class LocalKnowledgeBase:
                 if data:
                     fields = {_text(a): _text(b) for a, b in data.items()}
                     passages[key] = self._passage(key, fields, 0.0)
+        return passages
+
+    def _fused(
+        self,
+        passages: dict[str, Passage],
+        by_words: list[Passage],
+        by_meaning: dict[str, float],
+        language: str,
+        k: int,
+        asked: frozenset[str] = frozenset(),
+    ) -> list[Passage]:
+        """Meaning first; words add a little, and so does stating the kind of answer asked for
+        (an amount for "how much"); the customer's language breaks near ties."""
+        top_words = max((p.score for p in by_words), default=0.0) or 1.0
+        word_share = {p.key: p.score / top_words for p in by_words}
         scored = []
         for key, passage in passages.items():
             score = by_meaning.get(key, 0.0) + WORD_WEIGHT * word_share.get(key, 0.0)
             score += LANGUAGE_BONUS if passage.language == language else 0.0
+            score += KIND_BONUS if asked & passage_kinds(passage) else 0.0
             scored.append(replace(passage, score=round(score, 4)))
         scored.sort(key=lambda p: p.score, reverse=True)
         # A passage in another language only when it is clearly better than every passage in the
@@ -394,6 +424,11 @@ class Paraphrases:
         similarity = self._vectors[own] @ self.encoder.encode([question])[0]
         best = int(np.argmax(similarity))
         return self.examples[own[best]] if float(similarity[best]) >= PARAPHRASE else None
+
+
+def passage_kinds(passage: Passage) -> frozenset[str]:
+    """The kinds of answer a passage states (`tools.answer_kinds`)."""
+    return stated_kinds(f"{passage.title}\n{passage.text}")
 
 
 def _ranked_by_words(passages: list[Passage], language: str, k: int) -> list[Passage]:

@@ -1,0 +1,131 @@
+"""The kind of answer a question asks for, in the knowledge base's ranking and floor; tool choice
+by the words that tell tools apart. Fake encoders and passages: no Redis, no model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain_core.messages import HumanMessage
+
+import agents.offline as offline
+from agents.offline import OfflineChatModel, _unclitic, asks_question, content_terms
+from tools.answer_kinds import asked_kinds, parse_kinds, stated_kinds
+from tools.knowledge import LocalKnowledgeBase, Passage
+
+KINDS = parse_kinds(
+    {
+        "amount": {"asks": ["how much", "precio"], "states": [r"[$]\s?\d"]},
+        "time": {"asks": ["when", "abren"], "states": [r"\b\d{1,2}\s?(?:am|pm)\b"]},
+    }
+)
+
+
+def test_a_question_asks_for_a_kind_and_a_passage_states_it() -> None:
+    assert asked_kinds("How much is it a month?", KINDS) == {"amount"}
+    assert asked_kinds("¿A qué hora abren?", KINDS) == {"time"}
+    assert asked_kinds("how is it going", KINDS) == frozenset()  # "how" alone asks no amount
+    assert stated_kinds("The plan costs $9.99 a month.", KINDS) == {"amount"}
+    assert stated_kinds("20% off for students", KINDS) == frozenset()
+    # The shipped words: price questions in both languages, amounts in both notations.
+    assert "amount" in asked_kinds("¿qué precio tiene?") & asked_kinds("what does it cost")
+    assert "amount" in stated_kinds("cuesta 9,99 dólares") & stated_kinds("costs $9.99")
+    assert "place" in asked_kinds("where are you?") and "contact" in stated_kinds("a@b.example")
+
+
+def _passage(key: str, text: str, language: str = "es") -> Passage:
+    return Passage("kb", key, key, text, 0.0, language, key)
+
+
+def test_of_two_passages_close_in_meaning_the_one_stating_the_amount_comes_first() -> None:
+    kb = LocalKnowledgeBase(None, "kb", encoder=None)  # type: ignore[arg-type]
+    passages = {
+        "promo": _passage("promo", "Este mes el primer mes de premium es gratis."),
+        "plans": _passage("plans", "El plan premium cuesta 29,99 dólares al mes."),
+    }
+    meaning = {"promo": 0.45, "plans": 0.40}
+    plain = kb._fused(passages, [], meaning, "es", 2)
+    assert plain[0].source == "promo"
+    asked = asked_kinds("¿qué precio tiene el premium al mes?")
+    assert kb._fused(passages, [], meaning, "es", 2, asked)[0].source == "plans"
+
+
+class _Base(LocalKnowledgeBase):
+    """Retrieval with canned closeness: no index, no encoder."""
+
+    def __init__(self, meaning: dict[str, float], passages: dict[str, Passage]) -> None:
+        super().__init__(None, "kb", encoder=None)  # type: ignore[arg-type]
+        self.encoder = object()  # type: ignore[assignment]
+        self._index_checked = True
+        self.meaning, self.passages = meaning, passages
+
+    def speller(self) -> Any:
+        return type("Same", (), {"correct": staticmethod(lambda text: text)})()
+
+    def _by_words(self, query: str, language: str, limit: int) -> list[Passage]:
+        return []
+
+    def _by_meaning(self, query: str, limit: int) -> dict[str, float]:
+        return self.meaning
+
+    def _passages(self, by_words: Any, by_meaning: Any) -> dict[str, Passage]:
+        return self.passages
+
+
+def test_a_short_question_finds_a_passage_stating_what_it_asks_just_under_the_floor() -> None:
+    hours = {"hours": _passage("hours", "Abrimos los sábados de 10 am a 2 pm.")}
+    base = _Base({"hours": 0.19}, hours)
+    assert [p.source for p in base.retrieve("¿abren el sábado?", 2, "es")] == ["hours"]
+    # A question asking for no kind the passage states stays under the floor.
+    assert base.retrieve("¿venden aspiradoras?", 2, "es") == []
+    # Far under the floor, stating the kind is not enough.
+    assert _Base({"hours": 0.1}, hours).retrieve("¿abren el sábado?", 2, "es") == []
+
+
+def _tool(name: str, description: str, examples: list[str], write: bool) -> dict[str, Any]:
+    return {
+        "name": name,
+        "description": description,
+        "parameters": {"properties": {}},
+        "examples": examples,
+        "write": write,
+    }
+
+
+TOOLS = [
+    _tool("check_status", "Whether a speaker is online.", ["is my speaker online"], False),
+    _tool("set_volume", "Set the volume.", ["sube el volumen", "speaker louder"], True),
+    _tool("move_device", "Move a device to a room.", ["move my speaker to the garage"], True),
+]
+
+
+@pytest.fixture
+def model(monkeypatch: pytest.MonkeyPatch) -> OfflineChatModel:
+    monkeypatch.setattr(offline, "similarities", lambda question, texts: [0.0] * len(texts))
+    return OfflineChatModel().model_copy(update={"bound_tools": TOOLS})
+
+
+def test_a_word_every_tool_has_tells_them_apart_less_than_a_word_one_tool_has(
+    model: OfflineChatModel,
+) -> None:
+    weights = model._term_weights()
+    (speaker,), (volume,) = content_terms("speaker"), content_terms("volume")
+    assert weights[speaker] == pytest.approx(1 / 3) and weights[volume] == 1.0
+    chosen = model._choose_tool("my speaker online", writes=True)
+    assert chosen is not None and chosen["name"] == "check_status"
+
+
+def test_a_verb_with_a_pronoun_is_read_as_the_verb(model: OfflineChatModel) -> None:
+    weights = model._term_weights()
+    assert _unclitic("subele", weights) == "sube" and _unclitic("speaker", weights) == "speaker"
+    chosen = model._choose_tool("súbele", writes=True)
+    assert chosen is not None and chosen["name"] == "set_volume"
+
+
+def test_a_change_is_proposed_on_a_message_that_asks_nothing(model: OfflineChatModel) -> None:
+    assert not asks_question("take the speaker to the garage")
+    assert asks_question("can I move devices on the basic plan?")
+    call = model.invoke([HumanMessage("take the speaker to the garage")])
+    assert [c["name"] for c in call.tool_calls] == ["move_device"]
+    asked = model.invoke([HumanMessage("can my speaker go to the garage?")])
+    assert "move_device" not in [c["name"] for c in asked.tool_calls]

@@ -1,0 +1,71 @@
+"""What kind of answer a question asks for (an amount, a time, a place, a way to get in touch),
+and which passages state that kind.
+
+"¿qué precio tiene el premium al mes?" asks for an amount: of two passages close in meaning, the
+one stating amounts ("29,99 dólares al mes") answers it, not the promotion that only talks about
+the price. "¿abren el sábado?" asks for a time: a passage stating opening times may answer it
+even when the question is too short to sit close to any sentence in meaning. The words of each
+kind and the shapes that state it live in `answer_kinds.yaml` (language, not business).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from tools.text import fold
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class AnswerKind:
+    name: str
+    asks: tuple[tuple[str, ...], ...]  # phrases as folded word tuples
+    states: tuple[re.Pattern[str], ...]
+
+
+def parse_kinds(data: dict[str, Any]) -> tuple[AnswerKind, ...]:
+    """Kinds from their YAML form (`{name: {asks: [...], states: [...]}}`)."""
+    kinds = []
+    for name, spec in (data or {}).items():
+        asks = {tuple(_WORD.findall(fold(str(p)))) for p in spec.get("asks") or []}
+        states = tuple(re.compile(str(p)) for p in spec.get("states") or [])
+        kinds.append(AnswerKind(str(name), tuple(sorted(a for a in asks if a)), states))
+    return tuple(kinds)
+
+
+@lru_cache(maxsize=1)
+def answer_kinds() -> tuple[AnswerKind, ...]:
+    text = (resources.files("tools") / "answer_kinds.yaml").read_text("utf-8")
+    return parse_kinds(yaml.safe_load(text))
+
+
+def _contains(words: list[str], phrase: tuple[str, ...]) -> bool:
+    size = len(phrase)
+    return any(tuple(words[i : i + size]) == phrase for i in range(len(words) - size + 1))
+
+
+def asked_kinds(question: str, kinds: tuple[AnswerKind, ...] | None = None) -> frozenset[str]:
+    """The kinds of answer a question asks for (none: it asks for nothing the shapes show)."""
+    words = _WORD.findall(fold(question))
+    return frozenset(
+        kind.name
+        for kind in (answer_kinds() if kinds is None else kinds)
+        if any(_contains(words, phrase) for phrase in kind.asks)
+    )
+
+
+def stated_kinds(passage: str, kinds: tuple[AnswerKind, ...] | None = None) -> frozenset[str]:
+    """The kinds of answer a passage states (an amount: "$29.99", "9,99 dólares")."""
+    folded = fold(passage)
+    return frozenset(
+        kind.name
+        for kind in (answer_kinds() if kinds is None else kinds)
+        if any(pattern.search(folded) for pattern in kind.states)
+    )
