@@ -53,7 +53,8 @@ _REPLY_IN = re.compile(r"\bReply in (English|Spanish)\b")
 _FOLLOW_UP_OPENER = re.compile(r"^\W*(and|y|e|what about|how about|also|tambien|and if|y si)\b")
 _QUESTION_OPENER = re.compile(
     r"^\W*(what|whats|how|when|where|which|who|why|is|are|does|do|did|was|were|"
-    r"que|como|cuando|donde|cual|cuales|cuanto|cuanta|cuantos|quien|por que|hay|tienen|es)\b"
+    r"que|como|cuando|donde|cual|cuales|cuanto|cuanta|cuantos|quien|por que|hay|tienen|es|"
+    r"tell me|show me|explain|dime|cuentame|explicame|muestrame)\b"
 )
 _REQUEST_MARKER = re.compile(
     r"\b(can you|could you|would you|will you|please|i want|i wanna|i need|i would like|"

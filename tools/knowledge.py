@@ -285,13 +285,15 @@ class LocalKnowledgeBase:
         asked = asked_kinds(query)
         passages = self._passages(by_words, by_meaning)
         close = bool(by_meaning) and max(by_meaning.values()) >= self.relevance_floor
-        if not close and asked:
-            # Near enough when a passage states what is asked and sits just under the floor.
+        if not close and asked and not _covered(query, by_words):
+            # Near enough when a passage states what is asked and sits just under the floor:
+            # then only passages stating it answer (in either language, the fusion then prefers
+            # the customer's).
+            stating = {k: p for k, p in passages.items() if asked & passage_kinds(p)}
             close = any(
-                by_meaning.get(key, 0.0) >= self.relevance_floor - KIND_SLACK
-                and asked & passage_kinds(passage)
-                for key, passage in passages.items()
+                by_meaning.get(key, 0.0) >= self.relevance_floor - KIND_SLACK for key in stating
             )
+            passages = stating
         if not close and not _covered(query, by_words):
             return []  # nothing near in meaning, nor a passage holding most of the words
         return self._fused(passages, by_words, by_meaning, language, k, asked)

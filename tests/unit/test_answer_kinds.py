@@ -76,6 +76,10 @@ def test_a_short_question_finds_a_passage_stating_what_it_asks_just_under_the_fl
     hours = {"hours": _passage("hours", "Abrimos los sábados de 10 am a 2 pm.")}
     base = _Base({"hours": 0.19}, hours)
     assert [p.source for p in base.retrieve("¿abren el sábado?", 2, "es")] == ["hours"]
+    # Then only passages stating what is asked answer, not a closer one that does not.
+    promo = {"promo": _passage("promo", "El sábado hay descuentos.")}
+    both = _Base({"hours": 0.19, "promo": 0.22}, hours | promo)
+    assert [p.source for p in both.retrieve("¿abren el sábado?", 2, "es")] == ["hours"]
     # A question asking for no kind the passage states stays under the floor.
     assert base.retrieve("¿venden aspiradoras?", 2, "es") == []
     # Far under the floor, stating the kind is not enough.
