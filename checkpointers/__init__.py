@@ -1,5 +1,6 @@
 """Conversation state across turns: the Redis checkpointer and the embedded Redis."""
 
+from checkpointers.clients import pooled_async_redis
 from checkpointers.embedded import (
     ChildProcess,
     EmbeddedRedis,
@@ -24,6 +25,7 @@ __all__ = [
     "check_redis_modules",
     "checkpoint_ttl",
     "free_loopback_port",
+    "pooled_async_redis",
     "redact_url",
     "redis_saver",
 ]

@@ -15,6 +15,7 @@ from langgraph.checkpoint.redis import AsyncRedisSaver, RedisSaver
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 
+from checkpointers.clients import pooled_async_redis
 from checkpointers.readiness import acheck_redis_modules, check_redis_modules
 
 
@@ -39,9 +40,16 @@ def redis_saver(redis_url: str, ttl_minutes: int) -> Iterator[RedisSaver]:
 
 
 @asynccontextmanager
-async def async_redis_saver(redis_url: str, ttl_minutes: int) -> AsyncIterator[AsyncRedisSaver]:
-    """A ready `AsyncRedisSaver` (modules checked, indexes created) that is closed on exit."""
-    client = AsyncRedis.from_url(redis_url)
+async def async_redis_saver(
+    redis_url: str, ttl_minutes: int, max_connections: int | None = None
+) -> AsyncIterator[AsyncRedisSaver]:
+    """A ready `AsyncRedisSaver` (modules checked, indexes created) that is closed on exit;
+    with `max_connections`, its client queues commands beyond that many instead of failing."""
+    client = (
+        pooled_async_redis(redis_url, max_connections)
+        if max_connections
+        else AsyncRedis.from_url(redis_url)
+    )
     try:
         await acheck_redis_modules(client, redis_url)
         saver = AsyncRedisSaver(redis_client=client, ttl=checkpoint_ttl(ttl_minutes))

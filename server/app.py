@@ -12,10 +12,9 @@ from pathlib import Path
 
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from redis.asyncio import Redis as AsyncRedis
 
 from agents import model_calls
-from checkpointers import async_redis_saver
+from checkpointers import async_redis_saver, pooled_async_redis
 from graph import SupervisorDeps, SupervisorGraph, compile_supervisor
 from server.accounts import AccountRegistry, BusinessAccount
 from server.admin import page_router as admin_page_router
@@ -75,12 +74,15 @@ async def running_channel(channel: Channel, workers: int) -> AsyncIterator[dict[
     """
     config = channel.config
     async with AsyncExitStack() as stack:
-        redis = AsyncRedis.from_url(config.redis_url, health_check_interval=10)
+        # Every turn in flight may hold a connection of each client at once, and the webhook,
+        # the claim loop and the timers need some more: a command beyond waits, never fails.
+        connections = config.max_concurrent_turns + 64
+        redis = pooled_async_redis(config.redis_url, connections, health_check_interval=10)
         stack.push_async_callback(redis.aclose)
         queue = await open_queue(config, redis)
         stream = queue if isinstance(queue, InboundQueue) else InboundQueue(redis)
         saver = await stack.enter_async_context(
-            async_redis_saver(config.redis_url, config.session_ttl_minutes)
+            async_redis_saver(config.redis_url, config.session_ttl_minutes, connections)
         )
         graphs: dict[Path | None, SupervisorGraph] = {}
         lock = asyncio.Lock()

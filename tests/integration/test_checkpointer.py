@@ -15,6 +15,7 @@ from checkpointers import (
     RedisModulesMissingError,
     async_redis_saver,
     checkpoint_ttl,
+    pooled_async_redis,
     redis_saver,
 )
 
@@ -110,3 +111,25 @@ def test_ttl_must_be_positive() -> None:
     assert checkpoint_ttl(30) == {"default_ttl": 30, "refresh_on_read": True}
     with pytest.raises(ValueError, match="positive"):
         checkpoint_ttl(0)
+
+
+async def test_commands_beyond_the_pool_wait_for_a_connection_instead_of_failing(
+    servers, settings
+) -> None:
+    """More commands in flight than connections: the default pool refuses the extra ones, the
+    process's pooled client queues them."""
+    import asyncio
+
+    from redis.asyncio import Redis as AsyncRedis
+    from redis.exceptions import MaxConnectionsError
+
+    async def forty_at_once(client: AsyncRedis) -> None:
+        key = f"pool-test:{uuid.uuid4().hex}"  # nothing is pushed: each waits its 0.1 s
+        try:
+            await asyncio.gather(*(client.blpop([key], timeout=0.1) for _ in range(40)))
+        finally:
+            await client.aclose()
+
+    with pytest.raises(MaxConnectionsError):
+        await forty_at_once(AsyncRedis.from_url(settings.redis_url, max_connections=5))
+    await forty_at_once(pooled_async_redis(settings.redis_url, 5))
