@@ -75,27 +75,31 @@ DATASETS = (
     "holdout_single_turn",
     "holdout_conversations",
     "guard_single_turn",
+    "probe_single_turn",
+    "probe_conversations",
 )
 # Dev: tune on it. Test: written from the customer's side before the router was changed, never
 # tuned on. Holdout: a third split written later from the README's description of the business
 # alone, measured before the next round of changes and never tuned on either. Guard: single
 # messages written the same way before the fourth round, never tuned on. `dev`, `test`, `holdout`
-# and `guard` also name the datasets of each split.
+# and `guard` also name the datasets of each split. Probe: English messages written from the README's
+# description of the business before the sixth round, to tune on beside dev (routing only).
 SPLITS: dict[str, tuple[str, ...]] = {
     "dev": ("single_turn", "conversations"),
     "test": ("test_single_turn", "test_conversations"),
     "holdout": ("holdout_single_turn", "holdout_conversations"),
     "guard": ("guard_single_turn",),
+    "probe": ("probe_single_turn", "probe_conversations"),
 }
 
 
 def split_of(name: str) -> str:
-    """`dev`, `test`, `holdout`, `guard`, or `other` (a .jsonl path)."""
+    """`dev`, `test`, `holdout`, `guard`, `probe`, or `other` (a .jsonl path)."""
     return next((split for split, names in SPLITS.items() if name in names), "other")
 
 
 def expand(names: list[str]) -> list[str]:
-    """Dataset names with `dev` / `test` / `holdout` / `guard` / `all` replaced by their
+    """Dataset names with `dev` / `test` / `holdout` / `guard` / `probe` / `all` replaced by their
     datasets."""
     expanded: list[str] = []
     for name in names:

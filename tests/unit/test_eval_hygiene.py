@@ -63,3 +63,26 @@ def test_the_guard_split_is_new_and_apart_from_every_other_split() -> None:
         if similarity(t.input, other) >= 1.0
     ]
     assert not close, close
+
+
+def test_the_probe_split_is_english_and_no_near_copy_of_any_other_split() -> None:
+    from evals.hygiene import similarity
+
+    probe = [c for name in SPLITS["probe"] for c in load_dataset(name)]
+    assert sum(len(c.turns) for c in probe) >= 60 and {c.language for c in probe} == {"en"}
+    others = [
+        t.input
+        for split, names in SPLITS.items()
+        if split != "probe"
+        for name in names
+        for c in load_dataset(name)
+        for t in c.turns
+    ]
+    close = [
+        (t.input, other)
+        for c in probe
+        for t in c.turns
+        for other in others
+        if len(normalize(t.input).split()) > 2 and similarity(t.input, other) >= 1.0
+    ]
+    assert not close, close
