@@ -82,8 +82,8 @@ DATASETS = (
 # tuned on. Holdout: a third split written later from the README's description of the business
 # alone, measured before the next round of changes and never tuned on either. Guard: single
 # messages written the same way before the fourth round, never tuned on. `dev`, `test`, `holdout`
-# and `guard` also name the datasets of each split. Probe: English messages written from the README's
-# description of the business before the sixth round, to tune on beside dev (routing only).
+# and `guard` also name the datasets of each split. Probe: English messages written from the
+# README's description of the business before the sixth round, tuned on beside dev (routing only).
 SPLITS: dict[str, tuple[str, ...]] = {
     "dev": ("single_turn", "conversations"),
     "test": ("test_single_turn", "test_conversations"),

@@ -4,7 +4,9 @@ profile texts (examples, description phrases, tools, integration operations, KB 
 A message is read first (`tools.phatic`): greetings, apologies and thanks around the request are
 dropped, and a long message is also scored clause by clause, so a voice-note-style paragraph routes
 on its request. An agent's score for a clause is the weighted mean of its `top_k` closest texts;
-its score for the message is the best over the clauses and the whole request.
+its score for the message is the mean of the whole request's and the best clause's
+(`whole_weight`), so a short generic clause ("how does that work", "what happens to my devices")
+does not outvote what the whole message is about, while a long message still routes on its request.
 """
 
 from __future__ import annotations
@@ -30,13 +32,15 @@ KIND_WEIGHTS: dict[Kind, float] = {
 @dataclass(frozen=True)
 class SemanticSettings:
     """`top_k`: closest texts averaged per agent; `classifier_weight`: weight of the linear
-    classifier's probability added to that similarity; `l2` and `steps`: its training."""
+    classifier's probability added to that similarity; `l2` and `steps`: its training;
+    `whole_weight`: the whole request's share against the best clause's in a message's score."""
 
     top_k: int = 2
     classifier_weight: float = 0.3
     l2: float = 1e-3
     steps: int = 300
     learning_rate: float = 2.0
+    whole_weight: float = 0.5
 
 
 def train_classifier(
@@ -99,18 +103,26 @@ class SemanticScorer:
         similarity = (vectors @ self._matrix.T) * self._weights
         self._last = (reading.request, similarity[0])
         weights, bias = self._classifier
-        probability = softmax(vectors @ weights + bias).max(axis=0)
+        probabilities = softmax(vectors @ weights + bias)
         result: dict[str, float] = {}
         for index, (agent_id, columns) in enumerate(self._columns.items()):
             nearest = self._nearest(similarity[:, columns]) if columns.size else 0.0
-            result[agent_id] = nearest + self.settings.classifier_weight * float(probability[index])
+            probability = self._blend(probabilities[:, index])
+            result[agent_id] = nearest + self.settings.classifier_weight * probability
         return result
 
+    def _blend(self, per_clause: Vectors) -> float:
+        """The whole request's score, moved toward its best clause's by `1 - whole_weight`."""
+        whole = float(per_clause[0])
+        return self.settings.whole_weight * whole + (1 - self.settings.whole_weight) * float(
+            np.max(per_clause)
+        )
+
     def _nearest(self, block: Vectors) -> float:
-        """Best clause's mean similarity to its `top_k` closest texts of one agent."""
+        """Mean similarity of each clause to its `top_k` closest texts of one agent, blended."""
         k = min(self.settings.top_k, block.shape[1])
         top = np.partition(block, block.shape[1] - k, axis=1)[:, -k:]
-        return max(0.0, float(np.max(np.mean(top, axis=1))))
+        return max(0.0, self._blend(np.mean(top, axis=1)))
 
     def closest(self, reading: Reading, agent_id: str) -> str:
         """The agent's profile text closest to the request (for the decision's reason); reuses

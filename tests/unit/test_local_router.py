@@ -81,3 +81,34 @@ def test_a_question_about_the_assistant_is_answered_not_handed_over() -> None:
     model = OfflineChatModel().bind_tools([escalation_tool()])
     reply = model.invoke([HumanMessage("is this an automated chat?")])
     assert not reply.tool_calls and "assistant" in str(reply.content)
+
+
+def test_the_active_agent_is_a_prior_that_a_clear_switch_still_beats(router: LocalRouter) -> None:
+    from graph.router import Calibration
+
+    cascade = CascadeRouter(router)
+    without = CascadeRouter(LocalRouter(load_agents(), calibration=Calibration(context_bonus=0.0)))
+
+    async def route(on: CascadeRouter, text: str, active: str) -> str:
+        return (await on.aroute(text, active_agent=active)).agent_id
+
+    follow_up = "and how long is that valid for"  # about the promotion just discussed
+    assert asyncio.run(route(without, follow_up, "sales")) == "billing"
+    assert asyncio.run(route(cascade, follow_up, "sales")) == "sales"
+    assert (
+        asyncio.run(route(cascade, "by the way the display in the kitchen is offline", "billing"))
+        == "device_support"
+    )
+    assert asyncio.run(route(cascade, "also I want a copy of my invoice", "device_support")) == (
+        "billing"
+    )
+
+
+def test_a_message_scores_between_its_whole_request_and_its_best_clause(
+    router: LocalRouter,
+) -> None:
+    import numpy as np
+
+    assert router.semantic is not None
+    per_clause = np.array([0.2, 0.6, 0.4], dtype=np.float32)  # the whole request first
+    assert router.semantic._blend(per_clause) == pytest.approx(0.4)
