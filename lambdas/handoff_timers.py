@@ -37,10 +37,10 @@ async def _timers() -> HandoffTimers:
     from app.channel import build_channel
     from app.localstack import LocalStack, aws_credentials_configured
     from app.runtime import Runtime
-    from server.app import canned_sender, handoff_settings
     from server.handoff import Handoff, HandoffTimers
     from server.pacing import SendPacer
     from server.replies import ReplySender
+    from server.wiring import canned_sender, handoff_settings
     from stores import Stores
 
     settings = container.settings()

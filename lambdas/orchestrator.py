@@ -47,9 +47,9 @@ async def _turns() -> GroupTurns:
     from app.channel import build_channel
     from app.localstack import LocalStack, aws_credentials_configured
     from app.runtime import Runtime
-    from server.app import running_channel
     from server.backends import group_turns
     from server.sqs import SqsQueue
+    from server.wiring import running_channel
     from stores import Stores
 
     settings = container.settings()

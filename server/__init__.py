@@ -11,21 +11,23 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from server.accounts import AccountConfigError, AccountRegistry, BusinessAccount
-    from server.app import Channel, create_app, run_workers, running_channel
+    from server.app import create_app
+    from server.channel import Channel
     from server.config import ChannelConfig
     from server.media import MediaStore, Transcriber
     from server.metrics import Metrics
     from server.outbox import LocalOutbox
     from server.whatsapp import GraphApiClient
+    from server.wiring import run_workers, running_channel
 
 _WHERE = {
     "AccountConfigError": "server.accounts",
     "AccountRegistry": "server.accounts",
     "BusinessAccount": "server.accounts",
-    "Channel": "server.app",
+    "Channel": "server.channel",
     "create_app": "server.app",
-    "run_workers": "server.app",
-    "running_channel": "server.app",
+    "run_workers": "server.wiring",
+    "running_channel": "server.wiring",
     "ChannelConfig": "server.config",
     "MediaStore": "server.media",
     "Transcriber": "server.media",
