@@ -1,6 +1,6 @@
 """A worker: the turn scheduler wired to the handling of a burst and the sending of its reply.
 
-`TurnScheduler` (server/scheduler.py) decides which thread runs when; `InboundHandler`
+`TurnScheduler` (server/scheduler/) decides which thread runs when; `InboundHandler`
 (server/inbound.py) decides what a burst of messages gets; `ReplySender` (server/replies.py)
 sends it exactly once at the number's pace. This module only connects them.
 """
