@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -376,7 +377,10 @@ def test_a_worker_process_stopped_under_load_loses_and_duplicates_nothing(
     """`kill -9` (takeover after the visibility timeout) or SIGTERM (a graceful stop: turns in
     progress finish) of a `wam worker` while 30 customers wait: each gets exactly one reply."""
     converse, model_url = model
-    converse.state.latency_s = lambda: MODEL_SECONDS
+    # Spread out (1-4 s), so turns are still in progress when the first reply comes: on a loaded
+    # machine a fixed latency let all 30 replies land between two looks at the stub.
+    spread = random.Random(7)
+    converse.state.latency_s = lambda: spread.uniform(1.0, 4.0)
     app, meta_url = meta
     webhook, redis_url = webhook_only
     first = worker_process(settings, servers, tmp_path, redis_url, meta_url, model_url)
