@@ -21,7 +21,7 @@ from server.deps import AccountsDep, ConfigDep, HandoffDep, RepliesDep, StoresDe
 from server.handoff import Handoff, HandoffRecord
 from server.masking import mask_phone
 from server.replies import Reply
-from server.whatsapp import OutsideWindowError
+from server.whatsapp import OutsideWindowError, SendOutcomeUnknownError
 from stores import whatsapp_user_id
 
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -183,6 +183,14 @@ async def send(
     try:
         wamids = await replies.send_keyed(
             account, record.wa_id, key, reply, raise_outside_window=True
+        )
+    except SendOutcomeUnknownError:
+        return JSONResponse(
+            {
+                "error": "Meta did not confirm the send: send it again with the same "
+                "client_message_id, and it goes out only if Meta did not take it"
+            },
+            status_code=502,
         )
     except OutsideWindowError:
         offer = (

@@ -102,7 +102,9 @@ class ReplySender:
         raise_outside_window: bool = False,
     ) -> list[str]:
         """Send `reply` once per `key_id` (an inbound message id, or a person's message id in the
-        inbox); Meta's message ids (none when it was sent before)."""
+        inbox); Meta's message ids (none when it was sent before). Raises
+        `SendOutcomeUnknownError` when Meta may or may not have taken it: the next call with the
+        same `key_id` settles it (sends only if Meta reported nothing for it)."""
         key = Keys.sent(key_id)
         if not await self._claim(key, key_id):
             return []
@@ -111,9 +113,13 @@ class ReplySender:
                 account, to, reply, tag=key_id, raise_outside_window=raise_outside_window
             )
         except SendOutcomeUnknownError as error:
-            log.warning("reply send outcome unknown; not sent again", error=str(error)[:200])
+            # Meta may or may not have it. The intent stays and the turn fails, so it is tried
+            # again: the retry sends only if Meta reported no status for it within
+            # `reconcile_seconds`, as after a crash mid-send (before, the reply was dropped, and
+            # a stale keep-alive connection was enough to leave a customer without an answer).
+            log.warning("reply send outcome unknown; settled by the retry", error=str(error)[:200])
             self.metrics.sends.labels(outcome="unknown").inc()
-            return []
+            raise
         except BaseException:
             await self.redis.delete(key)  # Meta did not take it: the retry may send
             raise

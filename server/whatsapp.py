@@ -219,7 +219,11 @@ class GraphApiClient:
         self._client = httpx.AsyncClient(
             timeout=timeout,
             transport=transport,
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=64),
+            # An idle connection is dropped before the 5 s after which many servers close it
+            # (uvicorn's default): reusing one the server is closing loses a send's outcome.
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=64, keepalive_expiry=4.0
+            ),
         )
 
     async def aclose(self) -> None:

@@ -347,3 +347,48 @@ def test_the_stream_is_trimmed_on_ack_and_dead_consumers_are_forgotten(settings)
     length, consumers = asyncio.run(scenario())
     assert length == 0  # acknowledged entries are deleted, not kept as history
     assert consumers == ["live-worker"]
+
+
+def test_a_send_whose_outcome_is_unknown_is_settled_by_the_retry(
+    graph_api, settings, stores
+) -> None:
+    """Meta never took the reply (the connection failed after the request was written): the turn
+    fails instead of dropping it, and its retry sends it once, after the reconcile delay in
+    which Meta's status would have said it was taken."""
+    from redis.asyncio import Redis as AsyncRedis
+
+    from server.metrics import Metrics
+    from server.pacing import SendPacer
+    from server.queue import InboundItem
+    from server.replies import Reply, ReplySender
+
+    stub, url = graph_api
+    wa_id = new_wa_id()
+    item = InboundItem("1-0", f"wamid.in.{uuid.uuid4().hex}", NUMBER, wa_id, "text", "hi")
+    stub.state.hang_seconds = 2.0  # the first send gets no answer in time, and is not taken
+
+    async def scenario() -> None:
+        redis = AsyncRedis.from_url(settings.redis_url)
+        client = GraphApiClient(url, timeout=0.5)
+        replies = ReplySender(
+            redis=redis,
+            sender=client,
+            stores=stores,
+            pacer=SendPacer(redis),
+            metrics=Metrics(),
+            reconcile_seconds=1.0,
+        )
+        account = AccountRegistry.load(NUMBER, "test-token", None, None).get(NUMBER)
+        assert account is not None
+        try:
+            with pytest.raises(SendOutcomeUnknownError):
+                await replies.send_once(account, item, Reply("answered at last"))
+            assert not sent_to(stub, wa_id)
+            await replies.send_once(account, item, Reply("answered at last"))  # the retry
+            await replies.send_once(account, item, Reply("answered at last"))  # a replay
+        finally:
+            await client.aclose()
+            await redis.aclose()
+
+    asyncio.run(scenario())
+    assert [text_of(m) for m in sent_to(stub, wa_id)] == ["answered at last"]
