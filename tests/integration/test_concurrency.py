@@ -33,6 +33,7 @@ from server.webhook import signature_for
 from stubs import BackgroundServer, create_converse_stub, create_graph_api_stub, sent_to
 from tests.integration.conftest import WAM, new_wa_id, wam_env
 from tests.integration.whatsapp import NUMBER, SECRET, message, payload, wait_for
+from tests.integration.workers import start_worker
 
 pytestmark = pytest.mark.integration
 MODEL_SECONDS = 1.5
@@ -344,13 +345,7 @@ def worker_process(settings, servers, tmp_path, redis_url: str, meta_url: str, m
         MODEL_PROVIDER="bedrock",
         AWS_ENDPOINT_URL_BEDROCK_RUNTIME=model_url,
     )
-    return subprocess.Popen(
-        [*WAM, "worker", "--count", "1"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    return start_worker(env)
 
 
 @pytest.fixture
