@@ -77,6 +77,10 @@ DATASETS = (
     "guard_single_turn",
     "probe_single_turn",
     "probe_conversations",
+    "dev2_single_turn",
+    "dev2_conversations",
+    "blind_single_turn",
+    "blind_conversations",
 )
 # Dev: tune on it. Test: written from the customer's side before the router was changed, never
 # tuned on. Holdout: a third split written later from the README's description of the business
@@ -84,17 +88,22 @@ DATASETS = (
 # messages written the same way before the fourth round, never tuned on. `dev`, `test`, `holdout`
 # and `guard` also name the datasets of each split. Probe: English messages written from the
 # README's description of the business before the sixth round, tuned on beside dev (routing only).
+# Dev2 and blind: 260 single messages and 20 conversations written by two writers from the README
+# and the KB documents alone, before the seventh round, then split at random (per writer,
+# language and agent) into dev2 (tuned on) and blind (never tuned on).
 SPLITS: dict[str, tuple[str, ...]] = {
     "dev": ("single_turn", "conversations"),
     "test": ("test_single_turn", "test_conversations"),
     "holdout": ("holdout_single_turn", "holdout_conversations"),
     "guard": ("guard_single_turn",),
     "probe": ("probe_single_turn", "probe_conversations"),
+    "dev2": ("dev2_single_turn", "dev2_conversations"),
+    "blind": ("blind_single_turn", "blind_conversations"),
 }
 
 
 def split_of(name: str) -> str:
-    """`dev`, `test`, `holdout`, `guard`, `probe`, or `other` (a .jsonl path)."""
+    """`dev`, `test`, `holdout`, `guard`, `probe`, `dev2`, `blind`, or `other` (a .jsonl path)."""
     return next((split for split, names in SPLITS.items() if name in names), "other")
 
 
