@@ -15,6 +15,8 @@ from importlib import resources
 
 import yaml
 
+from tools.small_talk import small_talk_kind
+
 _SPLIT = re.compile(r"(?<=[.!?;:\n¡¿])|,|\s-\s")
 _WORD = re.compile(r"[a-z0-9]+")
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
@@ -99,6 +101,10 @@ def read_message(text: str) -> Reading:
         order = ("thanks", "goodbye", "greeting", "politeness")
         kind = next((k for k in order if k in kinds), "greeting" if not kinds else kinds[0])
         return Reading("", (), kind)
+    after_thanks = bool({"thanks", "goodbye"} & set(kinds))
+    by_meaning = small_talk_kind(segments, after_thanks=after_thanks, question="?" in text)
+    if by_meaning is not None:
+        return Reading("", (), by_meaning)
     ranked = sorted(segments, key=len, reverse=True)[:MAX_SEGMENTS]
     return Reading(" ".join(segments), tuple(ranked), None)
 

@@ -36,6 +36,23 @@ def test_the_longest_phatic_phrase_wins_at_either_end() -> None:
     assert reading.request == "what is the cheapest plan"
 
 
+def test_small_talk_in_words_no_list_holds_is_read_by_meaning() -> None:
+    # The word lists drop "thanks" and "hola"; what is left is small talk by meaning.
+    assert read_message("thanks, that sorted it 👍").small_talk == "thanks"
+    assert read_message("appreciate the help, have a good one").small_talk == "thanks"
+    assert read_message("gracias, ya quedó").small_talk == "thanks"
+    assert read_message("hey hows it going").small_talk == "greeting"
+    # A request after a thanks, a question, or a follow-up is not small talk.
+    for text in (
+        "thanks, any deals this weekend?",
+        "yeah still nothing",
+        "can a person help me instead",
+        "todo bien con mi cuenta?",
+        "thanks, what's my balance",
+    ):
+        assert read_message(text).small_talk is None, text
+
+
 def test_short_and_mixed_messages_get_the_customers_language() -> None:
     assert detect_language("nos vemos") == "es"
     assert detect_language("donde quedan??") == "es"
