@@ -16,6 +16,7 @@ from importlib import resources
 import yaml
 
 from tools.small_talk import small_talk_kind
+from tools.spelling import shorthand
 
 _SPLIT = re.compile(r"(?<=[.!?;:\n¡¿])|,|\s-\s")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -78,15 +79,19 @@ def _strip(words: list[str], kinds: list[str]) -> list[str]:
 
 def _tokens(clause: str) -> list[tuple[str, str]]:
     """(folded, original) word pairs of a clause; emojis and punctuation are not words."""
+    short = shorthand()
     pairs: list[tuple[str, str]] = []
     for token in _TOKEN.findall(clause):
-        pairs.extend((part, token) for part in _WORD.findall(fold(token))[:1])
+        for part in _WORD.findall(fold(token))[:1]:
+            spelled = short.get(part, part)  # "q tal" is "que tal"; one word for one word only
+            pairs.append((part if " " in spelled else spelled, token))
     return pairs
 
 
 def read_message(text: str) -> Reading:
     kinds: list[str] = []
     segments: list[str] = []
+    clauses: list[str] = []  # the whole clause of each segment, phatic words included
     for clause in _SPLIT.split(text):
         if not clause:
             continue
@@ -97,12 +102,15 @@ def read_message(text: str) -> Reading:
                 i for i in range(len(pairs)) if [f for f, _ in pairs[i : i + len(kept)]] == kept
             )
             segments.append(" ".join(original for _, original in pairs[start : start + len(kept)]))
+            clauses.append(" ".join(original for _, original in pairs))
     if not segments:
         order = ("thanks", "goodbye", "greeting", "politeness")
         kind = next((k for k in order if k in kinds), "greeting" if not kinds else kinds[0])
         return Reading("", (), kind)
     after_thanks = bool({"thanks", "goodbye"} & set(kinds))
-    by_meaning = small_talk_kind(segments, after_thanks=after_thanks, question="?" in text)
+    by_meaning = small_talk_kind(
+        list(zip(clauses, segments, strict=True)), after_thanks=after_thanks, question="?" in text
+    )
     if by_meaning is not None:
         return Reading("", (), by_meaning)
     ranked = sorted(segments, key=len, reverse=True)[:MAX_SEGMENTS]

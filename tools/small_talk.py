@@ -18,13 +18,15 @@ import numpy as np
 import yaml
 
 from tools.embeddings import SentenceEncoder, Vectors, sentence_encoder
+from tools.spelling import shorthand
+from tools.text import fold
 
 # A clause this close to a small-talk sentence is small talk on its own...
 CLOSE = 0.75
 # ...and this close when the message also held a thanks or goodbye phrase and the clause is not a
 # question ("thanks, that sorted it"; not "thanks, any deals this weekend?").
 CLOSE_AFTER_THANKS = 0.6
-MAX_WORDS = 6
+MAX_WORDS = 8
 _DIGIT = re.compile(r"\d")
 
 
@@ -39,16 +41,27 @@ def _prototypes() -> tuple[SentenceEncoder, Vectors, tuple[str, ...]] | None:
     return encoder, vectors, kinds
 
 
-def small_talk_kind(clauses: list[str], *, after_thanks: bool, question: bool) -> str | None:
-    """The small-talk kind of these clauses (the message without its phatic phrases), or None
-    when any of them says something else."""
-    if not clauses or any(len(c.split()) > MAX_WORDS or _DIGIT.search(c) for c in clauses):
+def _expanded(text: str) -> str:
+    """Chat shorthand spelled out ("thx a lot" -> "thanks a lot"): the encoder knows words."""
+    short = shorthand()
+    return " ".join(short.get(fold(word), word) for word in text.split())
+
+
+def small_talk_kind(
+    clauses: list[tuple[str, str]], *, after_thanks: bool, question: bool
+) -> str | None:
+    """The small-talk kind of a message's clauses with content, as (whole clause, clause without
+    its phatic words) pairs, or None when any of them says something else. "Lovely, thank you
+    dear" leaves "Lovely" and "dear": the whole clause is what is small talk, so the closer of
+    the two readings counts."""
+    texts = [_expanded(text) for pair in clauses for text in pair]
+    if not clauses or any(len(c.split()) > MAX_WORDS or _DIGIT.search(c) for c in texts):
         return None
     found = _prototypes()
     if found is None:
         return None
     encoder, vectors, kinds = found
-    similarity = encoder.encode(clauses) @ vectors.T
+    similarity = (encoder.encode(texts) @ vectors.T).reshape(len(clauses), 2, -1).max(axis=1)
     floor = CLOSE_AFTER_THANKS if after_thanks and not question else CLOSE
     best = similarity.argmax(axis=1)
     if float(np.min(similarity[np.arange(len(clauses)), best])) < floor:

@@ -42,6 +42,11 @@ def test_small_talk_in_words_no_list_holds_is_read_by_meaning() -> None:
     assert read_message("appreciate the help, have a good one").small_talk == "thanks"
     assert read_message("gracias, ya quedó").small_talk == "thanks"
     assert read_message("hey hows it going").small_talk == "greeting"
+    assert read_message("holaa q tal 👋").small_talk == "greeting"  # shorthand spelled out
+    assert read_message("thx a lot!! 🙌").small_talk == "thanks"
+    # Whole clauses count, not only what the word lists leave ("ha sido usted", "Que tenga").
+    farewell = "Muchísimas gracias por todo, ha sido usted muy amable. Que tenga buen día."
+    assert read_message(farewell).small_talk is not None
     # A request after a thanks, a question, or a follow-up is not small talk.
     for text in (
         "thanks, any deals this weekend?",
