@@ -7,6 +7,7 @@ from graph.builder import (
     compile_supervisor,
 )
 from graph.deps import SupervisorDeps
+from graph.follow_ups import is_follow_up
 from graph.nodes import SupervisorNodes, inbound_of_turn, reply_message_id
 from graph.router import (
     Calibration,
@@ -16,7 +17,6 @@ from graph.router import (
     LocalRouter,
     RouteDecision,
     Router,
-    is_follow_up,
 )
 from graph.state import SupervisorState
 from graph.turn import TurnResult, run_turn, thread_id_for, turn_result

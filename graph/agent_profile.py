@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import structlog
@@ -84,6 +84,28 @@ def _tool_texts(agent: LoadedAgent) -> list[str]:
             texts.append(operation.description)
             texts.extend(operation.examples)
     return texts
+
+
+def _schema_patterns(schema: Any) -> list[str]:
+    """Every `pattern` of a JSON schema, nested properties included."""
+    if isinstance(schema, dict):
+        found = [schema["pattern"]] if isinstance(schema.get("pattern"), str) else []
+        return found + [p for value in schema.values() for p in _schema_patterns(value)]
+    if isinstance(schema, list):
+        return [p for value in schema for p in _schema_patterns(value)]
+    return []
+
+
+def argument_patterns(agent: LoadedAgent) -> list[str]:
+    """The `pattern`s of the agent's tool and integration-operation arguments ("^INV-[0-9]{4,8}$"):
+    a message holding a value of one of them names something only this agent's tools take."""
+    patterns = [p for tool in _named_tools(agent).values() for p in _schema_patterns(tool.args)]
+    integrations = load_integrations(agent.path.parent / "integrations")
+    for name in agent.config.api_integrations:
+        config = integrations.get(name)
+        if config is not None:
+            patterns += [p for op in config.operations for p in _schema_patterns(op.parameters)]
+    return list(dict.fromkeys(patterns))
 
 
 def _documents(agent: LoadedAgent) -> dict[str, list[str]]:

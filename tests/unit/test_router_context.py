@@ -1,0 +1,102 @@
+"""The router reads what a message asks in its context: clauses that only set the scene, values
+only one agent's tools take, answers to the active agent, and follow-ups that carry its topic on.
+Messages here are written for these tests, not taken from an eval split."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from agents import load_agents
+from graph import CascadeRouter, LocalRouter
+from graph.argument_values import ArgumentValues
+from graph.follow_ups import TopicWords, opens_continuation
+from graph.router import Calibration, content_terms
+from tools.contrast import is_context, request_part
+
+
+@pytest.fixture(scope="module")
+def router() -> LocalRouter:
+    return LocalRouter(load_agents())
+
+
+def _route(router: CascadeRouter, text: str, active: str | None = None) -> str:
+    return asyncio.run(router.aroute(text, active_agent=active)).agent_id
+
+
+def test_a_negated_topic_or_a_thing_that_works_is_context_not_the_request() -> None:
+    assert is_context("this is not about my invoice")
+    assert is_context("no es por la factura")
+    assert is_context("the display works fine")
+    assert is_context("la cámara funciona bien")
+    assert not is_context("my display is not turning on")
+    assert request_part("nothing to do with payments, I need to move my display") == (
+        "I need to move my display"
+    )
+    assert request_part("la cámara funciona bien pero quiero cambiar mi tarjeta") == (
+        "quiero cambiar mi tarjeta"
+    )
+    # Nothing else left, or nothing negated: the message as it is.
+    assert request_part("not about billing") == "not about billing"
+    assert request_part("I just want my invoice, please") == "I just want my invoice, please"
+
+
+def test_the_router_routes_on_the_clause_that_asks(router: LocalRouter) -> None:
+    # Both go to device_support when the negated clause is read as part of the request.
+    assert router.route(
+        "this is not about my speaker volume, I need my latest invoice"
+    ).agent_id == ("billing")
+    assert router.route("nothing to do with my devices but what is my balance").agent_id == (
+        "billing"
+    )
+
+
+def test_a_value_of_a_tools_argument_pattern_names_its_agent(router: LocalRouter) -> None:
+    values = ArgumentValues(load_agents())
+    assert values.agents_named("is inv-55021 paid?") == {"billing"}
+    assert values.agents_named("is INV-55021x paid?") == set()
+    assert values.agents_named("move it to the kitchen, volume 30") == set()
+    without = LocalRouter(load_agents(), calibration=Calibration(argument_bonus=0.0))
+    text = "anything new on INV-20931"
+    assert router.route(text).agent_id == "billing"
+    assert without.scores(text)["billing"] + 0.3 == pytest.approx(router.scores(text)["billing"])
+
+
+def test_an_answer_to_the_active_agent_stays_with_it(router: LocalRouter) -> None:
+    cascade = CascadeRouter(router)
+    for text in ("yes please, go ahead", "sí, hazlo", "no, cancel"):
+        assert _route(cascade, text, "device_support") == "device_support"
+    assert _route(cascade, "thanks, bye", "device_support") == "general"
+
+
+def test_a_continuation_carries_the_previous_topic_on(router: LocalRouter) -> None:
+    assert opens_continuation("and what about the kitchen one")
+    assert opens_continuation("y si lo pago mañana")
+    assert not opens_continuation("also my invoice looks wrong")
+    low = LocalRouter(load_agents(), calibration=Calibration(continuation_bonus=0.15))
+    text = "and does it work at night?"
+    gap = router.scores(text)["general"] - router.scores(text)["sales"]
+    assert 0.15 < gap < 0.35  # the continuation prior decides, not the words
+    assert CascadeRouter(low).local.route(text, active_agent="sales").agent_id == "general"
+    assert router.route(text, active_agent="sales").agent_id == "sales"
+
+
+def test_an_elliptical_follow_up_in_the_active_agents_words_stays() -> None:
+    topics = TopicWords(
+        [("device_support", "check my thermostat"), ("sales", "buy a thermostat or a camera")],
+        content_terms,
+    )
+    assert topics.covers("device_support", "and the thermostat?")
+    assert not topics.covers("device_support", "and the camera?")
+    assert not topics.covers("device_support", "and?")
+    router = LocalRouter(load_agents())
+    cascade = CascadeRouter(router)
+    # On their words alone these are another agent's ("office" is where the company is; Spotify
+    # is connected by the device agent)...
+    assert router.route("and the office?", active_agent="device_support").agent_id == "general"
+    assert router.route("and spotify?", active_agent="sales").agent_id == "device_support"
+    # ...but the active agent's texts use those words: the same question about another thing.
+    assert _route(cascade, "and the office?", "device_support") == "device_support"
+    assert _route(cascade, "and spotify?", "sales") == "sales"
+    assert _route(cascade, "and my invoice?", "device_support") == "billing"

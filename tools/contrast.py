@@ -1,0 +1,80 @@
+"""The part of a message that carries the request, when another part only sets the scene.
+
+"not about my bill but how much does the display cost" asks about a display; "mi altavoz va bien,
+solo quería saber cuándo pago" asks about a payment. A clause that names a topic the message is
+*not* about, or says something works fine, is context: it is dropped when another clause is left.
+Clauses split at punctuation and before the connectives of `contrast.yaml` ("but", "just",
+"pero", "solo"...); a message with no such clause is returned as it is.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+from tools.text import fold
+
+_WORD = re.compile(r"[a-z0-9]+")
+# How many words may come before a negated topic ("this is not about", "mi duda no es de").
+NEGATION_START = 3
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(fold(text)))
+
+
+@dataclass(frozen=True)
+class _Markers:
+    splitter: re.Pattern[str]
+    connectives: frozenset[str]
+    negated: tuple[tuple[str, ...], ...]
+    fine: tuple[tuple[str, ...], ...]
+
+
+@lru_cache(maxsize=1)
+def _markers() -> _Markers:
+    data = yaml.safe_load((resources.files("tools") / "contrast.yaml").read_text("utf-8"))
+    connectives = sorted(data["connectives"], key=len, reverse=True)
+    alternatives = "|".join(re.escape(c) for c in connectives)
+    return _Markers(
+        splitter=re.compile(rf"[,.;:!?¿¡\n]+|\s(?=(?:{alternatives})\b)", re.IGNORECASE),
+        connectives=frozenset(connectives),
+        negated=tuple(_words(p) for p in data["negated_topic"]),
+        fine=tuple(_words(p) for p in data["fine"]),
+    )
+
+
+def _holds(words: tuple[str, ...], phrase: tuple[str, ...], last_start: int) -> bool:
+    size = len(phrase)
+    return any(words[i : i + size] == phrase for i in range(min(last_start, len(words) - size) + 1))
+
+
+def is_context(clause: str) -> bool:
+    """The clause names a topic the message is not about, or says something works fine."""
+    markers = _markers()
+    words = _words(clause)
+    return any(_holds(words, p, NEGATION_START) for p in markers.negated) or any(
+        _holds(words, p, len(words)) for p in markers.fine
+    )
+
+
+def _without_connective(clause: str) -> str:
+    """The clause without a connective that opens it ("but how much" -> "how much")."""
+    first, _, rest = clause.partition(" ")
+    return rest if rest and fold(first) in _markers().connectives else clause
+
+
+def request_part(text: str) -> str:
+    """`text` without its context clauses, when a clause with something else is left."""
+    clauses = [c.strip() for c in _markers().splitter.split(text) if c and c.strip()]
+    if len(clauses) < 2:
+        return text
+    context = [is_context(c) for c in clauses]
+    kept = [c for c, dropped in zip(clauses, context, strict=True) if not dropped and _words(c)]
+    if not any(context) or not kept:
+        return text
+    return ", ".join(_without_connective(c) for c in kept)
