@@ -21,6 +21,7 @@ import yaml
 from tools.text import fold
 
 _WORD = re.compile(r"[a-z0-9]+")
+QUANTITY = "quantity"  # not a kind: a number of things asked about, a capacity stated
 
 
 @dataclass(frozen=True)
@@ -34,16 +35,75 @@ def parse_kinds(data: dict[str, Any]) -> tuple[AnswerKind, ...]:
     """Kinds from their YAML form (`{name: {asks: [...], states: [...]}}`)."""
     kinds = []
     for name, spec in (data or {}).items():
+        if name == QUANTITY:
+            continue
         asks = {tuple(_WORD.findall(fold(str(p)))) for p in spec.get("asks") or []}
         states = tuple(re.compile(str(p)) for p in spec.get("states") or [])
         kinds.append(AnswerKind(str(name), tuple(sorted(a for a in asks if a)), states))
     return tuple(kinds)
 
 
+@dataclass(frozen=True)
+class Quantities:
+    """How many things a question says the customer has, and the capacity a passage states."""
+
+    count: tuple[re.Pattern[str], ...]
+    capacity: tuple[re.Pattern[str], ...]
+
+
+def parse_quantities(data: dict[str, Any]) -> Quantities:
+    spec = (data or {}).get(QUANTITY) or {}
+    return Quantities(
+        tuple(re.compile(str(p)) for p in spec.get("count") or []),
+        tuple(re.compile(str(p)) for p in spec.get("capacity") or []),
+    )
+
+
+@lru_cache(maxsize=1)
+def _yaml() -> dict[str, Any]:
+    text = (resources.files("tools") / "answer_kinds.yaml").read_text("utf-8")
+    data: dict[str, Any] = yaml.safe_load(text) or {}
+    return data
+
+
 @lru_cache(maxsize=1)
 def answer_kinds() -> tuple[AnswerKind, ...]:
-    text = (resources.files("tools") / "answer_kinds.yaml").read_text("utf-8")
-    return parse_kinds(yaml.safe_load(text))
+    return parse_kinds(_yaml())
+
+
+@lru_cache(maxsize=1)
+def quantities() -> Quantities:
+    return parse_quantities(_yaml())
+
+
+def _largest(patterns: tuple[re.Pattern[str], ...], text: str) -> int | None:
+    folded = fold(text)
+    found = [int(m.group(1)) for p in patterns for m in p.finditer(folded)]
+    return max(found) if found else None
+
+
+def asked_count(question: str, quantity: Quantities | None = None) -> int | None:
+    """How many things the customer says they have ("more than 3" -> 4, "8 aparatos" -> 8)."""
+    spec = quantity or quantities()
+    folded = fold(question)
+    found = []
+    for pattern in spec.count:
+        for match in pattern.finditer(folded):
+            more = match.group(0).split()[0] in ("more", "over", "mas")
+            found.append(int(match.group(1)) + (1 if more else 0))
+    return max(found) if found else None
+
+
+def stated_capacity(passage: str, quantity: Quantities | None = None) -> int | None:
+    """The number of things a sentence says something holds ("up to 10 devices" -> 10)."""
+    return _largest((quantity or quantities()).capacity, passage)
+
+
+def kind_words(kinds: tuple[AnswerKind, ...] | None = None) -> frozenset[str]:
+    """Every word of the phrases that ask for a kind of answer."""
+    return frozenset(
+        w for k in (answer_kinds() if kinds is None else kinds) for a in k.asks for w in a
+    )
 
 
 def _contains(words: list[str], phrase: tuple[str, ...]) -> bool:

@@ -61,7 +61,7 @@ STOPWORDS = sorted(
         "el la los las un una unos unas y o pero si de del al en con por para es son fue ser "
         "estar esta este estos estas ese esa eso que cual quien como cuando donde por que porque "
         "yo tu mi mis su sus nuestro me te se lo le les nos hay muy mas ya tambien hola gracias "
-        "quiero puedo puede tengo tiene".split()
+        "quiero puedo puede tengo tiene all every todo todos toda todas cada".split()
     )
 )
 _LANGUAGE_NAMES = {"en": "english", "es": "spanish"}

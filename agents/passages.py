@@ -1,0 +1,260 @@
+"""Which sentences of the retrieved knowledge-base passages the offline model quotes.
+
+Every sentence of the passages (in the customer's language when there are some) is scored against
+the question, as a number of shared words:
+
+- the content words it shares with the question (and twice with the customer's own message);
+- its closeness in meaning (multilingual sentence embeddings);
+- the kind of answer asked for (`tools/answer_kinds.yaml`): a sentence stating an amount answers
+  "how much", one stating what something includes answers "what do I get with...";
+- the names the question uses (`Premium`, `Echo Mini`: capitalised words inside the passages'
+  sentences): a sentence naming what is asked about gains, one naming only other things loses;
+- a number of things the customer has ("6 gadgets", "8 aparatos") against the capacity a sentence
+  states ("up to 10 devices").
+
+A question of several clauses ("thermostat price? and would it work on the basic plan") is
+answered clause by clause. A sentence that shares only a name with the question ("Hogar Smart Home
+has three plans" for who owns the company) answers only when it states the kind of answer asked:
+better "I don't know" than a sentence that merely mentions the same name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from tools.answer_kinds import (
+    asked_count,
+    asked_kinds,
+    kind_words,
+    stated_capacity,
+    stated_kinds,
+)
+from tools.knowledge import STOPWORDS
+from tools.language import detect_language
+from tools.spelling import Speller
+from tools.text import fold
+
+KIND_WEIGHT = 1.5  # stating the kind of answer asked for counts as this many shared words
+NAME_WEIGHT = 2.0  # naming what is asked about; naming only other things costs as much
+CAPACITY_WEIGHT = 1.5  # a capacity that holds the customer's number of things (or not)
+MIN_SCORE = 1.0  # under this, no sentence relates to the question by words or meaning
+NAME_ONLY_CLOSE = 0.5  # a sentence sharing only a name answers when this close in meaning
+REJECTED = -1.0
+RANK_WEIGHT = 0.5  # per place of its passage in the knowledge base's ranking (first: 1.0)
+MAX_SENTENCES = 3
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_WORD = re.compile(r"[a-z0-9]+")
+# Capitalised words (a run of them is one name); the first word of a sentence is not a name alone.
+_CAPITALISED = re.compile(r"\b[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*")
+_CLAUSE = re.compile(
+    r"(?<=[?;])\s+(?:and also|and|also|y ademas|y tambien|y|ademas)?\s*"
+    r"|\s+(?:and also|and|also|y ademas|y tambien|y|ademas)\s+(?=(?:what|how|when|where|which|"
+    r"who|would|will|can|could|does|do|is|are|que|como|cuando|donde|cual|cuanto|hay|tienen|"
+    r"funciona|sirve)\b)"
+)
+
+# A clause opening with an auxiliary asks something ("would it work on basic").
+_AUXILIARY = re.compile(r"^\W*(?:would|will|can|could|should|does|do|is|are|funciona|sirve)\b")
+
+Terms = Callable[[str], set[str]]
+Similarities = Callable[[str, list[str]], list[float]]
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    source: str
+    block: int  # order of its passage in the tool output (the knowledge base's ranking)
+    heading: str
+
+
+def names_in(text: str) -> set[tuple[str, ...]]:
+    """Names a text uses: runs of capitalised words, folded ("The Echo Mini smart speaker" ->
+    ("echo", "mini")); a single capitalised word opening a sentence is not one."""
+    names: set[tuple[str, ...]] = set()
+    body = re.sub(r"\[source: [^\]]*\]|^#.*$", "\n", text, flags=re.MULTILINE)
+    lines = (line.strip() for line in re.split(r"\n\s*\n", body))
+    for sentence in (s for line in lines for s in _SENTENCE_END.split(re.sub(r"\s+", " ", line))):
+        for match in _CAPITALISED.finditer(sentence):
+            words = tuple(_WORD.findall(fold(match.group(0))))
+            if match.start() == 0 and (len(words) == 1 or words[0] in STOPWORDS):
+                words = words[1:]  # the sentence's first word is capitalised anyway
+            if words and not any(w.isdigit() for w in words):
+                names.add(words)
+    return names
+
+
+def _mentions(words: list[str], name: tuple[str, ...]) -> bool:
+    size = len(name)
+    return any(tuple(words[i : i + size]) == name for i in range(len(words) - size + 1))
+
+
+def clauses(question: str, terms: Terms, asks: Callable[[str], bool]) -> list[str]:
+    """The parts of a question that each ask something with words of their own (at most three);
+    the whole question when fewer than two do ("...more than 3 gadgets? we got like 6" is one)."""
+    parts = [p.strip() for p in _CLAUSE.split(question) if p and p.strip()]
+    asking = [p for p in parts if terms(p) and (asks(p) or _AUXILIARY.match(fold(p)))]
+    return asking[:3] if len(asking) > 1 else [question]
+
+
+def _sentences(text: str, language: str) -> list[Sentence]:
+    pieces = re.split(r"\[source: ([^\]]+)\]", text)
+    blocks = [(i // 2, pieces[i], pieces[i + 1]) for i in range(0, len(pieces) - 1, 2)]
+    # The reply is in the customer's language: a passage in another language (a translation the
+    # knowledge base also returned) is quoted only when no passage is in theirs.
+    own = [b for b in blocks if detect_language(b[1], default="en") == language]
+    found = []
+    for index, body, source in own or blocks:
+        lines = body.splitlines()
+        heading = " ".join(line for line in lines if line.startswith("#"))
+        prose = re.sub(r"\s+", " ", " ".join(line for line in lines if not line.startswith("#")))
+        found += [
+            Sentence(s, source.strip(), index, heading)
+            for s in _SENTENCE_END.split(prose.strip())
+            if s
+        ]
+    return found
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """Scores sentences against one clause of the question."""
+
+    terms: Terms
+    similar: Similarities
+    closeness: Callable[[float], float]
+    asks: Callable[[str], bool]  # the text asks something (a question word, a question mark)
+    known_names: frozenset[tuple[str, ...]] = frozenset()
+
+    def score(
+        self, clause: str, question: str, focus: str, sentences: list[Sentence]
+    ) -> list[float]:
+        """`clause`: a part of a question of several, else the question itself."""
+        whole = clause == question
+        asking = self.terms(question if whole else clause) - self._kind_terms()
+        focused = self.terms(focus if whole else clause) - self._kind_terms()
+        own = focus or question if whole else clause  # what this part itself asks
+        kinds = asked_kinds(own)
+        named = self._named(focus if whole else clause) or (
+            set() if focus else self._named(question)
+        )
+        count = asked_count(own)
+        meaning = self.similar(own, [s.text for s in sentences])
+        scores = []
+        for sentence, close in zip(sentences, meaning, strict=True):
+            terms = self.terms(sentence.text)
+            score = len(asking & terms) + len(focused & terms) + self.closeness(close)
+            score += 0.5 * len(asking & self.terms(sentence.heading))
+            score += _rank_bonus(sentence)
+            stated = stated_kinds(sentence.text)
+            if kinds & stated:
+                score += KIND_WEIGHT
+            score += self._names(named, sentence.text)
+            score += self._capacity(count, sentence.text)
+            informative = (asking | focused) & terms - self._name_words(named)
+            if not informative and close < NAME_ONLY_CLOSE and (named or kinds):
+                mentioned = self._names(named, sentence.text) > 0
+                if (named and not mentioned) or (kinds and not kinds & stated):
+                    score = REJECTED  # only a name, or a part of one, in common: no answer
+            scores.append(score)
+        return scores
+
+    def _kind_terms(self) -> set[str]:
+        """Words that ask for a kind of answer ("price", "when"): how a question asks, not what
+        it is about ("la diferencia de precio" is no answer to "what is the difference")."""
+        return self.terms(" ".join(kind_words()))
+
+    def _named(self, text: str) -> set[tuple[str, ...]]:
+        """Names of the passages the question uses; a long name may lose its last word
+        ("hogar smart" names "Hogar Smart Home")."""
+        words = _WORD.findall(fold(text))
+        return {
+            n
+            for n in self.known_names
+            if _mentions(words, n) or (len(n) >= 3 and _mentions(words, n[:-1]))
+        }
+
+    @staticmethod
+    def _name_words(named: set[tuple[str, ...]]) -> set[str]:
+        return {w for name in named for w in name}
+
+    def _names(self, named: set[tuple[str, ...]], text: str) -> float:
+        if not named:
+            return 0.0
+        words = _WORD.findall(fold(text))
+        own = {n for n in self.known_names if _mentions(words, n)}
+        if own & named:
+            return NAME_WEIGHT
+        # Names of other things, and none of those asked about ("The Basic plan..." for a
+        # question on Enterprise); a name inside a longer one asked about does not count.
+        others = {n for n in own if not any(_mentions(list(a), n) for a in named)}
+        return -NAME_WEIGHT if others else 0.0
+
+    @staticmethod
+    def _capacity(count: int | None, text: str) -> float:
+        capacity = stated_capacity(text)
+        if count is None or capacity is None:
+            return 0.0
+        return CAPACITY_WEIGHT if capacity >= count else -CAPACITY_WEIGHT
+
+
+def best_passage_answer(
+    question: str,
+    text: str,
+    focus: str,
+    language: str,
+    scorer: Scorer,
+    cite: Callable[[str, str], str],
+) -> str | None:
+    """The sentences of the retrieved passages that best answer the question, with their source;
+    None when none relates to it (see the module docstring)."""
+    speller = Speller([text])
+    question, focus = speller.correct(question), speller.correct(focus)
+    sentences = _sentences(text, language)
+    if not sentences:
+        return None
+    scorer = replace(scorer, known_names=frozenset(names_in(text)))
+    chosen: list[Sentence] = []
+    parts = clauses(focus or question, scorer.terms, scorer.asks)
+    for clause in parts:
+        whole = clause if len(parts) > 1 else question
+        scores = scorer.score(whole, question, focus, sentences)
+        for sentence in _best_of(sentences, scores, len(parts) > 1):
+            if sentence not in chosen:
+                chosen.append(sentence)
+    if not chosen:
+        return None
+    if len(parts) == 1:
+        flat = re.sub(r"\s+", " ", text)
+        chosen.sort(key=lambda s: flat.find(s.text))
+    groups: list[tuple[str, list[str]]] = []
+    for sentence in chosen:  # each run of sentences of one document, then its citation
+        if groups and groups[-1][0] == sentence.source:
+            groups[-1][1].append(sentence.text)
+        else:
+            groups.append((sentence.source, [sentence.text]))
+    return " ".join(f"{' '.join(texts)} {cite(source, language)}" for source, texts in groups)
+
+
+def _rank_bonus(sentence: Sentence) -> float:
+    return RANK_WEIGHT * max(0, 2 - sentence.block)
+
+
+def _best_of(sentences: list[Sentence], scores: list[float], single: bool) -> list[Sentence]:
+    ranked = sorted(
+        zip(scores, sentences, strict=True), key=lambda p: (p[0], -p[1].block), reverse=True
+    )
+    best, top = ranked[0]
+    if best - _rank_bonus(top) < MIN_SCORE:
+        # Nothing shares a word with the question, but the knowledge base (its relevance floor,
+        # or the agent's paraphrase of the question) put this passage first: its closest
+        # sentences answer ("where can I find you").
+        first = min(s.block for s in sentences)
+        kept = [s for score, s in ranked if s.block == first and score > REJECTED]
+        return kept[:1] if single else kept[:2]
+    if single:
+        return [top]
+    near = [s for score, s in ranked if s.source == top.source and score >= best - 1]
+    return near[:MAX_SENTENCES]

@@ -1,0 +1,85 @@
+"""Which sentences of retrieved passages the offline model quotes (`agents.passages`): the kind of
+answer asked for, the names asked about, a number of things against a capacity, one answer per
+clause, and no answer from a sentence that shares only a name. No Redis, no embeddings."""
+
+from __future__ import annotations
+
+import re
+
+from agents.passages import Scorer, best_passage_answer, clauses, names_in
+from tools.answer_kinds import asked_count, asked_kinds, stated_capacity, stated_kinds
+
+PLANS = (
+    "# Plans\n\nAcme Home has three plans. The Basic plan costs $9.99 per month and covers 1 "
+    "device. The Premium plan costs $29.99 per month and covers up to 3 devices, with priority "
+    "support. The Enterprise plan costs $99 per month and covers up to 10 devices.\n"
+    "[source: plans]"
+)
+PROMOS = (
+    "# Promotions\n\nThis month, new Premium customers get the first month free. Upgrading from "
+    "Basic to Premium keeps your settings, and the price difference is prorated.\n"
+    "[source: promotions]"
+)
+PRODUCTS = (
+    "# Products\n\nThe Smart Thermostat costs $149 and learns your schedule. Every device works "
+    "with every plan.\n[source: products]"
+)
+
+
+def _terms(text: str) -> set[str]:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return {w.rstrip("s") for w in words if len(w) > 2 and w not in {"the", "and", "what", "how"}}
+
+
+def _asks(text: str) -> bool:
+    return text.strip().endswith("?") or text.lower().startswith(("what", "how", "is "))
+
+
+SCORER = Scorer(_terms, lambda q, texts: [0.0] * len(texts), lambda c: 0.0, _asks)
+
+
+def _answer(question: str, text: str) -> str | None:
+    return best_passage_answer(question, text, question, "en", SCORER, lambda s, _: f"({s})")
+
+
+def test_names_are_runs_of_capitalised_words_inside_sentences() -> None:
+    names = names_in(PLANS + PRODUCTS)
+    assert {("basic",), ("premium",), ("enterprise",), ("smart", "thermostat")} <= names
+    assert ("acme", "home") in names  # a run opening a sentence is a name
+    assert ("every",) not in names and ("plans",) not in names  # headings and first words
+
+
+def test_counts_capacities_and_what_is_included() -> None:
+    assert asked_count("is there a plan for more than 3 gadgets?") == 4
+    assert asked_count("una oficina con 8 aparatos") == 8
+    assert asked_count("how much is premium") is None
+    assert stated_capacity("covers up to 10 devices") == 10
+    assert asked_kinds("what do I get with enterprise") == {"includes"}
+    assert "includes" in stated_kinds("The plan covers up to 3 devices")
+    assert "person" in asked_kinds("who owns the company?")
+
+
+def test_the_price_of_a_named_plan_comes_from_the_sentence_stating_it() -> None:
+    answer = _answer("How much would Premium be, then?", f"{PROMOS}\n\n{PLANS}")
+    assert answer is not None and "$29.99" in answer and "(plans)" in answer
+
+
+def test_a_number_of_things_picks_the_plan_that_holds_them() -> None:
+    answer = _answer("is there a plan for more than 3 gadgets? we have 6", PLANS)
+    assert answer is not None and "$99" in answer and "$9.99" not in answer
+
+
+def test_a_question_of_two_clauses_gets_an_answer_to_each() -> None:
+    assert len(clauses("thermostat price? and would it work on the basic plan", _terms, _asks)) == 2
+    assert clauses("what days and times is it open?", _terms, _asks) == [
+        "what days and times is it open?"
+    ]
+    answer = _answer("thermostat price? and would it work on any plan", f"{PLANS}\n\n{PRODUCTS}")
+    assert answer is not None and "$149" in answer and "Every device works" in answer
+
+
+def test_a_sentence_sharing_only_a_name_is_no_answer() -> None:
+    assert _answer("what is the stock price of acme home today", PLANS) is None
+    assert _answer("who owns acme home?", PLANS) is None
+    answer = _answer("what do I get with enterprise", PLANS)
+    assert answer is not None and "10 devices" in answer
