@@ -49,6 +49,11 @@ class Choice:
         folded = f" {fold(text).strip()} "
         return {v for word, v in self.synonyms.items() if f" {word} " in folded}
 
+    def spoken(self, value: str) -> str:
+        """Every name of `value` customers may use: "living room, salón, lounge"."""
+        words = [word for word, of in self.synonyms.items() if of == value and word != value]
+        return ", ".join(words)
+
     def values(self) -> list[str]:
         return list(self.names)
 

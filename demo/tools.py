@@ -15,6 +15,7 @@ from langchain_core.tools import BaseTool, StructuredTool
 from langgraph.prebuilt import InjectedState
 from pydantic import BaseModel, Field, create_model
 
+from demo.devices import TYPE_WORDS
 from demo.smart_home import SmartHomeActions
 from tools.actions import CallContext, Proposal, as_write_tool
 from tools.registry import ToolEnv, ToolRegistry
@@ -25,8 +26,9 @@ DeviceArg = Annotated[
     str,
     Field(
         max_length=200,
-        description="Which of the customer's devices, as they named it (name, type or id); "
-        "empty when they have only one.",
+        description="Which of the customer's devices, only the words naming it: its name, its "
+        "kind (" + ", ".join(sorted(set().union(*TYPE_WORDS.values()))) + ") and room, or "
+        "its id; empty when they name none.",
     ),
 ]
 
@@ -134,7 +136,7 @@ def info_tool(env: ToolEnv) -> BaseTool:
     def run(customer_id: str | None = None, language: str = "en") -> str:
         return actions.device_info(_context(customer_id, language))
 
-    description = "List the customer's devices: name, type and room; what devices do I have."
+    description = "List the customer's devices: name, model, type and room; what devices do I have."
     return _tool("get_device_info", description, Args, run, _examples(env, "get_device_info"))
 
 
@@ -175,8 +177,14 @@ def relocate_tool(env: ToolEnv) -> BaseTool:
     actions = _actions(env)
     rooms = tuple(actions.rooms.values()) or ("none",)
     room: Any = Literal[rooms]
+    names = ", ".join(
+        f"{value} ({actions.rooms.spoken(value)})" for value in actions.rooms.values()
+    )
     fields: dict[str, Any] = {
-        "new_location": (room, Field(description="The room to move the device to.")),
+        "new_location": (
+            room,
+            Field(description=f"The room to move the device to ({names})."),
+        ),
         "device": (DeviceArg, ""),
         "customer_id": (CustomerId, None),
         "language": (LanguageArg, "en"),
@@ -194,6 +202,16 @@ def relocate_tool(env: ToolEnv) -> BaseTool:
     return _write(built, actions.plan_relocation, actions, {"new_location": None, "device": ""})
 
 
+def _operations(env: ToolEnv) -> str:
+    """What connecting and disconnecting are called (`music_operations` in the config), so that
+    "unlink" or "quita" read as disconnect: "connect (link, add) or disconnect (unlink, ...)"."""
+    words = env.settings.get("music_operations") or {}
+    return " or ".join(
+        f"{operation} ({', '.join(words[operation])})" if words.get(operation) else operation
+        for operation in ("connect", "disconnect")
+    )
+
+
 def music_tool(env: ToolEnv) -> BaseTool:
     actions = _actions(env)
     services = tuple(actions.music.values()) or ("none",)
@@ -201,7 +219,7 @@ def music_tool(env: ToolEnv) -> BaseTool:
     operation: Any = Literal["connect", "disconnect"]
     fields: dict[str, Any] = {
         "service": (service, Field(description="The music service.")),
-        "operation": (operation, "connect"),
+        "operation": (operation, Field("connect", description=_operations(env))),
         "customer_id": (CustomerId, None),
         "language": (LanguageArg, "en"),
     }

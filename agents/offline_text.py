@@ -1,0 +1,41 @@
+"""Words and meaning the offline model compares: content terms, and cosines as shared words."""
+
+from __future__ import annotations
+
+import re
+
+from tools.embeddings import sentence_encoder
+from tools.knowledge import STOPWORDS
+from tools.text import fold
+
+WORD = re.compile(r"[a-z0-9]+")
+_STEMS = ("ing", "es", "s", "ar", "er", "ir", "os", "as", "a", "o", "e")
+SEMANTIC_WEIGHT = 4.0  # a cosine of 1 counts as four shared words (tools and KB sentences)
+UNRELATED = 0.3  # cosine of texts about different things (multilingual USE)
+
+
+def stem(word: str) -> str:
+    for suffix in _STEMS:
+        if len(word) - len(suffix) >= 4 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def content_terms(text: str) -> set[str]:
+    """Folded, stemmed words without function words."""
+    return {stem(w) for w in WORD.findall(fold(text)) if w not in STOPWORDS and len(w) > 1}
+
+
+def closeness(cosine: float) -> float:
+    """A cosine as a number of shared words: 0 up to `UNRELATED`, SEMANTIC_WEIGHT at 1."""
+    return SEMANTIC_WEIGHT * max(0.0, cosine - UNRELATED) / (1.0 - UNRELATED)
+
+
+def similarities(question: str, texts: list[str]) -> list[float]:
+    """Cosine of the question to each text by meaning (multilingual embeddings); zeros without
+    the embedding package."""
+    encoder = sentence_encoder()
+    if encoder is None or not texts:
+        return [0.0] * len(texts)
+    vectors = encoder.encode([question, *texts])
+    return [max(0.0, float(v)) for v in vectors[1:] @ vectors[0]]

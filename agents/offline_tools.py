@@ -1,0 +1,347 @@
+"""Which bound tool the offline model calls, and with which arguments.
+
+A tool is chosen by the words of its name, description and examples (each word weighted by how
+few tools use it) and by meaning (sentence embeddings). What the message asks for decides which
+tools may be chosen (`Asked`): a question about how something works goes to the knowledge base; a
+question about a change (a refund, a move) is answered from it too, since only a request makes a
+change; a message that requests nothing may propose a change only when it names what the change
+needs ("take the speaker to the garage"). Arguments come from the tool's schema: a value the
+message names, the destination after "to" / "a" (never the room it comes from), the words naming
+a device (never the whole message).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from agents.offline_reading import without_markers
+from agents.offline_text import WORD, closeness, content_terms, similarities, stem
+from tools.escalation import ESCALATION_TOOL
+from tools.handoff import asks_for_person
+from tools.knowledge import STOPWORDS
+from tools.phatic import read_message
+from tools.spelling import Speller, shorthand
+from tools.text import fold
+
+KB_TOOL = "search_knowledge_base"
+_NUMBER = re.compile(r"\b(\d{1,3})\b")
+_ID_TOKEN = re.compile(r"[^\W_]+_\w+")  # "dev_003": an id, its digits are no value
+_ORIGIN = r"(?:from|out of|instead of|de|del|desde|en vez de|en lugar de)"
+_ARTICLE = r"(?:the\s+|my\s+|our\s+|el\s+|la\s+|mi\s+|los\s+|las\s+)?"
+# Where a thing goes: "to the bedroom", "al dormitorio", "a la oficina"; "in" / "en" only in a
+# request ("put it in the bedroom"): "the one in the kitchen" says where it is.
+_TO = r"(?:to|into|onto|al|a la|a el|a mi|hacia)"
+_IN = r"(?:in|en)"
+_PLACE = r"([a-z ]{3,30}?)(?=[.?!,;]|$| please| por favor| pls| porfa| and | y )"
+_CLITICS = ("melo", "mela", "selo", "sela", "los", "las", "les", "nos", "lo", "la", "le", "me")
+_NOT_A_PLACE = frozenset(STOPWORDS) | {"you", "it", "me", "us", "them", "bug", "bother", "ask"}
+MAX_DEVICE_WORDS = 5
+CHANGE_SHARE = 0.5  # a read scoring this share of a change's score answers a question about it
+FILLED_WEIGHT = 1.0  # a required value the message names counts as a shared word
+PREFIX = 5  # words sharing this many first letters may be forms of one word (refund, refunded)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What the message asks for: `writes`, a change may be proposed; `statement`, it requests
+    nothing explicitly (a change only with its values named); `knowledge`, every question in it
+    is about how something works (the knowledge base answers)."""
+
+    writes: bool = True
+    statement: bool = False
+    knowledge: bool = False
+
+
+class ToolBox:
+    """The bound tools (`bind_tools`'s descriptions), read for choice and arguments."""
+
+    def __init__(self, tools: list[dict[str, Any]], min_score: float = 1.0) -> None:
+        self.tools = tools
+        self.min_score = min_score
+        self.speller = Speller(
+            [text for t in tools for text in (t["name"].replace("_", " "), *_texts(t)[1:])]
+        )
+        self.weights = _term_weights(tools)
+
+    def tool(self, name: str) -> dict[str, Any] | None:
+        return next((t for t in self.tools if t["name"] == name), None)
+
+    def choose(self, question: str, asked: Asked = Asked()) -> dict[str, Any] | None:
+        """The best matching tool for `question`; None when nothing matches."""
+        question = self.speller.correct(question)
+        if not content_terms(question) or not self.tools:
+            return None
+        handoff = self.tool(ESCALATION_TOOL)
+        if handoff is not None and asks_for_person(question):
+            return handoff  # a request for a person, whatever words it is put in
+        knowledge_base = self.tool(KB_TOOL)
+        if asked.knowledge and knowledge_base is not None:
+            return knowledge_base  # how something works, what to do: not an action
+        ranked = sorted(
+            ((self.score(question, t), -order, t) for order, t in enumerate(self.tools)),
+            key=lambda item: item[:2],
+            reverse=True,
+        )
+        reads = [item for item in ranked if not item[2].get("write")]
+        for score, _, candidate in ranked:
+            if score < self.min_score:
+                return None
+            if not candidate.get("write"):
+                return candidate
+            if not asked.writes:
+                # A question about a change ("until when can I ask for a refund?") is answered
+                # from the knowledge base, unless a read fits it nearly as well: only a request
+                # makes a change.
+                read = next((r for r in reads if r[2]["name"] != KB_TOOL), None)
+                if read is not None and read[0] >= CHANGE_SHARE * score:
+                    return read[2]
+                return knowledge_base or (reads[0][2] if reads else None)
+            if not asked.statement or self.names_values(candidate, question):
+                return candidate
+        return None
+
+    def score(self, question: str, candidate: dict[str, Any]) -> float:
+        asked = self.terms(question)
+
+        def shared(terms: set[str]) -> float:
+            return sum(self.weights.get(term, 0.0) for term in asked & terms)
+
+        name, description, *examples = _texts(candidate)
+        meaning = similarities(question, [description, *examples])
+        score = (
+            1.5 * shared(content_terms(name))
+            + shared(content_terms(description))
+            + 1.5 * max((shared(content_terms(e)) for e in examples), default=0)
+            + closeness(max(meaning, default=0.0))
+        )
+        if candidate["name"] == KB_TOOL:
+            score = max(score, self.min_score)  # any real question may be in the KB
+        return score + FILLED_WEIGHT * self.filled(candidate, question)
+
+    def filled(self, candidate: dict[str, Any], question: str) -> int:
+        """How many required values of the tool the message names (a number, a room, a
+        service): "a 30" says a volume, "al dormitorio" a room."""
+        schema = candidate["parameters"]
+        properties = schema.get("properties", {})
+        return sum(
+            self.value(name, _plain(properties.get(name, {})), question, strict=True) is not None
+            for name in schema.get("required", [])
+            if _plain(properties.get(name, {})).get("type") != "string"
+            or _plain(properties.get(name, {})).get("enum")
+        )
+
+    def unclitic(self, word: str) -> str:
+        return unclitic(word, self.weights)
+
+    def terms(self, question: str) -> set[str]:
+        """The message's content terms, each read as a tool word it is a form of ("refunded" ->
+        "refund", "devolver" -> "devolucion": the same first letters, a different ending)."""
+        terms = content_terms(" ".join(self.unclitic(w) for w in WORD.findall(fold(question))))
+        return {self.form_of(term) for term in terms}
+
+    def form_of(self, term: str) -> str:
+        if term in self.weights or len(term) < PREFIX:
+            return term
+        shorter = [k for k in self.weights if len(k) >= 4 and term.startswith(k)]
+        if shorter and len(term) - len(max(shorter, key=len)) <= 2:
+            return max(shorter, key=len)  # "moved" -> "move"
+        forms = [
+            known
+            for known in self.weights
+            if len(known) >= PREFIX
+            and known[:PREFIX] == term[:PREFIX]
+            and len(_common(known, term)) >= min(len(known), len(term)) - 3
+        ]
+        return max(forms, key=lambda known: len(_common(known, term)), default=term)
+
+    def names_values(self, candidate: dict[str, Any], question: str) -> bool:
+        """The message names every closed-set value the change needs (a room, a service)."""
+        schema = candidate["parameters"]
+        for name in schema.get("required", []):
+            spec = _plain(schema.get("properties", {}).get(name, {}))
+            if spec.get("enum") and self.value(name, spec, question, strict=True) is None:
+                return False
+        return True
+
+    def arguments(
+        self, candidate: dict[str, Any], question: str, before: str = ""
+    ) -> dict[str, Any] | None:
+        """Arguments from the schema; None when a required number is missing. Free text (a
+        reason) is the customer's words, with their message `before` when this one continues
+        it."""
+        schema = candidate["parameters"]
+        required = set(schema.get("required", []))
+        arguments: dict[str, Any] = {}
+        for name, spec in schema.get("properties", {}).items():
+            spec = _plain(spec)
+            value = self.value(name, spec, question)
+            if name == "device" and value is None:
+                value = self.device_words(candidate, question) or None
+            if value is None and name in required:
+                if spec.get("type") in ("integer", "number"):
+                    return None
+                if not spec.get("enum"):
+                    value = f"{before} {question}".strip()  # the customer's own words
+            if value is not None:
+                arguments[name] = value
+        return arguments
+
+    @staticmethod
+    def value(name: str, spec: dict[str, Any], question: str, strict: bool = False) -> Any:
+        """The value of one parameter the message names; None when it names none."""
+        folded = fold(question)
+        kind = spec.get("type", "string")
+        place = any(word in name for word in ("location", "destination", "room"))
+        if place:
+            return destination(folded, spec.get("enum") or [], strict, _synonyms(spec))
+        if spec.get("enum"):
+            named = mentioned(folded, spec["enum"], _synonyms(spec))
+            return named or (None if strict else spec.get("default"))
+        if kind in ("integer", "number"):
+            number = _NUMBER.search(fold(_ID_TOKEN.sub(" ", question)))
+            return int(number.group(1)) if number else None
+        if kind != "string" or name == "device":
+            return None
+        if spec.get("pattern"):  # an id of a known shape: only when the message has one
+            pattern = re.compile(str(spec["pattern"]).strip("^$"), re.IGNORECASE)
+            found = pattern.search(question)
+            return found.group(0).upper() if found else None
+        return None
+
+    def device_words(self, candidate: dict[str, Any], question: str) -> str:
+        """The words naming a device: the message without function words, numbers, the place it
+        goes to and the tool's own words ("set", "volume"), keeping the words that parameters'
+        descriptions and closed sets use ("speaker", "kitchen"). "" when none is left."""
+        keep = _parameter_terms(self.tools)
+        own = set().union(*(content_terms(t) for t in _texts(candidate))) - keep
+        folded = without_markers(read_message(question).request or question)
+        going = destination(without_markers(question), [], strict=False)
+        if going:
+            folded = folded.replace(going, " ")
+        expand = shorthand()
+        words = []
+        for word in WORD.findall(folded):
+            word = expand.get(word, word)
+            if any(w in STOPWORDS for w in word.split()) or word.isdigit() or len(word) < 2:
+                continue
+            if self.form_of(stem(self.unclitic(word))) in own:
+                continue
+            words.append(word)
+        return " ".join(words[:MAX_DEVICE_WORDS])
+
+
+def _common(left: str, right: str) -> str:
+    """The first letters two words share."""
+    size = 0
+    while size < min(len(left), len(right)) and left[size] == right[size]:
+        size += 1
+    return left[:size]
+
+
+def unclitic(word: str, known: dict[str, float]) -> str:
+    """A verb with a pronoun written onto it, read as the verb the tools know ("subele" ->
+    "sube", "bajalo" -> "baja"); any other word as it is. `word` is folded."""
+    if stem(word) in known:
+        return word
+    for clitic in _CLITICS:
+        verb = word[: -len(clitic)]
+        if word.endswith(clitic) and len(verb) >= 3 and stem(verb) in known:
+            return verb
+    return word
+
+
+def mentioned(folded: str, options: list[Any], synonyms: dict[str, list[str]] | None = None) -> Any:
+    """The option the text names, as a whole word; the longest first ("disconnect" is not
+    "connect"); then by a word the parameter's description gives for it ("unlink": disconnect),
+    also with an ending ("quitame": quita)."""
+    for option in sorted(options, key=lambda o: len(str(o)), reverse=True):
+        spoken = fold(str(option)).replace("_", " ")
+        if re.search(rf"\b{re.escape(spoken)}\b", folded):
+            return option
+    for option, words in (synonyms or {}).items():
+        for word in words:
+            ending = r"\w*" if len(word) >= 4 else ""
+            if re.search(rf"\b{re.escape(word)}{ending}\b", folded):
+                return option
+    return None
+
+
+def _synonyms(spec: dict[str, Any]) -> dict[str, list[str]]:
+    """Words for a closed set's options, from its description: "connect (link, add)"."""
+    described = fold(str(spec.get("description", "")))
+    found: dict[str, list[str]] = {}
+    for option in spec.get("enum") or []:
+        match = re.search(rf"\b{re.escape(fold(str(option)))} \(([^)]*)\)", described)
+        if match:
+            found[str(option)] = [w.strip() for w in match.group(1).split(",") if w.strip()]
+    return found
+
+
+def destination(
+    folded: str, rooms: list[Any], strict: bool, names: dict[str, list[str]] | None = None
+) -> str | None:
+    """Where a thing goes: the room after "to" / "al" / "a la" (or "in" / "en" unless `strict`),
+    never the one it comes from ("from the kitchen to the bedroom" -> bedroom). A room of the
+    closed set (or a name the description gives it) first, else a short phrase."""
+    going = re.sub(rf"\b{_ORIGIN}\s+{_ARTICLE}[a-z]+(?:\s(?:room|de \w+))?", " ", folded)
+    prepositions = [_TO] if strict else [_TO, _IN]
+    found = [
+        match.group(1).strip()
+        for preposition in prepositions
+        for match in re.finditer(rf"\b{preposition}\s+{_ARTICLE}{_PLACE}", going)
+    ]
+    for place in found:
+        named = mentioned(place, rooms, names) if rooms else None
+        if named is not None:
+            return str(named)
+    for place in found:
+        words = place.split()
+        if 0 < len(words) <= 3 and not set(words) & _NOT_A_PLACE and place.isascii():
+            return place
+    named = mentioned(going, rooms, names) if rooms and not strict else None
+    return str(named) if named is not None else None
+
+
+def _texts(tool: dict[str, Any]) -> list[str]:
+    """Name, first line of the description, examples."""
+    return [
+        tool["name"].replace("_", " "),
+        tool["description"].split("\n")[0],
+        *tool["examples"],
+    ]
+
+
+def _plain(spec: dict[str, Any]) -> dict[str, Any]:
+    """An optional parameter's schema is its non-null option."""
+    options = [o for o in spec.get("anyOf", []) if o.get("type") != "null"]
+    if options:
+        return {**options[0], **{k: v for k, v in spec.items() if k != "anyOf"}}
+    return spec
+
+
+def _parameter_terms(tools: list[dict[str, Any]]) -> set[str]:
+    """Words that name things, not actions: the device parameter's description (kinds of
+    device), the names listed in brackets in parameter descriptions (rooms), closed sets."""
+    terms: set[str] = set()
+    for tool in tools:
+        for name, spec in tool["parameters"].get("properties", {}).items():
+            spec = _plain(spec)
+            described = str(spec.get("description", ""))
+            if name != "device":
+                described = " ".join(re.findall(r"\(([^)]*)\)", described))
+            terms |= content_terms(described)
+            for value in spec.get("enum") or []:
+                terms |= content_terms(str(value).replace("_", " "))
+    return terms
+
+
+def _term_weights(tools: list[dict[str, Any]]) -> dict[str, float]:
+    """Each word of the tools' texts, weighted by how few tools use it: a word every device
+    tool has ("speaker") says nothing about which one is meant; "volume" does."""
+    users: dict[str, int] = {}
+    for tool in tools:
+        for term in set().union(*(content_terms(t) for t in _texts(tool))):
+            users[term] = users.get(term, 0) + 1
+    return {term: 1.0 / count for term, count in users.items()}

@@ -1,0 +1,160 @@
+"""The offline model's tool choice and arguments: knowledge questions, questions about a change,
+statements, destinations, device words, follow-ups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage
+
+import agents.offline_tools as offline_tools
+from agents.offline import OfflineChatModel
+from agents.offline_reading import asks_for_knowledge, asks_question, is_request
+from agents.offline_tools import Asked, ToolBox, destination, mentioned
+
+ROOMS = ["living_room", "kitchen", "bedroom", "office"]
+
+
+def _tool(
+    name: str, description: str, examples: list[str], write: bool = False, **props: Any
+) -> dict[str, Any]:
+    required = [k for k, v in props.items() if v.pop("required", False)]
+    return {
+        "name": name,
+        "description": description,
+        "parameters": {"type": "object", "properties": props, "required": required},
+        "examples": examples,
+        "write": write,
+    }
+
+
+DEVICE = {"type": "string", "description": "The device: its kind (speaker, display) and room."}
+TOOLS = [
+    _tool("search_knowledge_base", "Search the knowledge base.", ["Troubleshooting"]),
+    _tool("check_status", "Whether a device is online.", ["is my speaker online"], device=DEVICE),
+    _tool(
+        "set_volume",
+        "Set the volume of a device.",
+        ["volume up", "sube el volumen"],
+        True,
+        volume={"type": "integer", "required": True},
+        device=dict(DEVICE),
+    ),
+    _tool(
+        "move_device",
+        "Move a device to another room.",
+        ["move my speaker to the garage"],
+        True,
+        new_location={"type": "string", "enum": ROOMS, "required": True},
+        device=dict(DEVICE),
+    ),
+    _tool(
+        "music",
+        "Connect or disconnect a music service.",
+        ["connect spotify", "music service"],
+        True,
+        service={"type": "string", "enum": ["spotify", "deezer"], "required": True},
+        operation={"type": "string", "enum": ["connect", "disconnect"], "default": "connect"},
+    ),
+    _tool("refund", "Open a refund request.", ["refund", "money back"], True),
+]
+
+
+@pytest.fixture
+def box(monkeypatch: pytest.MonkeyPatch) -> ToolBox:
+    monkeypatch.setattr(offline_tools, "similarities", lambda q, texts: [0.0] * len(texts))
+    return ToolBox(TOOLS)
+
+
+def test_a_question_about_how_something_works_or_what_to_do_is_for_the_knowledge_base() -> None:
+    assert asks_for_knowledge("my display froze, what do I do")
+    assert asks_for_knowledge("Before calling anyone, is there a reset procedure?")
+    assert asks_for_knowledge("¿cuánto tarda en llegar un reembolso?")
+    assert asks_for_knowledge("I'd like to understand the rules. How many days do I have?")
+    assert not asks_for_knowledge("is my speaker online?")
+    assert not asks_for_knowledge("how do I pay you, what card is saved?")  # also about the account
+    assert asks_question("the screen is black, what should I do")
+
+
+def test_wanting_to_know_is_a_question_and_wanting_to_do_is_a_request() -> None:
+    assert not is_request("Quisiera saber cuántos días tengo para un reembolso")
+    assert not is_request("I'd like to know how refunds work")
+    assert is_request("Quisiera llevar mi altavoz a la cocina")
+    assert is_request("I'd like my speaker moved to the bedroom")
+
+
+def test_knowledge_questions_and_questions_about_a_change_go_to_the_knowledge_base(
+    box: ToolBox,
+) -> None:
+    chosen = box.choose("my speaker is offline, what do I do", Asked(knowledge=True))
+    assert chosen is not None and chosen["name"] == "search_knowledge_base"
+    # "refund" is the refund tool's word, but a question never makes a change.
+    chosen = box.choose("when does a refund get back to me?", Asked(writes=False))
+    assert chosen is not None and chosen["name"] == "search_knowledge_base"
+    chosen = box.choose("I want my money back", Asked(writes=True))
+    assert chosen is not None and chosen["name"] == "refund"
+
+
+def test_a_statement_proposes_a_change_only_when_it_names_what_the_change_needs(
+    box: ToolBox,
+) -> None:
+    statement = Asked(writes=True, statement=True)
+    chosen = box.choose("the music service keeps cutting out", statement)
+    assert chosen is None or chosen["name"] != "music"
+    chosen = box.choose("move the speaker to the kitchen", statement)
+    assert chosen is not None and chosen["name"] == "move_device"
+
+
+def test_the_destination_is_where_it_goes_never_where_it_comes_from() -> None:
+    assert destination("move it from the kitchen to the bedroom", ROOMS, False) == "bedroom"
+    assert destination("pls move the speaker from bedroom to the office", ROOMS, False) == "office"
+    assert destination("lleva el altavoz de la cocina al dormitorio", ROOMS, False) == "dormitorio"
+    assert destination("sorry to bug you, it froze", ROOMS, False) is None
+    assert destination("its the one in the kitchen", ROOMS, True) is None  # where it is
+    assert mentioned("disconnect deezer", ["connect", "disconnect"]) == "disconnect"
+
+
+def test_the_device_argument_is_the_words_naming_it_never_the_message(box: ToolBox) -> None:
+    volume = box.tool("set_volume")
+    assert volume is not None
+    arguments = box.arguments(volume, "set the kitchen speaker to 30 please")
+    assert arguments == {"volume": 30, "device": "kitchen speaker"}
+    assert box.arguments(volume, "set the volume to 30") == {"volume": 30}
+    move = box.tool("move_device")
+    assert move is not None
+    arguments = box.arguments(move, "I'd like my speaker moved from the kitchen to the bedroom")
+    assert arguments is not None and arguments["new_location"] == "bedroom"
+    assert "moved" not in arguments["device"] and "speaker" in arguments["device"]
+
+
+def test_a_short_follow_up_repeats_the_action_before_with_its_own_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(offline_tools, "similarities", lambda q, texts: [0.0] * len(texts))
+    model = OfflineChatModel().model_copy(update={"bound_tools": TOOLS})
+    messages = [
+        HumanMessage("is my speaker online?"),
+        AIMessage("Your speaker is online."),
+        HumanMessage("and the display?"),
+    ]
+    reply = model.invoke(messages)
+    assert [(c["name"], c["args"]) for c in reply.tool_calls] == [
+        ("check_status", {"device": "display"})
+    ]
+
+
+def test_a_follow_up_change_keeps_the_reason_given_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(offline_tools, "similarities", lambda q, texts: [0.0] * len(texts))
+    reason = {"type": "string", "required": True}
+    tools = [*TOOLS[:1], _tool("refund", "Open a refund request.", ["refund"], True, reason=reason)]
+    model = OfflineChatModel().model_copy(update={"bound_tools": tools})
+    messages = [
+        HumanMessage("I was charged twice, please refund it"),
+        AIMessage("Duplicate charges are refunded in full."),
+        HumanMessage("ok go ahead"),
+    ]
+    (call,) = model.invoke(messages).tool_calls
+    assert call["name"] == "refund" and "charged twice" in call["args"]["reason"]
