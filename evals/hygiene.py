@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from agents import LoadedAgent
 from evals.dataset import Conversation
@@ -47,17 +48,25 @@ def _trigrams(text: str) -> set[str]:
     return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
 
-def _jaccard(a: set[str], b: set[str]) -> float:
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0
+
+
+@lru_cache(maxsize=16384)
+def _features(text: str) -> tuple[str, frozenset[str], frozenset[str]]:
+    """A text's folded form, words and character trigrams (each split's inputs are compared with
+    every other split's, so each text is read once)."""
+    folded = normalize(text)
+    return folded, frozenset(folded.split()), frozenset(_trigrams(folded))
 
 
 def similarity(a: str, b: str) -> float:
     """The larger of word and trigram Jaccard, each scaled so that 1.0 means its limit."""
-    left, right = normalize(a), normalize(b)
+    (left, left_words, left_grams), (right, right_words, right_grams) = _features(a), _features(b)
     if left == right:
         return float("inf") if left else 0.0
-    words = _jaccard(set(left.split()), set(right.split())) / WORD_JACCARD_LIMIT
-    grams = _jaccard(_trigrams(left), _trigrams(right)) / TRIGRAM_JACCARD_LIMIT
+    words = _jaccard(left_words, right_words) / WORD_JACCARD_LIMIT
+    grams = _jaccard(left_grams, right_grams) / TRIGRAM_JACCARD_LIMIT
     return max(words, grams)
 
 

@@ -86,3 +86,30 @@ def test_the_probe_split_is_english_and_no_near_copy_of_any_other_split() -> Non
         if len(normalize(t.input).split()) > 2 and similarity(t.input, other) >= 1.0
     ]
     assert not close, close
+
+
+def test_the_blind_split_is_no_near_copy_of_any_other_split() -> None:
+    """Blind was drawn at random from the same writers as dev2: no blind input may be within the
+    near-duplicate limits of a dev2 input (or of any other split's), or tuning on dev2 would be
+    tuning on blind."""
+    from evals.hygiene import similarity
+
+    blind = [c for name in SPLITS["blind"] for c in load_dataset(name)]
+    single = [c for c in blind if len(c.turns) == 1]
+    assert len(single) >= 120 and {c.language for c in single} == {"en", "es"}
+    others = [
+        t.input
+        for split, names in SPLITS.items()
+        if split != "blind"
+        for name in names
+        for c in load_dataset(name)
+        for t in c.turns
+    ]
+    close = [
+        (t.input, other)
+        for c in blind
+        for t in c.turns
+        for other in others
+        if len(normalize(t.input).split()) > 3 and similarity(t.input, other) >= 1.0
+    ]
+    assert not close, close
