@@ -31,7 +31,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field
 
 from agents.canned import canned
-from agents.offline_reading import asks_for_knowledge, asks_question, is_request
+from agents.offline_reading import about_own, asks_for_knowledge, asks_question, is_request
 from agents.offline_text import (
     SEMANTIC_WEIGHT,
     UNRELATED,
@@ -296,6 +296,7 @@ def _asked(text: str) -> Asked:
         writes=request or not question,
         statement=not request and not question,
         knowledge=not request and asks_for_knowledge(text),
+        own=question and about_own(text),
     )
 
 

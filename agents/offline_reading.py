@@ -30,13 +30,21 @@ _REQUEST_MARKER = re.compile(
     r"pueden|podrian|"
     r"por favor|haz|hazme)\b"
 )
-_IMPERATIVE = re.compile(
-    r"^\W*(?:(?:hey|hi|hello|ok|okay|hola|oye|vale)\W+)*(move|set|turn|connect|disconnect|link|"
+_ACTION_VERB = (
+    r"(move|set|turn|connect|disconnect|link|"
     r"unlink|change|put|relocate|cancel|refund|update|add|remove|raise|lower|increase|decrease|"
     r"mute|open|request|make|switch|bump|mueve|mover|pon|poner|sube|subir|baja|bajar|conecta|"
     r"desconecta|cambia|lleva|vincula|desvincula|cancela|reembolsa|actualiza|abre|solicita|deja|"
-    r"agrega|quita)(?:lo|la|le|los|las|me|nos|melo|mela)?\b"
+    r"agrega|quita)"
 )
+_IMPERATIVE = re.compile(
+    r"^\W*(?:(?:hey|hi|hello|ok|okay|hola|oye|vale)\W+)*"
+    + _ACTION_VERB
+    + r"(?:lo|la|le|los|las|me|nos|melo|mela)?\b"
+)
+# An action verb a few words after "can I" ("can we link...", "can I have the charge refunded"),
+# in any form ("refunded", "agregar", "moved").
+_ACTION_NEAR = re.compile(r"^(?:\W*\w+){0,4}?\W*" + _ACTION_VERB + r"\w{0,3}\b")
 # A target value ("to 30", "a 30", "en 40"): what a change is set to, in a message asking nothing.
 _TARGET_VALUE = re.compile(r"\b(to|at|a|al|en)\s+\d{1,3}\b")
 _ACTION_WORDS = re.compile(
@@ -98,10 +106,28 @@ def is_request(text: str) -> bool:
     "I'd like to know how refunds work" asks.
     """
     folded = _patterns()["learning"].sub(" ", _folded(text)).strip()
-    if _REQUEST_MARKER.search(folded) or _IMPERATIVE.match(folded):
+    if _REQUEST_MARKER.search(folded) or _IMPERATIVE.match(folded) or asks_permission(folded):
         return True
     asking = _QUESTION_OPENER.match(folded) or folded.endswith("?")
     return not asking and bool(_ACTION_WORDS.search(folded) or _TARGET_VALUE.search(folded))
+
+
+def asks_permission(text: str) -> bool:
+    """Some clause asks leave for an action on the customer's things ("can we link another
+    service?", "can I have the charge refunded?", "¿puedo agregar otro?"): a request, not a
+    question about how things work."""
+    permission = _patterns()["permission"]
+    for clause in clauses(text):
+        found = permission.search(clause)
+        if found and _ACTION_NEAR.match(clause[found.end() :]):
+            return True
+    return False
+
+
+def about_own(text: str) -> bool:
+    """The message speaks of the customer's own account or things ("my bill", "do I owe",
+    "¿cuánto debo?"): a question about them is read from the account."""
+    return bool(_patterns()["own"].search(_folded(text)))
 
 
 def without_markers(text: str) -> str:

@@ -39,6 +39,7 @@ _CLITICS = ("melo", "mela", "selo", "sela", "los", "las", "les", "nos", "lo", "l
 _NOT_A_PLACE = frozenset(STOPWORDS) | {"you", "it", "me", "us", "them", "bug", "bother", "ask"}
 MAX_DEVICE_WORDS = 5
 CHANGE_SHARE = 0.5  # a read scoring this share of a change's score answers a question about it
+OWN_SHARE = 0.5  # a read of the account scoring this share of the minimum answers about one's own
 FILLED_WEIGHT = 1.0  # a required value the message names counts as a shared word
 PREFIX = 5  # words sharing this many first letters may be forms of one word (refund, refunded)
 
@@ -47,11 +48,13 @@ PREFIX = 5  # words sharing this many first letters may be forms of one word (re
 class Asked:
     """What the message asks for: `writes`, a change may be proposed; `statement`, it requests
     nothing explicitly (a change only with its values named); `knowledge`, every question in it
-    is about how something works (the knowledge base answers)."""
+    is about how something works (the knowledge base answers); `own`, it speaks of the customer's
+    own account or things: a read of them answers before the knowledge base does."""
 
     writes: bool = True
     statement: bool = False
     knowledge: bool = False
+    own: bool = False  # it speaks of the customer's own account or things ("my bill")
 
 
 class ToolBox:
@@ -63,7 +66,9 @@ class ToolBox:
         self.speller = Speller(
             [text for t in tools for text in (t["name"].replace("_", " "), *_texts(t)[1:])]
         )
-        self.weights = _term_weights(tools)
+        self.kinds = _kind_terms(tools)
+        self.weights = _term_weights(tools, self.kinds)
+        self.ids = _id_patterns(tools)
 
     def tool(self, name: str) -> dict[str, Any] | None:
         return next((t for t in self.tools if t["name"] == name), None)
@@ -85,6 +90,8 @@ class ToolBox:
             reverse=True,
         )
         reads = [item for item in ranked if not item[2].get("write")]
+        if asked.own or self.names_id(question):
+            ranked = _account_first(ranked, self.min_score)
         for score, _, candidate in ranked:
             if score < self.min_score:
                 return None
@@ -120,6 +127,10 @@ class ToolBox:
             score = max(score, self.min_score)  # any real question may be in the KB
         return score + FILLED_WEIGHT * self.filled(candidate, question)
 
+    def names_id(self, question: str) -> bool:
+        """The message names a record by an id of a known shape ("INV-1102")."""
+        return any(pattern.search(question) for pattern, _ in self.ids)
+
     def filled(self, candidate: dict[str, Any], question: str) -> int:
         """How many required values of the tool the message names (a number, a room, a
         service): "a 30" says a volume, "al dormitorio" a room."""
@@ -139,7 +150,9 @@ class ToolBox:
         """The message's content terms, each read as a tool word it is a form of ("refunded" ->
         "refund", "devolver" -> "devolucion": the same first letters, a different ending)."""
         terms = content_terms(" ".join(self.unclitic(w) for w in WORD.findall(fold(question))))
-        return {self.form_of(term) for term in terms}
+        # An id of a known shape is read as what it names: "INV-1102" is an invoice.
+        named = {term for pattern, word in self.ids if pattern.search(question) for term in word}
+        return {self.form_of(term) for term in terms} | named
 
     def form_of(self, term: str) -> str:
         if term in self.weights or len(term) < PREFIX:
@@ -213,7 +226,8 @@ class ToolBox:
     def device_words(self, candidate: dict[str, Any], question: str) -> str:
         """The words naming a device: the message without function words, numbers, the place it
         goes to and the tool's own words ("set", "volume"), keeping the words that parameters'
-        descriptions and closed sets use ("speaker", "kitchen"). "" when none is left."""
+        descriptions and closed sets use ("speaker", "kitchen"); only those when a kind of device is
+        among them. "" when none is left."""
         keep = _parameter_terms(self.tools)
         own = set().union(*(content_terms(t) for t in _texts(candidate))) - keep
         folded = without_markers(read_message(question).request or question)
@@ -229,7 +243,27 @@ class ToolBox:
             if self.form_of(stem(self.unclitic(word))) in own:
                 continue
             words.append(word)
+        naming = [w for w in words if stem(w) in keep]
+        if any(stem(w) in self.kinds for w in naming):
+            words = naming  # a kind is named: its words and the room's, no leftovers
         return " ".join(words[:MAX_DEVICE_WORDS])
+
+
+def _account_first(ranked: list[Any], floor: float) -> list[Any]:
+    """About the customer's own account ("do I owe anything?", "INV-1102"): a read of the account
+    scoring `OWN_SHARE` of the minimum answers before the knowledge base, when the knowledge
+    base's score is only its floor. `ranked`: (score, order, tool), best first."""
+    reads = (r for r in ranked if not r[2].get("write"))
+    account = next((r for r in reads if r[2]["name"] not in (KB_TOOL, ESCALATION_TOOL)), None)
+    if account is None or account[0] < OWN_SHARE * floor:
+        return ranked
+    lifted = (max(account[0], floor), *account[1:])
+    kept = [
+        lifted if r is account else r
+        for r in ranked
+        if not (r[2]["name"] == KB_TOOL and r[0] <= floor)
+    ]
+    return sorted(kept, key=lambda item: item[:2], reverse=True)
 
 
 def _common(left: str, right: str) -> str:
@@ -256,10 +290,14 @@ def mentioned(folded: str, options: list[Any], synonyms: dict[str, list[str]] | 
     """The option the text names, as a whole word; the longest first ("disconnect" is not
     "connect"); then by a word the parameter's description gives for it ("unlink": disconnect),
     also with an ending ("quitame": quita)."""
-    for option in sorted(options, key=lambda o: len(str(o)), reverse=True):
+    found = []
+    for option in options:
         spoken = fold(str(option)).replace("_", " ")
-        if re.search(rf"\b{re.escape(spoken)}\b", folded):
-            return option
+        match = re.search(rf"\b{re.escape(spoken)}\b", folded)
+        if match:
+            found.append((match.start(), -len(spoken), option))
+    if found:
+        return min(found, key=lambda item: item[:2])[2]  # the first named ("add X, not Y")
     for option, words in (synonyms or {}).items():
         for word in words:
             ending = r"\w*" if len(word) >= 4 else ""
@@ -337,11 +375,38 @@ def _parameter_terms(tools: list[dict[str, Any]]) -> set[str]:
     return terms
 
 
-def _term_weights(tools: list[dict[str, Any]]) -> dict[str, float]:
+def _term_weights(tools: list[dict[str, Any]], kinds: set[str]) -> dict[str, float]:
     """Each word of the tools' texts, weighted by how few tools use it: a word every device
-    tool has ("speaker") says nothing about which one is meant; "volume" does."""
+    tool has ("speaker") says nothing about which one is meant; "volume" does. A kind of device
+    (`kinds`) names which device, never which tool: "is the camera working" makes "camera" no
+    word of checking a status."""
     users: dict[str, int] = {}
     for tool in tools:
-        for term in set().union(*(content_terms(t) for t in _texts(tool))):
+        for term in set().union(*(content_terms(t) for t in _texts(tool))) - kinds:
             users[term] = users.get(term, 0) + 1
     return {term: 1.0 / count for term, count in users.items()}
+
+
+def _kind_terms(tools: list[dict[str, Any]]) -> set[str]:
+    """The kinds of device the device parameter lists in brackets ("its kind (camera, display)")."""
+    terms: set[str] = set()
+    for tool in tools:
+        spec = _plain(tool["parameters"].get("properties", {}).get("device", {}))
+        for listed in re.findall(r"\(([^)]*)\)", str(spec.get("description", ""))):
+            terms |= content_terms(listed)
+    return terms
+
+
+def _id_patterns(tools: list[dict[str, Any]]) -> list[tuple[re.Pattern[str], set[str]]]:
+    """Each string parameter with a pattern (an id of a known shape), with the words of its name:
+    `invoice` "^INV-[0-9]{4,8}$"."""
+    found = []
+    for tool in tools:
+        for name, spec in tool["parameters"].get("properties", {}).items():
+            pattern = _plain(spec).get("pattern")
+            if pattern:
+                # A literal hyphen (not in a [0-9] range) may be a space: "INV 1102" too.
+                shape = re.sub(r"-(?![^\[]*\])", r"[-\\s]?", str(pattern).strip("^$"))
+                compiled = re.compile(rf"\b{shape}\b", re.IGNORECASE)
+                found.append((compiled, content_terms(name.replace("_", " "))))
+    return found

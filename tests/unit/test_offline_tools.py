@@ -10,7 +10,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 
 import agents.offline_tools as offline_tools
 from agents.offline import OfflineChatModel
-from agents.offline_reading import asks_for_knowledge, asks_question, is_request
+from agents.offline_reading import about_own, asks_for_knowledge, asks_question, is_request
 from agents.offline_tools import Asked, ToolBox, destination, mentioned
 
 ROOMS = ["living_room", "kitchen", "bedroom", "office"]
@@ -158,3 +158,50 @@ def test_a_follow_up_change_keeps_the_reason_given_before(
     ]
     (call,) = model.invoke(messages).tool_calls
     assert call["name"] == "refund" and "charged twice" in call["args"]["reason"]
+
+
+ACCOUNT_TOOLS = [
+    _tool("search_knowledge_base", "Search the knowledge base.", ["refund policy"]),
+    _tool("get_balance", "The amount the customer owes.", ["how much do I owe", "balance"]),
+    _tool("get_invoice", "The latest invoice and its amount.", ["my bill"]),
+    _tool(
+        "refund",
+        "Open a refund request.",
+        ["refund"],
+        True,
+        invoice={"type": "string", "pattern": "^INV-[0-9]{4,8}$"},
+    ),
+]
+
+
+def test_a_question_about_ones_own_account_is_read_from_it_not_the_knowledge_base(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(offline_tools, "similarities", lambda q, texts: [0.0] * len(texts))
+    box = ToolBox(ACCOUNT_TOOLS)
+    asked = Asked(writes=False)
+    assert box.choose("is anything still owed, balance wise?", asked)["name"] == "get_balance"  # type: ignore[index]
+    pick = box.choose("the amount on it?", Asked(writes=False, own=True))
+    assert pick is not None and pick["name"] == "get_balance"
+    assert box.choose("the amount on it?", asked)["name"] == "search_knowledge_base"  # type: ignore[index]
+    # An id of a known shape is what it names ("INV-2001" is an invoice), even spaced.
+    assert box.choose("the sum on INV 2001?", asked)["name"] == "get_invoice"  # type: ignore[index]
+    assert about_own("¿cuánto debo?") and not about_own("what is the refund policy")
+
+
+def test_asking_leave_for_an_action_is_a_request() -> None:
+    assert is_request("can we link another music service?")
+    assert is_request("Can I have the second charge refunded?")
+    assert is_request("¿puedo agregar otro servicio?")
+    assert not is_request("can I pay by bank transfer")
+    assert asks_question("could you let me know what I owe?")
+    assert not is_request("could you let me know what I owe?")
+
+
+def test_a_device_kind_names_the_device_never_the_tool(box: ToolBox) -> None:
+    assert "speaker" not in box.weights  # every tool's example may name one
+    volume = box.tool("set_volume")
+    assert volume is not None
+    arguments = box.arguments(volume, "crank it up to 70 on the kitchen speaker")
+    assert arguments == {"volume": 70, "device": "kitchen speaker"}
+    assert mentioned("add deezer, we dropped spotify", ["spotify", "deezer"]) == "deezer"
