@@ -31,6 +31,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field
 
 from agents.canned import canned
+from agents.kb_query import follow_up_query
 from agents.offline_reading import about_own, asks_for_knowledge, asks_question, is_request
 from agents.offline_text import (
     SEMANTIC_WEIGHT,
@@ -40,7 +41,7 @@ from agents.offline_text import (
     content_terms,
     similarities,
 )
-from agents.offline_tools import Asked, ToolBox, unclitic
+from agents.offline_tools import KB_TOOL, Asked, ToolBox, unclitic
 from agents.passages import Scorer, best_passage_answer
 from tools.actions import is_write_tool
 from tools.language import Language, detect_language
@@ -224,6 +225,9 @@ class OfflineChatModel(BaseChatModel):
                 arguments = arguments or toolbox.arguments(choice, f"{before} {focus}")
         if choice is None:
             return AIMessage(content=canned("unknown", language))
+        if choice["name"] == KB_TOOL and arguments and before:
+            # The query says what an elliptical follow-up leaves out ("y los sábados?").
+            arguments["query"] = follow_up_query(str(arguments.get("query") or focus), before)
         if arguments is None:
             return AIMessage(content=canned("need_number", language))
         call_id = f"call_{abs(hash((choice['name'], text))) % 10**10}"

@@ -31,6 +31,7 @@ from tools.answer_kinds import (
     stated_capacity,
     stated_kinds,
 )
+from tools.equivalents import with_document_words
 from tools.knowledge import STOPWORDS
 from tools.language import detect_language
 from tools.spelling import Speller
@@ -211,7 +212,10 @@ def best_passage_answer(
     """The sentences of the retrieved passages that best answer the question, with their source;
     None when none relates to it (see the module docstring)."""
     speller = Speller([text])
-    question, focus = speller.correct(question), speller.correct(focus)
+    # In the documents' words too ("subscriptions" -> "plans"), as the knowledge base read it.
+    question, focus = (
+        with_document_words(speller.correct(t)) if t else t for t in (question, focus)
+    )
     sentences = _sentences(text, language)
     if not sentences:
         return None

@@ -24,11 +24,20 @@ _WORD = re.compile(r"[a-z0-9]+")
 QUANTITY = "quantity"  # not a kind: a number of things asked about, a capacity stated
 
 
+# How far under the knowledge base's relevance floor a passage stating the kind asked for still
+# counts (a short "¿abren el sábado?" sits far from every sentence in meaning); a kind may set its
+# own (`slack:`). Fitted on the dev split.
+KIND_SLACK = 0.1
+
+
 @dataclass(frozen=True)
 class AnswerKind:
     name: str
     asks: tuple[tuple[str, ...], ...]  # phrases as folded word tuples
     states: tuple[re.Pattern[str], ...]
+    slack: float = KIND_SLACK
+    # Phrases holding an asking word that do not ask ("cuando quieras": whenever).
+    unless: tuple[tuple[str, ...], ...] = ()
 
 
 def parse_kinds(data: dict[str, Any]) -> tuple[AnswerKind, ...]:
@@ -39,7 +48,10 @@ def parse_kinds(data: dict[str, Any]) -> tuple[AnswerKind, ...]:
             continue
         asks = {tuple(_WORD.findall(fold(str(p)))) for p in spec.get("asks") or []}
         states = tuple(re.compile(str(p)) for p in spec.get("states") or [])
-        kinds.append(AnswerKind(str(name), tuple(sorted(a for a in asks if a)), states))
+        slack = float(spec.get("slack", KIND_SLACK))
+        unless = tuple(tuple(_WORD.findall(fold(str(p)))) for p in spec.get("unless") or [])
+        asking = tuple(sorted(a for a in asks if a))
+        kinds.append(AnswerKind(str(name), asking, states, slack, tuple(u for u in unless if u)))
     return tuple(kinds)
 
 
@@ -117,8 +129,19 @@ def asked_kinds(question: str, kinds: tuple[AnswerKind, ...] | None = None) -> f
     return frozenset(
         kind.name
         for kind in (answer_kinds() if kinds is None else kinds)
-        if any(_contains(words, phrase) for phrase in kind.asks)
+        if any(_contains(_without(words, kind.unless), phrase) for phrase in kind.asks)
     )
+
+
+def _without(words: list[str], phrases: tuple[tuple[str, ...], ...]) -> list[str]:
+    """The words with every occurrence of these phrases blanked out."""
+    kept = list(words)
+    for phrase in phrases:
+        size = len(phrase)
+        for i in range(len(kept) - size + 1):
+            if tuple(kept[i : i + size]) == phrase:
+                kept[i : i + size] = [""] * size
+    return kept
 
 
 def stated_kinds(passage: str, kinds: tuple[AnswerKind, ...] | None = None) -> frozenset[str]:
@@ -129,3 +152,9 @@ def stated_kinds(passage: str, kinds: tuple[AnswerKind, ...] | None = None) -> f
         for kind in (answer_kinds() if kinds is None else kinds)
         if any(pattern.search(folded) for pattern in kind.states)
     )
+
+
+def kind_slack(names: frozenset[str], kinds: tuple[AnswerKind, ...] | None = None) -> float:
+    """How far under the relevance floor a passage stating one of these kinds still counts."""
+    slacks = [k.slack for k in (answer_kinds() if kinds is None else kinds) if k.name in names]
+    return max(slacks, default=KIND_SLACK)
