@@ -27,6 +27,7 @@ from agents import LoadedAgent, fallback_agent_id
 from graph.argument_values import ArgumentValues
 from graph.confirmations import typed_answer
 from graph.follow_ups import TopicWords, is_follow_up, opens_continuation
+from graph.ownership import Ownership
 from graph.semantic_router import SemanticScorer
 from tools.contrast import request_part
 from tools.embeddings import SentenceEncoder, sentence_encoder
@@ -195,6 +196,11 @@ class Calibration:
 
     `argument_bonus` is added to an agent whose tools take a value the message names ("INV-1102"
     matches the pattern of the billing integration's invoice argument: `graph.argument_values`).
+
+    `ownership_weight`: a message naming nothing as the customer's own ("does premium let me use
+    Spotify", no "my") leans toward the agents whose examples rarely do (`graph.ownership`). On
+    dev, dev2 and probe, 0.05 turned two near ties and broke none; 0.1 lost a probe message, and
+    moving scores for a message *with* a possessive too lost two sales questions ("mis ajustes").
     """
 
     margin_weight: float = 17.0
@@ -205,6 +211,7 @@ class Calibration:
     context_bonus: float = 0.15
     continuation_bonus: float = 0.35
     argument_bonus: float = 0.3
+    ownership_weight: float = 0.05
 
     def confidence(self, top: float, second: float) -> float:
         separated = 1.0 / (1.0 + math.exp(-(self.margin_weight * (top - second) + self.bias)))
@@ -237,6 +244,7 @@ class LocalRouter:
             language_identifier()  # loaded with the router, not on a customer's first message
         self.calibration = calibration or Calibration()
         self.argument_values = ArgumentValues(agents)
+        self.ownership = Ownership(agents)
         self.handoff_agent = next(
             (a for a, agent in agents.items() if ESCALATION_TOOL in agent.config.tools), None
         )
@@ -274,6 +282,9 @@ class LocalRouter:
             scores = {a: semantic[a] + weight * min(lexical[a], 1.0) for a in self.agent_ids}
         for agent_id in self.argument_values.agents_named(text):
             scores[agent_id] += self.calibration.argument_bonus
+        weight = self.calibration.ownership_weight
+        for agent_id, change in self.ownership.adjustments(text, weight).items():
+            scores[agent_id] += change
         return scores
 
     def route(self, text: str, *, active_agent: str | None = None) -> RouteDecision:
