@@ -28,6 +28,7 @@ from tools.answer_kinds import (
     asked_count,
     asked_kinds,
     kind_words,
+    opens_steps,
     stated_capacity,
     stated_kinds,
 )
@@ -45,6 +46,12 @@ NAME_ONLY_CLOSE = 0.5  # a sentence sharing only a name answers when this close 
 REJECTED = -1.0
 RANK_WEIGHT = 0.5  # per place of its passage in the knowledge base's ranking (first: 1.0)
 MAX_SENTENCES = 3
+MAX_STEPS = 4  # a series of steps quoted from its first
+MAX_LISTED = 6  # a list request: sentences naming what is listed
+LIST_MARGIN = 2.5  # ... within this score of the best of them
+LIST = "list"
+COMPARE = "compare"
+SHAPES = frozenset({LIST, COMPARE})  # kinds of answer made of several sentences
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _WORD = re.compile(r"[a-z0-9]+")
 # Capitalised words (a run of them is one name); the first word of a sentence is not a name alone.
@@ -97,6 +104,11 @@ def clauses(question: str, terms: Terms, asks: Callable[[str], bool]) -> list[st
     the whole question when fewer than two do ("...more than 3 gadgets? we got like 6" is one)."""
     parts = [p.strip() for p in _CLAUSE.split(question) if p and p.strip()]
     asking = [p for p in parts if terms(p) and (asks(p) or _AUXILIARY.match(fold(p)))]
+    if any(p.endswith("?") for p in asking):
+        # Questions marked as such: a sentence ending in a full stop sets the scene.
+        asking = [p for p in asking if not p.endswith(".")]
+        if len(asking) == 1:
+            return asking  # the one question, without the scene around it
     return asking[:3] if len(asking) > 1 else [question]
 
 
@@ -137,7 +149,7 @@ class Scorer:
         asking = self.terms(question if whole else clause) - self._kind_terms()
         focused = self.terms(focus if whole else clause) - self._kind_terms()
         own = focus or question if whole else clause  # what this part itself asks
-        kinds = asked_kinds(own)
+        kinds = asked_kinds(own) - SHAPES  # a list or a comparison is stated by no sentence
         named = self._named(focus if whole else clause) or (
             set() if focus else self._named(question)
         )
@@ -154,18 +166,39 @@ class Scorer:
                 score += KIND_WEIGHT
             score += self._names(named, sentence.text)
             score += self._capacity(count, sentence.text)
-            informative = (asking | focused) & terms - self._name_words(named)
-            if not informative and close < NAME_ONLY_CLOSE and (named or kinds):
-                mentioned = self._names(named, sentence.text) > 0
-                if (named and not mentioned) or (kinds and not kinds & stated):
-                    score = REJECTED  # only a name, or a part of one, in common: no answer
+            shared = (asking | focused) & terms - self._name_words(named)
+            if self._unrelated(shared, close, named, kinds, sentence.text):
+                score = REJECTED
             scores.append(score)
         return scores
+
+    def _unrelated(
+        self,
+        shared: set[str],
+        close: float,
+        named: set[tuple[str, ...]],
+        kinds: frozenset[str],
+        text: str,
+    ) -> bool:
+        """The sentence is no answer though it looks related: it shares only a name (or a part of
+        one), or states the kind asked for without stating what is asked."""
+        if shared or close >= NAME_ONLY_CLOSE or not (named or kinds):
+            return False
+        mentioned = self._names(named, text) > 0
+        return bool((named and not mentioned) or (kinds and not kinds & stated_kinds(text)))
 
     def _kind_terms(self) -> set[str]:
         """Words that ask for a kind of answer ("price", "when"): how a question asks, not what
         it is about ("la diferencia de precio" is no answer to "what is the difference")."""
         return self.terms(" ".join(kind_words()))
+
+    def names_of(self, text: str) -> set[tuple[str, ...]]:
+        """The passages' names a sentence uses."""
+        words = _WORD.findall(fold(text))
+        return {n for n in self.known_names if _mentions(words, n)}
+
+    def named(self, text: str) -> set[tuple[str, ...]]:
+        return self._named(text)
 
     def _named(self, text: str) -> set[tuple[str, ...]]:
         """Names of the passages the question uses; a long name may lose its last word
@@ -187,7 +220,8 @@ class Scorer:
         words = _WORD.findall(fold(text))
         own = {n for n in self.known_names if _mentions(words, n)}
         if own & named:
-            return NAME_WEIGHT
+            # Naming every thing asked about ("from Basic to Premium") beats naming one of them.
+            return NAME_WEIGHT * (1 + len(own & named)) / (1 + len(named))
         # Names of other things, and none of those asked about ("The Basic plan..." for a
         # question on Enterprise); a name inside a longer one asked about does not count.
         others = {n for n in own if not any(_mentions(list(a), n) for a in named)}
@@ -222,10 +256,14 @@ def best_passage_answer(
     scorer = replace(scorer, known_names=frozenset(names_in(text)))
     chosen: list[Sentence] = []
     parts = clauses(focus or question, scorer.terms, scorer.asks)
+    if len(parts) == 1 and focus and parts[0] != focus:
+        focus = parts[0]  # the question asked, not the scene ("I'm only on Basic.")
     for clause in parts:
         whole = clause if len(parts) > 1 else question
         scores = scorer.score(whole, question, focus, sentences)
-        for sentence in _best_of(sentences, scores, len(parts) > 1):
+        own = clause if len(parts) > 1 else focus or question
+        picked = _best_of(sentences, scores, len(parts) > 1)
+        for sentence in picked + _shaped(own, scorer, sentences, scores, picked):
             if sentence not in chosen:
                 chosen.append(sentence)
     if not chosen:
@@ -240,6 +278,42 @@ def best_passage_answer(
         else:
             groups.append((sentence.source, [sentence.text]))
     return " ".join(f"{' '.join(texts)} {cite(source, language)}" for source, texts in groups)
+
+
+def _shaped(
+    asked: str,
+    scorer: Scorer,
+    sentences: list[Sentence],
+    scores: list[float],
+    picked: list[Sentence],
+) -> list[Sentence]:
+    """More sentences when the answer has a shape of several: the steps after the first one
+    picked, every thing a list request asks for, each of the things compared."""
+    if not picked:
+        return []
+    ranked = [(score, s) for score, s in zip(scores, sentences, strict=True) if score > REJECTED]
+    kinds = asked_kinds(asked)
+    if opens_steps(picked[0].text):
+        after = sentences[sentences.index(picked[0]) + 1 :]
+        return [s for s in after if s.block == picked[0].block][: MAX_STEPS - 1]
+    if LIST in kinds:
+        named = [(score, s) for score, s in ranked if scorer.names_of(s.text)]
+        if not named:
+            return []
+        best, top = max(named, key=lambda p: p[0])
+        near = [s for score, s in named if s.source == top.source and score >= best - LIST_MARGIN]
+        return near[:MAX_LISTED]
+    asked_names = scorer.named(asked)
+    if COMPARE not in kinds or len(asked_names) < 2:
+        return []
+    extra: list[Sentence] = []
+    for name in sorted(asked_names):
+        if any(name in scorer.names_of(s.text) for s in picked + extra):
+            continue
+        naming = [(score, s) for score, s in ranked if name in scorer.names_of(s.text)]
+        if naming:
+            extra.append(max(naming, key=lambda p: p[0])[1])
+    return extra
 
 
 def _rank_bonus(sentence: Sentence) -> float:

@@ -22,6 +22,7 @@ from tools.text import fold
 
 _WORD = re.compile(r"[a-z0-9]+")
 QUANTITY = "quantity"  # not a kind: a number of things asked about, a capacity stated
+STEPS = "steps"  # not a kind: the first of a series of steps
 
 
 # How far under the knowledge base's relevance floor a passage stating the kind asked for still
@@ -44,7 +45,7 @@ def parse_kinds(data: dict[str, Any]) -> tuple[AnswerKind, ...]:
     """Kinds from their YAML form (`{name: {asks: [...], states: [...]}}`)."""
     kinds = []
     for name, spec in (data or {}).items():
-        if name == QUANTITY:
+        if name in (QUANTITY, STEPS):
             continue
         asks = {tuple(_WORD.findall(fold(str(p)))) for p in spec.get("asks") or []}
         states = tuple(re.compile(str(p)) for p in spec.get("states") or [])
@@ -86,6 +87,18 @@ def answer_kinds() -> tuple[AnswerKind, ...]:
 @lru_cache(maxsize=1)
 def quantities() -> Quantities:
     return parse_quantities(_yaml())
+
+
+@lru_cache(maxsize=1)
+def _first_steps() -> tuple[re.Pattern[str], ...]:
+    spec = _yaml().get(STEPS) or {}
+    return tuple(re.compile(str(p)) for p in spec.get("first") or [])
+
+
+def opens_steps(sentence: str, patterns: tuple[re.Pattern[str], ...] | None = None) -> bool:
+    """The sentence is the first of a series of steps ("First restart the device...")."""
+    folded = fold(sentence)
+    return any(p.search(folded) for p in (_first_steps() if patterns is None else patterns))
 
 
 def _largest(patterns: tuple[re.Pattern[str], ...], text: str) -> int | None:

@@ -295,10 +295,11 @@ class LocalKnowledgeBase:
             by_question = self._by_meaning(query, k * 3, alone=False)
             close = max(by_question.values(), default=0.0) >= self.relevance_floor + QUESTION_MARGIN
         if not close and asked and not _covered(query, by_words):
-            # Near enough when a passage states what is asked and sits just under the floor:
-            # then only passages stating it answer (in either language, the fusion then prefers
-            # the customer's).
-            stating = {k: p for k, p in passages.items() if asked & passage_kinds(p)}
+            # Near enough when a passage states what is asked (every kind asked: "when was it
+            # founded" asks a time and a person, opening hours state only the time) and sits
+            # just under the floor: then only passages stating it answer (in either language,
+            # the fusion then prefers the customer's).
+            stating = {k: p for k, p in passages.items() if asked <= passage_kinds(p)}
             close = any(
                 by_meaning.get(key, 0.0) >= self.relevance_floor - kind_slack(asked & kinds)
                 for key, kinds in ((k, passage_kinds(p)) for k, p in stating.items())

@@ -4,10 +4,12 @@ of several sentences (`tools.knowledge.asking_sentences`). No Redis, no model.""
 
 from __future__ import annotations
 
+from typing import Any
+
 from agents.kb_query import follow_up_query
 from tools.answer_kinds import asked_kinds, kind_slack, parse_kinds
 from tools.equivalents import parse_equivalents, with_document_words
-from tools.knowledge import asking_sentences
+from tools.knowledge import LocalKnowledgeBase, Passage, asking_sentences
 
 
 def test_an_elliptical_follow_up_borrows_what_it_leaves_out() -> None:
@@ -61,3 +63,42 @@ def test_the_questions_of_a_message_of_several_sentences() -> None:
     message = "Does the camera record at night? Someone keeps stealing parcels."
     assert asking_sentences(message) == ["Does the camera record at night?"]
     assert asking_sentences("Does the camera record at night?") == []
+
+
+class _Base(LocalKnowledgeBase):
+    """Retrieval with canned closeness: no index, no encoder."""
+
+    def __init__(self, meaning: dict[str, float], passages: dict[str, Passage]) -> None:
+        super().__init__(None, "kb", encoder=None)  # type: ignore[arg-type]
+        self.encoder = object()  # type: ignore[assignment]
+        self._index_checked = True
+        self.meaning, self.passages = meaning, passages
+
+    def speller(self) -> Any:
+        return type("Same", (), {"correct": staticmethod(lambda text: text)})()
+
+    def _by_words(self, query: str, language: str, limit: int) -> list[Passage]:
+        return []
+
+    def _by_meaning(self, query: str, limit: int, alone: bool = True) -> dict[str, float]:
+        return self.meaning
+
+    def _passages(self, by_words: Any, by_meaning: Any) -> dict[str, Passage]:
+        return self.passages
+
+
+HOURS = Passage(
+    "kb", "hours", "hours", "Open 9 am to 6 pm. Email help@acme.example.", 0.0, "en", "hours"
+)
+
+
+def test_under_the_floor_a_passage_counts_when_it_states_every_kind_asked() -> None:
+    base = _Base({"hours": 0.17}, {"hours": HOURS})
+    assert [p.source for p in base.retrieve("when do you open", 2, "en")] == ["hours"]
+    # "When was it founded" asks a time and a person: a passage stating a time alone is no answer.
+    assert base.retrieve("when was the company founded", 2, "en") == []
+    # Asking for an email by name counts from further under the floor; "an email address where I
+    # can write" asks for no place.
+    far = _Base({"hours": 0.12}, {"hours": HOURS})
+    assert far.retrieve("is there an email address where I can write to you", 2, "en") != []
+    assert far.retrieve("when do you open", 2, "en") == []

@@ -83,3 +83,35 @@ def test_a_sentence_sharing_only_a_name_is_no_answer() -> None:
     assert _answer("who owns acme home?", PLANS) is None
     answer = _answer("what do I get with enterprise", PLANS)
     assert answer is not None and "10 devices" in answer
+
+
+STEPS = (
+    "# Wifi\n\nIf a speaker drops the wifi: first restart it for 10 seconds. Then keep it within "
+    "10 meters of the router. If it still drops, reset its network in the app.\n[source: wifi]"
+)
+
+
+def test_a_list_request_quotes_every_thing_listed() -> None:
+    answer = _answer("can you list the plans you have with their prices?", PLANS)
+    assert answer is not None and all(p in answer for p in ("$9.99", "$29.99", "$99 "))
+
+
+def test_a_comparison_quotes_each_thing_compared() -> None:
+    answer = _answer("what is the difference between Premium and Enterprise?", PLANS)
+    assert answer is not None and "$29.99" in answer and "10 devices" in answer
+    single = _answer("what do I get with enterprise", PLANS)
+    assert single is not None and "$29.99" not in single  # one thing asked: one sentence
+
+
+def test_the_first_of_a_series_of_steps_brings_the_steps_after_it() -> None:
+    answer = _answer("my speaker drops the wifi, what do I do?", STEPS)
+    assert answer is not None and "router" in answer and "reset" in answer
+
+
+def test_a_scene_setting_sentence_does_not_choose_the_answer() -> None:
+    # "I'm on Basic." sets the scene: the question is whether devices work with every plan.
+    answer = _answer(
+        "Do your devices only work on some plans? I want a thermostat but I'm on Basic.",
+        f"{PRODUCTS}\n\n{PLANS}",
+    )
+    assert answer is not None and "Every device works" in answer
