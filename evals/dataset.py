@@ -81,6 +81,7 @@ DATASETS = (
     "dev2_conversations",
     "blind_single_turn",
     "blind_conversations",
+    "dev3_single_turn",
 )
 # Dev: tune on it. Test: written from the customer's side before the router was changed, never
 # tuned on. Holdout: a third split written later from the README's description of the business
@@ -99,11 +100,12 @@ SPLITS: dict[str, tuple[str, ...]] = {
     "probe": ("probe_single_turn", "probe_conversations"),
     "dev2": ("dev2_single_turn", "dev2_conversations"),
     "blind": ("blind_single_turn", "blind_conversations"),
+    "dev3": ("dev3_single_turn",),
 }
 
 
 def split_of(name: str) -> str:
-    """`dev`, `test`, `holdout`, `guard`, `probe`, `dev2`, `blind`, or `other` (a .jsonl path)."""
+    """`dev`, `test`, `holdout`, `guard`, `probe`, `dev2`, `blind`, `dev3`, or `other` (a .jsonl path)."""
     return next((split for split, names in SPLITS.items() if name in names), "other")
 
 

@@ -55,7 +55,7 @@ SPLIT_METRICS = (
 )
 
 
-SPLIT_ORDER = ("blind", "test", "holdout", "dev", "dev2", "guard", "probe", "other")
+SPLIT_ORDER = ("blind", "test", "holdout", "dev", "dev2", "dev3", "guard", "probe", "other")
 
 
 def split_rows(results: dict[str, Any]) -> list[tuple[str, list[str]]]:
