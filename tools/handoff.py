@@ -23,6 +23,7 @@ from tools.phatic import asks_about_assistant, fold, read_message
 _CLAUSE = re.compile(r"[.!?;,\n¡¿]|\s-\s|\bbut\b|\bpero\b")
 _WORD = re.compile(r"[a-z0-9']+")
 NEGATION_REACH = 3  # words before the verb or the person a negation still governs
+REACH_AFTER = 5  # words after the person a verb of reaching may come ("a human I can talk to")
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,11 @@ class HandoffWords:
     person: tuple[tuple[str, ...], ...]  # longest first
     someone: frozenset[str]
     negation: frozenset[str]
+    reach_stems: tuple[str, ...]
+    alone: frozenset[str]
+
+    def reaches(self, word: str) -> bool:
+        return word in self.reach or word.startswith(self.reach_stems)
 
 
 @lru_cache(maxsize=1)
@@ -49,6 +55,8 @@ def handoff_words() -> HandoffWords:
         person=tuple(person),
         someone=frozenset(words(data["someone"])),
         negation=frozenset(words(data["negation"])),
+        reach_stems=tuple(words(data.get("reach_stems", {}))),
+        alone=frozenset(words(data.get("alone", {}))),
     )
 
 
@@ -67,13 +75,27 @@ def _person_at(words: list[str], start: int, vocabulary: HandoffWords) -> str | 
 
 
 def _clause_asks_for_person(words: list[str], vocabulary: HandoffWords) -> bool:
+    """A verb of reaching (or, for a word for a person, of wanting) before the person, or a verb
+    of reaching soon after it ("is there a human I can talk to", "alguien que me atienda"), or a
+    word for a person as the whole request ("agent!")."""
+    if words and all(w in vocabulary.alone for w in words):
+        return True
     for start in range(len(words)):
         kind = _person_at(words, start, vocabulary)
         if kind is None or _negated(words, start, vocabulary.negation):
             continue
-        verbs = vocabulary.reach if kind == "someone" else vocabulary.reach | vocabulary.want
-        before = [i for i in range(start) if words[i] in verbs]
-        if before and not _negated(words, before[-1], vocabulary.negation):
+        before = [
+            i
+            for i in range(start)
+            if vocabulary.reaches(words[i]) or (kind == "person" and words[i] in vocabulary.want)
+        ]
+        after = [
+            i
+            for i in range(start + 1, min(len(words), start + 1 + REACH_AFTER))
+            if vocabulary.reaches(words[i])
+        ]
+        verb = before[-1] if before else after[0] if after else None
+        if verb is not None and not _negated(words, verb, vocabulary.negation):
             return True
     return False
 

@@ -21,6 +21,11 @@ from tools.handoff import asks_for_person
         "buenas, me comunica con un asesor?",
         "necesito que me atienda alguien de carne y hueso",
         "no me sirve el bot, quiero hablar con alguien",
+        "is there a human i can talk to?",  # the verb of reaching after the person
+        "hay alguien ahí que me pueda atender?",
+        "me comunicas con alguien de carne y hueso?",  # any form of a Spanish verb of reaching
+        "operator please",  # a word for a person as the whole request
+        "human pls",
     ],
 )
 def test_requests_for_a_person(text: str) -> None:
@@ -37,6 +42,9 @@ def test_requests_for_a_person(text: str) -> None:
         "am I talking to a person?",  # a question about the assistant
         "can someone tell me my balance",
         "quiero conectar la cámara al wifi",
+        "the agent told me i'd get a refund",  # a person mentioned, not asked for
+        "no person has called me back",
+        "mi asesor me dijo que tenía descuento",
     ],
 )
 def test_not_requests_for_a_person(text: str) -> None:
