@@ -94,6 +94,10 @@ def _text_of(message: BaseMessage) -> str:
     )
 
 
+# The canned reply of each kind of small talk whose kind is not its own reply's name.
+_SMALL_TALK_REPLIES = {"politeness": "greeting", "assistant": "about_assistant"}
+
+
 class OfflineChatModel(BaseChatModel):
     """Deterministic stand-in for a chat model; see the module docstring."""
 
@@ -148,10 +152,11 @@ class OfflineChatModel(BaseChatModel):
         language = _instructed_language(messages) or detect_language(question)
         tool_outputs = self._pending_tool_outputs(messages)
         small_talk = read_message(focus).small_talk
-        if small_talk in ("thanks", "goodbye", "greeting") and not tool_outputs:
+        if small_talk in ("thanks", "goodbye", "greeting", "assistant") and not tool_outputs:
             # "gracias" after an answer closes the exchange: answered as small talk, never read
             # with the message before it.
-            return self._result(messages, AIMessage(content=canned(small_talk, language)))
+            reply = canned(_SMALL_TALK_REPLIES.get(small_talk, small_talk), language)
+            return self._result(messages, AIMessage(content=reply))
         if len(asked) > 1 and (
             _FOLLOW_UP_OPENER.match(fold(question)) or not content_terms(question)
         ):
@@ -240,7 +245,7 @@ class OfflineChatModel(BaseChatModel):
         """thanks / goodbye / greeting when the message is nothing else ("are you open saturday
         morning?" is a question, not a greeting)."""
         kind = read_message(question).small_talk
-        return None if kind is None else "greeting" if kind == "politeness" else kind
+        return None if kind is None else _SMALL_TALK_REPLIES.get(kind, kind)
 
     def _toolbox(self) -> ToolBox:
         """The bound tools, read once per set of tools."""

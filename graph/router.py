@@ -62,9 +62,10 @@ class RouteDecision(BaseModel):
     reason: str = Field(description="One short sentence: why this agent")
 
 
-# Small talk that ends or opens an exchange, answered by the fallback agent even mid-conversation;
-# a bare "ok" / "vale" (politeness) is a follow-up and stays with the active agent.
-CLOSING_SMALL_TALK = frozenset({"greeting", "thanks", "goodbye"})
+# Small talk that ends or opens an exchange, or a question about the assistant itself, answered by
+# the fallback agent even mid-conversation; a bare "ok" / "vale" (politeness) is a follow-up and
+# stays with the active agent.
+CLOSING_SMALL_TALK = frozenset({"greeting", "thanks", "goodbye", "assistant"})
 
 
 class Router(Protocol):

@@ -129,6 +129,9 @@ _ABOUT_ASSISTANT = re.compile(
 
 
 def asks_about_assistant(text: str) -> bool:
-    """The message asks whether it is talking to a bot or a person (not for a person)."""
-    request = read_message(text).request
-    return bool(request) and bool(_ABOUT_ASSISTANT.search(fold(request)))
+    """The message asks whether it is talking to a bot or a person (not for a person), or
+    something else about the assistant itself ("what's your name?", by meaning)."""
+    reading = read_message(text)
+    if reading.small_talk == "assistant":
+        return True
+    return bool(reading.request) and bool(_ABOUT_ASSISTANT.search(fold(reading.request)))

@@ -26,7 +26,7 @@ CLOSE = 0.75
 # ...and this close when the message also held a thanks or goodbye phrase and the clause is not a
 # question ("thanks, that sorted it"; not "thanks, any deals this weekend?").
 CLOSE_AFTER_THANKS = 0.6
-MAX_WORDS = 8
+MAX_WORDS = 10
 _DIGIT = re.compile(r"\d")
 
 

@@ -47,6 +47,8 @@ def test_small_talk_in_words_no_list_holds_is_read_by_meaning() -> None:
     # Whole clauses count, not only what the word lists leave ("ha sido usted", "Que tenga").
     farewell = "Muchísimas gracias por todo, ha sido usted muy amable. Que tenga buen día."
     assert read_message(farewell).small_talk is not None
+    assert read_message("you guys are awesome").small_talk == "thanks"  # a compliment
+    assert read_message("what's your name?").small_talk == "assistant"
     # A request after a thanks, a question, or a follow-up is not small talk.
     for text in (
         "thanks, any deals this weekend?",
@@ -54,6 +56,9 @@ def test_small_talk_in_words_no_list_holds_is_read_by_meaning() -> None:
         "can a person help me instead",
         "todo bien con mi cuenta?",
         "thanks, what's my balance",
+        "where are you",
+        "I want to talk to a real person",
+        "what's my name on the account?",
     ):
         assert read_message(text).small_talk is None, text
 
