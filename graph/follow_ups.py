@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 
 from tools.text import fold
 
@@ -61,6 +62,10 @@ class TopicWords:
         self._by_agent: dict[str, set[str]] = {}
         for agent_id, text in texts:
             self._by_agent.setdefault(agent_id, set()).update(terms(text))
+
+    def terms_of(self, agent_id: str) -> AbstractSet[str]:
+        """Every content term the agent's texts use."""
+        return self._by_agent.get(agent_id, set())
 
     def covers(self, agent_id: str, text: str) -> bool:
         """Every content term of the follow-up (beyond follow-up words) is one the agent uses."""

@@ -27,6 +27,7 @@ from agents import LoadedAgent, fallback_agent_id
 from graph.argument_values import ArgumentValues
 from graph.confirmations import typed_answer
 from graph.follow_ups import TopicWords, is_follow_up, opens_continuation
+from graph.head_topic import HeadTopic
 from graph.ownership import Ownership
 from graph.semantic_router import SemanticScorer
 from tools.contrast import request_part
@@ -202,6 +203,10 @@ class Calibration:
     Spotify", no "my") leans toward the agents whose examples rarely do (`graph.ownership`). On
     dev, dev2 and probe, 0.05 turned two near ties and broke none; 0.1 lost a probe message, and
     moving scores for a message *with* a possessive too lost two sales questions ("mis ajustes").
+
+    `name_pull_confidence`: a message sent to the fallback because only a product or company name
+    resembled the top agent (`graph.head_topic`) is answered there (over the cascade's threshold),
+    but not so surely that a follow-up leaves the active agent for it (under `switch_threshold`).
     """
 
     margin_weight: float = 17.0
@@ -213,6 +218,7 @@ class Calibration:
     continuation_bonus: float = 0.35
     argument_bonus: float = 0.3
     ownership_weight: float = 0.05
+    name_pull_confidence: float = 0.5
 
     def confidence(self, top: float, second: float) -> float:
         separated = 1.0 / (1.0 + math.exp(-(self.margin_weight * (top - second) + self.bias)))
@@ -263,6 +269,12 @@ class LocalRouter:
             if self.semantic is not None
             else self.lexical.topics
         )
+        profile_texts = (
+            [(t.agent_id, t.text) for t in self.semantic.texts]
+            if self.semantic is not None
+            else [(a, t) for a, agent in agents.items() for t in agent.config.all_examples()]
+        )
+        self.head_topic = HeadTopic(profile_texts, self.topics, content_terms)
 
     def _read(self, text: str) -> str:
         """Typos repaired, then the clauses that only set the scene dropped ("not about my bill,
@@ -311,6 +323,14 @@ class LocalRouter:
             scores[active_agent] += prior
         ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
         (top, top_score), (_, second_score) = ranked[0], ranked[1]
+        if top not in (self.fallback, active_agent) and self.head_topic.pulled_by_name(
+            reading.request or text, top
+        ):
+            return RouteDecision(
+                agent_id=self.fallback,
+                confidence=self.calibration.name_pull_confidence,
+                reason=f"a name, not the question, resembles {top}; fallback",
+            )
         return RouteDecision(
             agent_id=top,
             confidence=self.calibration.confidence(top_score, second_score),

@@ -1,0 +1,72 @@
+"""Whether a product or company name, not the question, pulled a message to an agent.
+
+"how long is the warranty on the Home Speaker?" resembles sales because sales texts name the Home
+Speaker; what it asks about (a warranty) is in none of the sales texts. The names are the
+capitalised runs of the agents' own texts and KB documents ("Home Speaker", "Hogar Smart Home"),
+matched in a message whatever its case when they have several words, capitalised when one. A
+message naming one, whose other content words (its head topic) the top agent's texts never use,
+goes to the fallback agent: no agent is known to handle what it asks. A message naming no known
+name is left alone (most messages have some word no agent text contains).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from graph.follow_ups import TopicWords
+from graph.ownership import has_possessive
+from tools.text import fold
+
+# A run of capitalised words (letters of any script, digits after the first letter).
+_CAPITALISED_RUN = re.compile(r"(?<![\w])[A-ZÁÉÍÓÚÑ][\wáéíóúñ]*(?:\s+[A-ZÁÉÍÓÚÑ][\wáéíóúñ]*)*")
+_SENTENCE_START = re.compile(r"(?:^|[.!?¿¡:\n]\s*)$")
+
+
+def capitalised_names(text: str) -> list[str]:
+    """Capitalised runs of a text, folded; a run opening a sentence loses its first word
+    ("Disconnect Deezer" names Deezer, "Venden aspiradoras" names nothing)."""
+    names: list[str] = []
+    for match in _CAPITALISED_RUN.finditer(text):
+        words = match.group(0).split()
+        if _SENTENCE_START.search(text[: match.start()]):
+            words = words[1:]
+        if words:
+            names.append(fold(" ".join(words)))
+    return names
+
+
+class HeadTopic:
+    """The names the agents' texts use, and each agent's content terms (`TopicWords`)."""
+
+    def __init__(
+        self,
+        texts: Iterable[tuple[str, str]],
+        topics: TopicWords,
+        terms: Callable[[str], set[str]],
+    ) -> None:
+        self._topics = topics
+        self._terms = terms
+        self.names = frozenset(n for _, text in texts for n in capitalised_names(text) if terms(n))
+        self._phrases = [n for n in self.names if " " in n]
+
+    def named(self, text: str) -> list[str]:
+        """The known names a message contains."""
+        folded = fold(text)
+        found = [n for n in self._phrases if re.search(rf"\b{re.escape(n)}\b", folded)]
+        found += [n for n in capitalised_names(text) if n in self.names and n not in found]
+        return found
+
+    def pulled_by_name(self, text: str, agent_id: str) -> bool:
+        """The message names a known name, and has content words, none of which the agent's
+        texts use: the name, not the question, made it resemble the agent. A message naming
+        something as the customer's own ("my hub display is frozen") asks about what they have,
+        which the agent's texts may word otherwise: it is left alone."""
+        names = self.named(text)
+        if not names or has_possessive(text):
+            return False
+        rest = fold(text)
+        for name in sorted(names, key=len, reverse=True):
+            rest = re.sub(rf"\b{re.escape(name)}\b", " ", rest)
+        head = self._terms(rest)
+        return bool(head) and head.isdisjoint(self._topics.terms_of(agent_id))

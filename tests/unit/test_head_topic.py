@@ -1,0 +1,38 @@
+"""A product or company name, not the question, pulling a message to an agent."""
+
+from __future__ import annotations
+
+from graph.follow_ups import TopicWords
+from graph.head_topic import HeadTopic, capitalised_names
+from graph.router import content_terms
+
+TEXTS = [
+    ("sales", "The Home Speaker costs 99 dollars."),
+    ("sales", "What is the price of the premium plan?"),
+    ("devices", "Restart Deezer on the Home Speaker when music stops."),
+    ("general", "What are your opening hours?"),
+]
+
+
+def _head() -> HeadTopic:
+    return HeadTopic(TEXTS, TopicWords(TEXTS, content_terms), content_terms)
+
+
+def test_capitalised_names_drop_a_sentence_opening_word() -> None:
+    assert capitalised_names("Disconnect Deezer please") == ["deezer"]
+    assert capitalised_names("Venden robots?") == []
+    assert capitalised_names("is the Home Speaker loud") == ["home speaker"]
+
+
+def test_a_name_with_a_topic_the_agent_never_uses_is_pulled() -> None:
+    assert _head().pulled_by_name("how long is the guarantee on the Home Speaker?", "sales")
+
+
+def test_a_name_with_a_topic_the_agent_uses_is_not() -> None:
+    assert not _head().pulled_by_name("what is the price of the home speaker?", "sales")
+
+
+def test_no_known_name_or_a_possessive_moves_nothing() -> None:
+    head = _head()
+    assert not head.pulled_by_name("how long is the guarantee?", "sales")
+    assert not head.pulled_by_name("my Home Speaker is frozen", "devices")
