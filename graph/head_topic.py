@@ -18,8 +18,10 @@ from graph.follow_ups import TopicWords
 from graph.ownership import has_possessive
 from tools.text import fold
 
-# A run of capitalised words (letters of any script, digits after the first letter).
-_CAPITALISED_RUN = re.compile(r"(?<![\w])[A-ZÁÉÍÓÚÑ][\wáéíóúñ]*(?:\s+[A-ZÁÉÍÓÚÑ][\wáéíóúñ]*)*")
+# A run of capitalised words: a capital then lower-case letters or digits ("Home Speaker", "Hub
+# Display 2"); an all-capitals word ("CEO", "AM") is a word, not a name.
+_TITLE = r"[A-ZÁÉÍÓÚÑ][a-záéíóúñü0-9][\wáéíóúñü]*"
+_CAPITALISED_RUN = re.compile(rf"(?<![\w]){_TITLE}(?:\s+{_TITLE})*(?![\w])")
 _SENTENCE_START = re.compile(r"(?:^|[.!?¿¡:\n]\s*)$")
 
 
@@ -65,7 +67,8 @@ class HeadTopic:
         names = self.named(text)
         if not names or has_possessive(text):
             return False
-        rest = fold(text)
+        # Every capitalised run is a name ("Best Buy", "Hogar" before "Smart Home"), not a topic.
+        rest = fold(_CAPITALISED_RUN.sub(" ", text))
         for name in sorted(names, key=len, reverse=True):
             rest = re.sub(rf"\b{re.escape(name)}\b", " ", rest)
         head = self._terms(rest)

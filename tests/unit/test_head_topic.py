@@ -36,3 +36,12 @@ def test_no_known_name_or_a_possessive_moves_nothing() -> None:
     head = _head()
     assert not head.pulled_by_name("how long is the guarantee?", "sales")
     assert not head.pulled_by_name("my Home Speaker is frozen", "devices")
+
+
+def test_every_capitalised_run_is_a_name_but_an_acronym_is_a_word() -> None:
+    assert capitalised_names("ask the CEO at 9 AM") == []
+    head = _head()
+    # "Acme Home Speaker" holds a known name: the whole run is a name, "CEO" the topic.
+    assert head.pulled_by_name("who is the CEO of Acme Home Speaker?", "sales")
+    # An unknown name ("Corner Shop") is no topic either: "price" alone is, and sales uses it.
+    assert not head.pulled_by_name("the price of the Home Speaker at Corner Shop", "sales")
