@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from tools.answer_kinds import (
     asked_count,
     asked_kinds,
+    filler_words,
     kind_words,
     opens_steps,
     stated_capacity,
@@ -65,6 +66,20 @@ _CLAUSE = re.compile(
 
 # A clause opening with an auxiliary asks something ("would it work on basic").
 _AUXILIARY = re.compile(r"^\W*(?:would|will|can|could|should|does|do|is|are|funciona|sirve)\b")
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What one part of a question asks, against which a sentence is checked."""
+
+    topic: set[str]  # its topic words
+    covered: set[str]  # those the sentence (or its heading) uses
+    foreign: set[str]  # words of names no passage knows
+    named: set[tuple[str, ...]]  # the passages' names it uses
+    kinds: frozenset[str]  # the kinds of answer it asks for
+    # The sentence names a thing the question names, scene included (else found by meaning).
+    linked: bool = False
+
 
 Terms = Callable[[str], set[str]]
 Similarities = Callable[[str, list[str]], list[float]]
@@ -155,6 +170,11 @@ class Scorer:
         )
         count = asked_count(own)
         meaning = self.similar(own, [s.text for s in sentences])
+        topic = self._topic(own, named)
+        # The documents' words for the customer's ("trial" -> "free") cover it too.
+        documents = self.terms(with_document_words(own)) - self.terms(own)
+        foreign = self._foreign_names(own, sentences)
+        mentioned = self._named(focus or question) if whole else set()  # its scene's too
         scores = []
         for sentence, close in zip(sentences, meaning, strict=True):
             terms = self.terms(sentence.text)
@@ -167,7 +187,18 @@ class Scorer:
             score += self._names(named, sentence.text)
             score += self._capacity(count, sentence.text)
             shared = (asking | focused) & terms - self._name_words(named)
-            if self._unrelated(shared, close, named, kinds, sentence.text):
+            covered = (topic | documents) & (terms | self.terms(sentence.heading))
+            if self._unrelated(shared, close, named, kinds, sentence.text) or self._off_topic(
+                Asked(
+                    topic,
+                    covered,
+                    foreign,
+                    named,
+                    kinds,
+                    bool(self.names_of(sentence.text) & mentioned),
+                ),
+                sentence.text,
+            ):
                 score = REJECTED
             scores.append(score)
         return scores
@@ -186,6 +217,44 @@ class Scorer:
             return False
         mentioned = self._names(named, text) > 0
         return bool((named and not mentioned) or (kinds and not kinds & stated_kinds(text)))
+
+    def _topic(self, own: str, named: set[tuple[str, ...]]) -> set[str]:
+        """What the question is about: its content words that neither ask for a kind of answer,
+        nor name a thing of the passages, nor say how it is asked ("sorry", "quick one")."""
+        how = self._kind_terms() | self.terms(" ".join(filler_words()))
+        return self.terms(own) - how - self.terms(" ".join(self._name_words(named)))
+
+    def _foreign_names(self, own: str, sentences: list[Sentence]) -> set[str]:
+        """Words of the names the question uses inside a sentence that no passage knows ("Black
+        Friday", "Google Home"): what it asks about specifically, which a sentence must name."""
+        vocabulary = {t for s in sentences for t in self.terms(s.text)}
+        how = self._kind_terms() | self.terms(" ".join(filler_words()))
+        words: set[str] = set()
+        for part in _SENTENCE_END.split(re.sub(r"\s+", " ", own.strip())):
+            part = re.sub(r"^\W+", "", part)
+            for match in _CAPITALISED.finditer(part):
+                name = tuple(_WORD.findall(fold(match.group(0))))
+                if match.start() > 0 and name not in self.known_names:
+                    words |= self.terms(" ".join(name))
+        return words - vocabulary - how
+
+    def _off_topic(self, asked: Asked, text: str) -> bool:
+        """The sentence relates to the question by a name or a homonym only: it names what is
+        asked about but covers none of the question's topic words ("the warranty on the Home
+        Speaker": its price); the question names a thing no passage knows ("Black Friday"); it
+        asks only a kind of answer about a named thing and the sentence states no such kind
+        ("who is the CEO of Hogar Smart Home": "Hogar Smart Home has three plans"); it states
+        neither the kind asked nor the thing named ("in which year was X founded": "paying
+        yearly saves two months")."""
+        if asked.foreign:
+            return True
+        stating = bool(asked.kinds & stated_kinds(text))
+        if asked.topic and not asked.covered:
+            return not stating and (bool(asked.named) or asked.linked)
+        if not asked.named:
+            return False
+        naming = self._names(asked.named, text) > 0
+        return bool(asked.kinds) and not stating and (not asked.topic or not naming)
 
     def _kind_terms(self) -> set[str]:
         """Words that ask for a kind of answer ("price", "when"): how a question asks, not what

@@ -102,3 +102,12 @@ def test_under_the_floor_a_passage_counts_when_it_states_every_kind_asked() -> N
     far = _Base({"hours": 0.12}, {"hours": HOURS})
     assert far.retrieve("is there an email address where I can write to you", 2, "en") != []
     assert far.retrieve("when do you open", 2, "en") == []
+
+
+def test_filler_words_and_documents_words_for_trials() -> None:
+    from tools.answer_kinds import filler_words
+    from tools.equivalents import with_document_words
+
+    assert {"sorry", "disculpa"} <= filler_words()
+    assert "free" in with_document_words("is there a trial?").split()
+    assert "promotions" in with_document_words("any offers now?").split()

@@ -115,3 +115,27 @@ def test_a_scene_setting_sentence_does_not_choose_the_answer() -> None:
         f"{PRODUCTS}\n\n{PLANS}",
     )
     assert answer is not None and "Every device works" in answer
+
+
+def test_a_named_thing_without_the_topic_asked_is_no_answer() -> None:
+    # The product's name alone: the topic asked (a warranty) is in no sentence.
+    assert _answer("is a guarantee period part of the Smart Thermostat deal?", PRODUCTS) is None
+    # Only the kind asked about a named thing, and the sentence states no such kind.
+    assert _answer("whose company is Acme Home?", PLANS) is None
+    # A topic word shared, the name too: an answer.
+    assert _answer("what does the Smart Thermostat learn?", PRODUCTS) is not None
+    # No topic beyond the name and the kind, the kind stated: an answer.
+    assert "$149" in (_answer("how much is the Smart Thermostat?", PRODUCTS) or "")
+
+
+def test_a_name_no_passage_knows_must_be_named_by_the_answer() -> None:
+    # "Winter Sale" is named by no passage: sharing its other words is not enough.
+    assert _answer("is the price difference prorated in the Winter Sale?", PROMOS) is None
+    assert _answer("is the price difference prorated?", PROMOS) is not None
+
+
+def test_filler_words_are_no_topic() -> None:
+    # "sorry", "quick one" say how it is asked: the price answers.
+    assert "$149" in (
+        _answer("sorry, quick one: how much is the Smart Thermostat?", PRODUCTS) or ""
+    )
