@@ -21,7 +21,7 @@ better "I don't know" than a sentence that merely mentions the same name.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from tools.answer_kinds import (
@@ -110,8 +110,13 @@ def names_in(text: str) -> set[tuple[str, ...]]:
 
 
 def _mentions(words: list[str], name: tuple[str, ...]) -> bool:
-    size = len(name)
-    return any(tuple(words[i : i + size]) == name for i in range(len(words) - size + 1))
+    """The words use the name, in the singular or the plural ("Saturdays" names "Saturday")."""
+    size, wanted = len(name), _singular(name)
+    return any(_singular(words[i : i + size]) == wanted for i in range(len(words) - size + 1))
+
+
+def _singular(words: Sequence[str]) -> tuple[str, ...]:
+    return tuple(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words)
 
 
 def clauses(question: str, terms: Terms, asks: Callable[[str], bool]) -> list[str]:

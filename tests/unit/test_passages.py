@@ -139,3 +139,12 @@ def test_filler_words_are_no_topic() -> None:
     assert "$149" in (
         _answer("sorry, quick one: how much is the Smart Thermostat?", PRODUCTS) or ""
     )
+
+
+def test_a_name_in_the_plural_is_the_same_name() -> None:
+    hours = (
+        "# Hours\n\nWe answer Monday to Friday from 9 AM to 6 PM and Saturdays from 10 AM to "
+        "2 PM.\n[source: hours]"
+    )
+    assert "Saturdays" in (_answer("when do you answer on Saturday?", hours) or "")
+    assert "contact" in asked_kinds("a qué número puedo llamarlos?")
