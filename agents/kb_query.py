@@ -12,6 +12,9 @@ then the words it leaves out:
 - also the previous message's way of asking ("a qué hora atienden") when the message has no
   subject of its own and asks for the same kind of answer, or for none ("y los sábados?").
 
+A follow-up that asks the same of something else ("and for students?" after "how much is
+Premium?") borrows only the way of asking, not the thing asked about before.
+
 A follow-up that changes topic keeps its own words: "and where can I find you?" after "what time
 are you open" asks for a place, not a time, and the message before has no topic words to lend.
 """
@@ -27,6 +30,10 @@ from tools.text import fold
 FOLLOW_UP_WORDS = 6  # a message this short may continue the one before
 _WORD = re.compile(r"[a-z0-9]+")
 _OPENER = re.compile(r"^\W*(?:and|y|e|what about|how about|also|tambien|and if|y si)\b")
+# "and for X?", "y para X?", "what about X?": the same question asked of X instead.
+_SUBSTITUTE = re.compile(
+    r"^\W*(?:(?:and|y|e) (?:for|para|with|con|on|in|en|about|de)|what about|how about|y que tal)\b"
+)
 # Words that point back at something said before ("is there an offer on it?", "¿lo tienen?").
 _POINTERS = frozenset("it its that them those this one ones lo la los las eso esa ese ello".split())
 # Words that set the tone of a message, not its topic ("oh I see", "estoy viendo").
@@ -62,6 +69,10 @@ def follow_up_query(message: str, before: str) -> str:
         return message  # a message of its own ("what products do you sell then?")
     previous = _words(before)
     lent = [w for w in _topic(previous, asking) if w not in words]
+    if own and _SUBSTITUTE.match(fold(message)):
+        # "and for students?" after "how much is premium?" asks the same of something else:
+        # the way of asking is lent, the thing it was asked of is not.
+        lent = [w for w in previous if w in asking and w not in words]
     kinds, kinds_before = asked_kinds(message), asked_kinds(before)
     if not own and (not kinds or kinds <= kinds_before):
         # Nothing of its own but how it asks: the same question, narrowed ("y los sábados?").

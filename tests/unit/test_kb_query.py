@@ -111,3 +111,10 @@ def test_filler_words_and_documents_words_for_trials() -> None:
     assert {"sorry", "disculpa"} <= filler_words()
     assert "free" in with_document_words("is there a trial?").split()
     assert "promotions" in with_document_words("any offers now?").split()
+
+
+def test_the_same_question_of_something_else_borrows_only_the_way_of_asking() -> None:
+    query = follow_up_query("y para estudiantes?", "and for enterprise?")
+    assert "enterprise" not in query  # the thing asked about before is not lent
+    query = follow_up_query("what about the thermostat?", "how much is the hub display?")
+    assert "much" in query and "display" not in query
