@@ -28,6 +28,9 @@ from tools.text import fold
 KB_TOOL = "search_knowledge_base"
 _NUMBER = re.compile(r"\b(\d{1,3})\b")
 _ID_TOKEN = re.compile(r"[^\W_]+_\w+")  # "dev_003": an id, its digits are no value
+# The value a change goes to: the number after "to" / "a" wins over a device's own number
+# ("set Speaker 1 to 20", "pon el altavoz 2 al 40").
+_TARGET_NUMBER = re.compile(r"\b(?:to|at|a|al|hasta)\s+(\d{1,3})\b")
 _ORIGIN = r"(?:from|out of|instead of|de|del|desde|en vez de|en lugar de)"
 _ARTICLE = r"(?:the\s+|my\s+|our\s+|el\s+|la\s+|mi\s+|los\s+|las\s+)?"
 # Where a thing goes: "to the bedroom", "al dormitorio", "a la oficina"; "in" / "en" only in a
@@ -38,6 +41,8 @@ _PLACE = r"([a-z ]{3,30}?)(?=[.?!,;]|$| please| por favor| pls| porfa| and | y )
 _CLITICS = ("melo", "mela", "selo", "sela", "los", "las", "les", "nos", "lo", "la", "le", "me")
 _NOT_A_PLACE = frozenset(STOPWORDS) | {"you", "it", "me", "us", "them", "bug", "bother", "ask"}
 MAX_DEVICE_WORDS = 5
+# A device id as customers copy it from the app or an email ("dev_003", "dev-3").
+_DEVICE_ID = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b|\b[a-z]+-\d+\b")
 CHANGE_SHARE = 0.5  # a read scoring this share of a change's score answers a question about it
 OWN_SHARE = 0.5  # a read of the account scoring this share of the minimum answers about one's own
 FILLED_WEIGHT = 1.0  # a required value the message names counts as a shared word
@@ -213,7 +218,8 @@ class ToolBox:
             named = mentioned(folded, spec["enum"], _synonyms(spec))
             return named or (None if strict else spec.get("default"))
         if kind in ("integer", "number"):
-            number = _NUMBER.search(fold(_ID_TOKEN.sub(" ", question)))
+            text = fold(_ID_TOKEN.sub(" ", question))
+            number = _TARGET_NUMBER.search(text) or _NUMBER.search(text)
             return int(number.group(1)) if number else None
         if kind != "string" or name == "device":
             return None
@@ -228,6 +234,9 @@ class ToolBox:
         goes to and the tool's own words ("set", "volume"), keeping the words that parameters'
         descriptions and closed sets use ("speaker", "kitchen"); only those when a kind of device is
         among them. "" when none is left."""
+        identifier = _DEVICE_ID.search(question.lower())
+        if identifier:  # an id the customer typed ("dev_003") is the device, as written
+            return identifier.group(0)
         keep = _parameter_terms(self.tools)
         own = set().union(*(content_terms(t) for t in _texts(candidate))) - keep
         folded = without_markers(read_message(question).request or question)
@@ -235,15 +244,21 @@ class ToolBox:
         if going:
             folded = folded.replace(going, " ")
         expand = shorthand()
-        words = []
+        words: list[str] = []
+        previous = ""  # the word just before, kept or not
         for word in WORD.findall(folded):
             word = expand.get(word, word)
+            after_name = bool(words) and words[-1] == previous and stem(previous) in keep
+            previous = word
+            if word.isdigit() and len(word) <= 2 and after_name:
+                words.append(word)  # "Speaker 1": a number right after a name is part of it
+                continue
             if any(w in STOPWORDS for w in word.split()) or word.isdigit() or len(word) < 2:
                 continue
             if self.form_of(stem(self.unclitic(word))) in own:
                 continue
             words.append(word)
-        naming = [w for w in words if stem(w) in keep]
+        naming = [w for w in words if stem(w) in keep or w.isdigit()]
         if any(stem(w) in self.kinds for w in naming):
             words = naming  # a kind is named: its words and the room's, no leftovers
         return " ".join(words[:MAX_DEVICE_WORDS])

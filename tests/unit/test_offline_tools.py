@@ -126,6 +126,13 @@ def test_the_device_argument_is_the_words_naming_it_never_the_message(box: ToolB
     arguments = box.arguments(move, "I'd like my speaker moved from the kitchen to the bedroom")
     assert arguments is not None and arguments["new_location"] == "bedroom"
     assert "moved" not in arguments["device"] and "speaker" in arguments["device"]
+    # A name's number stays with it, and an id the customer typed is the device as written (so
+    # an id that is not theirs is asked about, never read as "a speaker").
+    assert box.arguments(volume, "set Speaker 1 to 20") == {"volume": 20, "device": "speaker 1"}
+    assert box.arguments(volume, "set the volume of dev_003 to 0") == {
+        "volume": 0,
+        "device": "dev_003",
+    }
 
 
 def test_a_short_follow_up_repeats_the_action_before_with_its_own_values(
