@@ -105,7 +105,7 @@ SPLITS: dict[str, tuple[str, ...]] = {
 
 
 def split_of(name: str) -> str:
-    """`dev`, `test`, `holdout`, `guard`, `probe`, `dev2`, `blind`, `dev3`, or `other` (a .jsonl path)."""
+    """The split a dataset belongs to (a key of `SPLITS`), or `other` (a .jsonl path)."""
     return next((split for split, names in SPLITS.items() if name in names), "other")
 
 
