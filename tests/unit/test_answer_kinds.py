@@ -10,6 +10,7 @@ from langchain_core.messages import HumanMessage
 
 import agents.offline as offline
 from agents.offline import OfflineChatModel, _unclitic, asks_question, content_terms
+from tests.unit.kb_doubles import CannedBase
 from tools.answer_kinds import asked_kinds, parse_kinds, stated_kinds
 from tools.knowledge import LocalKnowledgeBase, Passage
 
@@ -50,26 +51,7 @@ def test_of_two_passages_close_in_meaning_the_one_stating_the_amount_comes_first
     assert kb._fused(passages, [], meaning, "es", 2, asked)[0].source == "plans"
 
 
-class _Base(LocalKnowledgeBase):
-    """Retrieval with canned closeness: no index, no encoder."""
-
-    def __init__(self, meaning: dict[str, float], passages: dict[str, Passage]) -> None:
-        super().__init__(None, "kb", encoder=None)  # type: ignore[arg-type]
-        self.encoder = object()  # type: ignore[assignment]
-        self._index_checked = True
-        self.meaning, self.passages = meaning, passages
-
-    def speller(self) -> Any:
-        return type("Same", (), {"correct": staticmethod(lambda text: text)})()
-
-    def _by_words(self, query: str, language: str, limit: int) -> list[Passage]:
-        return []
-
-    def _by_meaning(self, query: str, limit: int) -> dict[str, float]:
-        return self.meaning
-
-    def _passages(self, by_words: Any, by_meaning: Any) -> dict[str, Passage]:
-        return self.passages
+_Base = CannedBase
 
 
 def test_a_short_question_finds_a_passage_stating_what_it_asks_just_under_the_floor() -> None:

@@ -4,12 +4,11 @@ of several sentences (`tools.knowledge.asking_sentences`). No Redis, no model.""
 
 from __future__ import annotations
 
-from typing import Any
-
 from agents.kb_query import follow_up_query
+from tests.unit.kb_doubles import CannedBase
 from tools.answer_kinds import asked_kinds, kind_slack, parse_kinds
 from tools.equivalents import parse_equivalents, with_document_words
-from tools.knowledge import LocalKnowledgeBase, Passage, asking_sentences
+from tools.knowledge import Passage, asking_sentences
 
 
 def test_an_elliptical_follow_up_borrows_what_it_leaves_out() -> None:
@@ -65,26 +64,7 @@ def test_the_questions_of_a_message_of_several_sentences() -> None:
     assert asking_sentences("Does the camera record at night?") == []
 
 
-class _Base(LocalKnowledgeBase):
-    """Retrieval with canned closeness: no index, no encoder."""
-
-    def __init__(self, meaning: dict[str, float], passages: dict[str, Passage]) -> None:
-        super().__init__(None, "kb", encoder=None)  # type: ignore[arg-type]
-        self.encoder = object()  # type: ignore[assignment]
-        self._index_checked = True
-        self.meaning, self.passages = meaning, passages
-
-    def speller(self) -> Any:
-        return type("Same", (), {"correct": staticmethod(lambda text: text)})()
-
-    def _by_words(self, query: str, language: str, limit: int) -> list[Passage]:
-        return []
-
-    def _by_meaning(self, query: str, limit: int, alone: bool = True) -> dict[str, float]:
-        return self.meaning
-
-    def _passages(self, by_words: Any, by_meaning: Any) -> dict[str, Passage]:
-        return self.passages
+_Base = CannedBase
 
 
 HOURS = Passage(
