@@ -55,13 +55,18 @@ def _topic(words: list[str], asking: frozenset[str]) -> list[str]:
     ]
 
 
+def opens_follow_up(message: str) -> bool:
+    """The message opens as a follow-up: "and", "y", "what about", "also"..."""
+    return bool(_OPENER.match(fold(message)))
+
+
 def follow_up_query(message: str, before: str) -> str:
     """The query for `message` given the customer's message `before` it (see the module
     docstring); the message itself when it stands on its own."""
     words = _words(message)
     if not before.strip() or not words:
         return message
-    opens = bool(_OPENER.match(fold(message)))
+    opens = opens_follow_up(message)
     asking = kind_words()
     own = _topic(words, asking)
     pointing = bool(set(words) & _POINTERS)

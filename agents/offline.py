@@ -31,7 +31,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field
 
 from agents.canned import canned
-from agents.kb_query import follow_up_query
+from agents.kb_query import FOLLOW_UP_WORDS, follow_up_query, opens_follow_up
 from agents.offline_reading import about_own, asks_for_knowledge, asks_question, is_request
 from agents.offline_text import (
     SEMANTIC_WEIGHT,
@@ -51,8 +51,6 @@ from tools.text import fold
 OFFLINE_MODEL_ID = "offline-dev-model"
 _WORD = WORD
 _REPLY_IN = re.compile(r"\bReply in (English|Spanish)\b")
-_FOLLOW_UP_OPENER = re.compile(r"^\W*(and|y|e|what about|how about|also|tambien|and if|y si)\b")
-FOLLOW_UP_WORDS = 6  # a message this short may continue the one before ("a bit more")
 
 ACKNOWLEDGEMENTS = {"yes", "yeah", "yep", "ok", "okay", "si", "vale", "sure", "dale", "no", "nope"}
 GREETINGS = {"hello", "hi", "hey", "hola", "buenos", "buenas", "good", "morning", "evening"}
@@ -157,9 +155,7 @@ class OfflineChatModel(BaseChatModel):
             # with the message before it.
             reply = canned(_SMALL_TALK_REPLIES.get(small_talk, small_talk), language)
             return self._result(messages, AIMessage(content=reply))
-        if len(asked) > 1 and (
-            _FOLLOW_UP_OPENER.match(fold(question)) or not content_terms(question)
-        ):
+        if len(asked) > 1 and (opens_follow_up(question) or not content_terms(question)):
             # A follow-up ("and for enterprise?") is read with the message before it; tools are
             # still asked about the follow-up itself when it has words of its own.
             question = f"{asked[-2]} {question}"
@@ -314,9 +310,7 @@ def _continues(focus: str, choice: dict[str, Any] | None) -> bool:
     "y para premium?"), or is a few words that find no tool of their own ("a bit more")."""
     if choice is not None and choice["name"] != "search_knowledge_base":
         return False  # words of its own that find a tool: a message of its own
-    folded = fold(focus)
-    opens = bool(_FOLLOW_UP_OPENER.match(folded))
-    return opens or len(_WORD.findall(folded)) <= FOLLOW_UP_WORDS
+    return opens_follow_up(focus) or len(_WORD.findall(fold(focus))) <= FOLLOW_UP_WORDS
 
 
 def _escalation_reply(language: Language) -> str:
