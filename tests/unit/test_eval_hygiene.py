@@ -42,49 +42,37 @@ def test_the_held_out_split_is_large_new_and_apart_from_dev() -> None:
         assert needed in tags, needed
 
 
-def test_the_guard_split_is_new_and_apart_from_every_other_split() -> None:
+def _split(split: str) -> list[Conversation]:
+    return [c for name in SPLITS[split] for c in load_dataset(name)]
+
+
+def _near_copies_elsewhere(split: str, min_words: int = 0) -> list[tuple[str, str]]:
+    """(input, other split's input) pairs within the near-duplicate limits, for the inputs of
+    `split` longer than `min_words` words (a bare "thanks!" may recur)."""
     from evals.hygiene import similarity
 
-    guard = [c for name in SPLITS["guard"] for c in load_dataset(name)]
-    assert len(guard) >= 60 and {c.language for c in guard} == {"en", "es"}
-    others = [
-        t.input
-        for split, names in SPLITS.items()
-        if split != "guard"
-        for name in names
-        for c in load_dataset(name)
-        for t in c.turns
-    ]
-    close = [
+    others = [t.input for other in SPLITS if other != split for c in _split(other) for t in c.turns]
+    return [
         (t.input, other)
-        for c in guard
+        for c in _split(split)
         for t in c.turns
+        if len(normalize(t.input).split()) > min_words
         for other in others
         if similarity(t.input, other) >= 1.0
     ]
+
+
+def test_the_guard_split_is_new_and_apart_from_every_other_split() -> None:
+    guard = _split("guard")
+    assert len(guard) >= 60 and {c.language for c in guard} == {"en", "es"}
+    close = _near_copies_elsewhere("guard")
     assert not close, close
 
 
 def test_the_probe_split_is_english_and_no_near_copy_of_any_other_split() -> None:
-    from evals.hygiene import similarity
-
-    probe = [c for name in SPLITS["probe"] for c in load_dataset(name)]
+    probe = _split("probe")
     assert sum(len(c.turns) for c in probe) >= 60 and {c.language for c in probe} == {"en"}
-    others = [
-        t.input
-        for split, names in SPLITS.items()
-        if split != "probe"
-        for name in names
-        for c in load_dataset(name)
-        for t in c.turns
-    ]
-    close = [
-        (t.input, other)
-        for c in probe
-        for t in c.turns
-        for other in others
-        if len(normalize(t.input).split()) > 2 and similarity(t.input, other) >= 1.0
-    ]
+    close = _near_copies_elsewhere("probe", min_words=2)
     assert not close, close
 
 
@@ -92,24 +80,7 @@ def test_the_blind_split_is_no_near_copy_of_any_other_split() -> None:
     """Blind was drawn at random from the same writers as dev2: no blind input may be within the
     near-duplicate limits of a dev2 input (or of any other split's), or tuning on dev2 would be
     tuning on blind."""
-    from evals.hygiene import similarity
-
-    blind = [c for name in SPLITS["blind"] for c in load_dataset(name)]
-    single = [c for c in blind if len(c.turns) == 1]
+    single = [c for c in _split("blind") if len(c.turns) == 1]
     assert len(single) >= 120 and {c.language for c in single} == {"en", "es"}
-    others = [
-        t.input
-        for split, names in SPLITS.items()
-        if split != "blind"
-        for name in names
-        for c in load_dataset(name)
-        for t in c.turns
-    ]
-    close = [
-        (t.input, other)
-        for c in blind
-        for t in c.turns
-        for other in others
-        if len(normalize(t.input).split()) > 3 and similarity(t.input, other) >= 1.0
-    ]
+    close = _near_copies_elsewhere("blind", min_words=3)
     assert not close, close
