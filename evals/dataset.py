@@ -82,6 +82,10 @@ DATASETS = (
     "blind_single_turn",
     "blind_conversations",
     "dev3_single_turn",
+    "dev4_single_turn",
+    "dev4_conversations",
+    "blind2_single_turn",
+    "blind2_conversations",
 )
 # Dev: tune on it. Test: written from the customer's side before the router was changed, never
 # tuned on. Holdout: a third split written later from the README's description of the business
@@ -91,7 +95,12 @@ DATASETS = (
 # README's description of the business before the sixth round, tuned on beside dev (routing only).
 # Dev2 and blind: 260 single messages and 20 conversations written by two writers from the README
 # and the KB documents alone, before the seventh round, then split at random (per writer,
-# language and agent) into dev2 (tuned on) and blind (never tuned on).
+# language and agent) into dev2 (tuned on) and blind (never tuned on). Dev3: 110 single messages
+# of the kinds dev2 had few of (requests for a person, small talk, questions the KB cannot answer),
+# tuned on. Dev4 and blind2: 480 single messages and 26 conversations (220 and 12 English, 260 and
+# 14 Spanish) written by two more writers from the README and the KB documents alone before the
+# eighth round, split at random per writer, language and agent into dev4 (tuned on) and blind2
+# (never tuned on, never read).
 SPLITS: dict[str, tuple[str, ...]] = {
     "dev": ("single_turn", "conversations"),
     "test": ("test_single_turn", "test_conversations"),
@@ -101,6 +110,8 @@ SPLITS: dict[str, tuple[str, ...]] = {
     "dev2": ("dev2_single_turn", "dev2_conversations"),
     "blind": ("blind_single_turn", "blind_conversations"),
     "dev3": ("dev3_single_turn",),
+    "dev4": ("dev4_single_turn", "dev4_conversations"),
+    "blind2": ("blind2_single_turn", "blind2_conversations"),
 }
 
 

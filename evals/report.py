@@ -55,7 +55,19 @@ SPLIT_METRICS = (
 )
 
 
-SPLIT_ORDER = ("blind", "test", "holdout", "dev", "dev2", "dev3", "guard", "probe", "other")
+SPLIT_ORDER = (
+    "blind2",
+    "blind",
+    "test",
+    "holdout",
+    "dev",
+    "dev2",
+    "dev3",
+    "dev4",
+    "guard",
+    "probe",
+    "other",
+)
 
 
 def split_rows(results: dict[str, Any]) -> list[tuple[str, list[str]]]:

@@ -84,3 +84,12 @@ def test_the_blind_split_is_no_near_copy_of_any_other_split() -> None:
     assert len(single) >= 120 and {c.language for c in single} == {"en", "es"}
     close = _near_copies_elsewhere("blind", min_words=3)
     assert not close, close
+
+
+def test_the_blind2_split_is_no_near_copy_of_any_other_split() -> None:
+    """Blind2 was drawn at random from the same writers as dev4 (eighth round): no blind2 input
+    may be within the near-duplicate limits of a dev4 input or of any other split's."""
+    single = [c for c in _split("blind2") if len(c.turns) == 1]
+    assert len(single) >= 200 and {c.language for c in single} == {"en", "es"}
+    close = _near_copies_elsewhere("blind2", min_words=3)
+    assert not close, f"{len(close)} blind2 inputs near a copy elsewhere (not printed: held out)"
