@@ -33,6 +33,9 @@ class _Markers:
     connectives: frozenset[str]
     negated: tuple[tuple[str, ...], ...]
     fine: tuple[tuple[str, ...], ...]
+    fine_verbs: frozenset[str]
+    fine_adverbs: frozenset[str]
+    fine_states: tuple[tuple[str, ...], ...]
 
 
 @lru_cache(maxsize=1)
@@ -41,10 +44,13 @@ def _markers() -> _Markers:
     connectives = sorted(data["connectives"], key=len, reverse=True)
     alternatives = "|".join(re.escape(c) for c in connectives)
     return _Markers(
-        splitter=re.compile(rf"[,.;:!?¿¡\n]+|\s(?=(?:{alternatives})\b)", re.IGNORECASE),
+        splitter=re.compile(rf"([,.;:!?¿¡\n]+)|\s(?=(?:{alternatives})\b)", re.IGNORECASE),
         connectives=frozenset(connectives),
         negated=tuple(_words(p) for p in data["negated_topic"]),
         fine=tuple(_words(p) for p in data["fine"]),
+        fine_verbs=frozenset(data["fine_verbs"]),
+        fine_adverbs=frozenset(data["fine_adverbs"]),
+        fine_states=tuple(_words(p) for p in data["fine_states"]),
     )
 
 
@@ -53,13 +59,42 @@ def _holds(words: tuple[str, ...], phrase: tuple[str, ...], last_start: int) -> 
     return any(words[i : i + size] == phrase for i in range(min(last_start, len(words) - size) + 1))
 
 
-def is_context(clause: str) -> bool:
-    """The clause names a topic the message is not about, or says something works fine."""
+def _states_fine(words: tuple[str, ...], markers: _Markers) -> bool:
+    """A verb of being or working, not opening the clause, then (after at most one adverb) a
+    word of things being fine: "the bill is all sorted", "la factura esta todo ok"."""
+    for i in range(1, len(words)):
+        if words[i] not in markers.fine_verbs:
+            continue
+        starts = [i + 1] + (
+            [i + 2] if i + 1 < len(words) and words[i + 1] in markers.fine_adverbs else []
+        )
+        if any(words[j : j + len(s)] == s for j in starts for s in markers.fine_states):
+            return True
+    return False
+
+
+def is_context(clause: str, question: bool = False) -> bool:
+    """The clause names a topic the message is not about, or says something works fine (not
+    when it asks whether it is: `question`, "ya quedo pagada la factura?")."""
     markers = _markers()
     words = _words(clause)
-    return any(_holds(words, p, NEGATION_START) for p in markers.negated) or any(
-        _holds(words, p, len(words)) for p in markers.fine
+    return (
+        any(_holds(words, p, NEGATION_START) for p in markers.negated)
+        or any(_holds(words, p, len(words)) for p in markers.fine)
+        or (not question and _states_fine(words, markers))
     )
+
+
+def _clauses(text: str) -> list[tuple[str, bool]]:
+    """The clauses of `text`, each with whether a question mark ends it."""
+    parts = _markers().splitter.split(text)
+    clauses: list[tuple[str, bool]] = []
+    for index in range(0, len(parts), 2):
+        clause = parts[index]
+        if clause and clause.strip():
+            after = parts[index + 1] if index + 1 < len(parts) else None
+            clauses.append((clause.strip(), "?" in (after or "")))
+    return clauses
 
 
 def _without_connective(clause: str) -> str:
@@ -70,10 +105,11 @@ def _without_connective(clause: str) -> str:
 
 def request_part(text: str) -> str:
     """`text` without its context clauses, when a clause with something else is left."""
-    clauses = [c.strip() for c in _markers().splitter.split(text) if c and c.strip()]
-    if len(clauses) < 2:
+    found = _clauses(text)
+    if len(found) < 2:
         return text
-    context = [is_context(c) for c in clauses]
+    clauses = [clause for clause, _ in found]
+    context = [is_context(clause, question) for clause, question in found]
     kept = [c for c, dropped in zip(clauses, context, strict=True) if not dropped and _words(c)]
     if not any(context) or not kept:
         return text

@@ -42,6 +42,21 @@ def test_a_negated_topic_or_a_thing_that_works_is_context_not_the_request() -> N
     assert request_part("I just want my invoice, please") == "I just want my invoice, please"
 
 
+def test_a_thing_said_to_be_fine_in_other_words_is_context_unless_asked() -> None:
+    # A verb of being then a word of things being fine, after at most one adverb.
+    assert is_context("the invoice is all settled")
+    assert is_context("el pago ya esta todo en orden")
+    assert request_part("my payment is totally fine, I want the camera louder") == (
+        "I want the camera louder"
+    )
+    # Asked, or the verb opens the clause: a question, not context.
+    assert not is_context("the invoice is settled", question=True)
+    assert (
+        request_part("hey, the invoice is settled? thanks") == "hey, the invoice is settled? thanks"
+    )
+    assert not is_context("is it ok to move the camera")
+
+
 def test_the_router_routes_on_the_clause_that_asks(router: LocalRouter) -> None:
     # Both go to device_support when the negated clause is read as part of the request.
     assert router.route(
