@@ -45,7 +45,7 @@ from agents.offline_tools import KB_TOOL, Asked, ToolBox, unclitic
 from agents.passages import Scorer, best_passage_answer
 from tools.actions import is_write_tool
 from tools.language import Language, detect_language
-from tools.phatic import asks_about_assistant, read_message
+from tools.phatic import asks_about_assistant, leftover_small_talk, read_message
 from tools.text import fold
 
 OFFLINE_MODEL_ID = "offline-dev-model"
@@ -225,7 +225,7 @@ class OfflineChatModel(BaseChatModel):
                 arguments = toolbox.arguments(choice, focus, reason)
                 arguments = arguments or toolbox.arguments(choice, f"{before} {focus}")
         if choice is None:
-            return AIMessage(content=canned("unknown", language))
+            return AIMessage(content=canned(self._unknown_or_small_talk(focus), language))
         if choice["name"] == KB_TOOL and arguments and before:
             # The query says what an elliptical follow-up leaves out ("y los sábados?").
             arguments["query"] = follow_up_query(str(arguments.get("query") or focus), before)
@@ -242,6 +242,13 @@ class OfflineChatModel(BaseChatModel):
         morning?" is a question, not a greeting)."""
         kind = read_message(question).small_talk
         return None if kind is None else _SMALL_TALK_REPLIES.get(kind, kind)
+
+    def _unknown_or_small_talk(self, focus: str) -> str:
+        """The canned reply when nothing answers `focus`: "unknown", or the small talk it opened
+        or closed with when what is left says nothing the tools know ("hey, you around?")."""
+        known = self._term_weights()
+        kind = leftover_small_talk(focus, lambda rest: any(t in known for t in content_terms(rest)))
+        return "unknown" if kind is None else _SMALL_TALK_REPLIES.get(kind, kind)
 
     def _toolbox(self) -> ToolBox:
         """The bound tools, read once per set of tools."""
@@ -283,7 +290,7 @@ class OfflineChatModel(BaseChatModel):
             else:
                 parts.append(_render_result(text, language))
         if not parts:
-            return canned("unknown", language)
+            return canned(self._unknown_or_small_talk(focus), language)
         return "\n\n".join(parts)
 
 

@@ -9,19 +9,26 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
 import yaml
 
-from tools.small_talk import small_talk_kind
+from tools.small_talk import closest_kind, small_talk_kind
 from tools.spelling import shorthand
 
 _SPLIT = re.compile(r"(?<=[.!?;:\n¡¿])|,|\s-\s")
 _WORD = re.compile(r"[a-z0-9]+")
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 MAX_SEGMENTS = 4
+# A message with a greeting, thanks or goodbye that nothing answered is small talk when what is
+# left is this short, names nothing the caller knows and reads this close to small talk as a
+# whole ("hey, you around?"; not "hi! do you sell gift cards?", far from every such sentence).
+LEFTOVER_WORDS = 4
+LEFTOVER_CLOSE = 0.5
+_SPOKEN = ("thanks", "goodbye", "greeting")
 
 
 def fold(text: str) -> str:
@@ -29,9 +36,13 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+# Words that say nothing of their own after a phatic phrase: whom it is said to ("hola a todos",
+# "thanks guys") or how much ("thanks so much, really"). Not a kind of small talk.
+ADDRESS = "address"
+
+
 @lru_cache(maxsize=1)
-def phatic_phrases() -> dict[str, tuple[tuple[str, ...], ...]]:
-    """Kind -> phrases as word tuples, longest first."""
+def _phrase_lists() -> dict[str, tuple[tuple[str, ...], ...]]:
     data = yaml.safe_load((resources.files("tools") / "phatic.yaml").read_text("utf-8"))
     return {
         kind: tuple(sorted({tuple(p.split()) for p in phrases}, key=len, reverse=True))
@@ -39,21 +50,37 @@ def phatic_phrases() -> dict[str, tuple[tuple[str, ...], ...]]:
     }
 
 
+def phatic_phrases() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Kind -> phrases as word tuples, longest first."""
+    return {kind: phrases for kind, phrases in _phrase_lists().items() if kind != ADDRESS}
+
+
+def address_phrases() -> tuple[tuple[str, ...], ...]:
+    """Whom a greeting or thanks is said to, or how much ("a todo el equipo", "so much")."""
+    return _phrase_lists().get(ADDRESS, ())
+
+
 @dataclass(frozen=True)
 class Reading:
     """`request`: the message without phatic phrases ("" when none is left); `segments`: its
     clauses with content, longest first (at most MAX_SEGMENTS); `small_talk`: the kind of the
-    phatic phrases when the message is nothing else (greeting, thanks, goodbye, politeness)."""
+    phatic phrases when the message is nothing else (greeting, thanks, goodbye, politeness);
+    `phatic`: the kinds of the phatic phrases dropped, in order."""
 
     request: str
     segments: tuple[str, ...]
     small_talk: str | None
+    phatic: tuple[str, ...] = ()
 
 
 def _strip(words: list[str], kinds: list[str]) -> list[str]:
-    """Drop phatic phrases at the start and end of a clause; remember their kinds."""
-    phrases = phatic_phrases()
+    """Drop phatic phrases at the start and end of a clause; remember their kinds (`kinds`: those
+    of the message so far). Once one is dropped, whom it is said to goes too ("buenos dias a todo
+    el equipo", "thanks all", "hola, a todos")."""
     while words:
+        phrases = phatic_phrases()
+        if set(kinds) - {"politeness"}:
+            phrases = {**phrases, ADDRESS: address_phrases()}
         # The longest phrase of any kind at either end ("que tengas buen dia" is a goodbye,
         # not the greeting "buen dia" after two words).
         found: tuple[int, bool, str] | None = None
@@ -73,7 +100,8 @@ def _strip(words: list[str], kinds: list[str]) -> list[str]:
             break
         size, at_start, kind = found
         words = words[size:] if at_start else words[:-size]
-        kinds.append(kind)
+        if kind != ADDRESS:
+            kinds.append(kind)
     return words
 
 
@@ -92,6 +120,7 @@ def read_message(text: str) -> Reading:
     kinds: list[str] = []
     segments: list[str] = []
     clauses: list[str] = []  # the whole clause of each segment, phatic words included
+    asks: list[str] = []  # "?" for a clause that ends as a question
     for clause in _SPLIT.split(text):
         if not clause:
             continue
@@ -103,18 +132,43 @@ def read_message(text: str) -> Reading:
             )
             segments.append(" ".join(original for _, original in pairs[start : start + len(kept)]))
             clauses.append(" ".join(original for _, original in pairs))
+            asks.append("?" if clause.rstrip().endswith("?") else "")
     if not segments:
-        order = ("thanks", "goodbye", "greeting", "politeness")
-        kind = next((k for k in order if k in kinds), "greeting" if not kinds else kinds[0])
-        return Reading("", (), kind)
-    after_thanks = bool({"thanks", "goodbye"} & set(kinds))
+        return Reading("", (), _phatic_kind(kinds), tuple(kinds))
+    # Read by meaning with their question marks: "anyone around?" is a greeting, as a sentence.
+    pairs_read = [(c + q, s + q) for c, s, q in zip(clauses, segments, asks, strict=True)]
     by_meaning = small_talk_kind(
-        list(zip(clauses, segments, strict=True)), after_thanks=after_thanks, question="?" in text
+        pairs_read,
+        after_thanks=bool({"thanks", "goodbye"} & set(kinds)),
+        question="?" in text,
+        whole=text,
     )
     if by_meaning is not None:
-        return Reading("", (), by_meaning)
+        return Reading("", (), by_meaning, tuple(kinds))
     ranked = sorted(segments, key=len, reverse=True)[:MAX_SEGMENTS]
-    return Reading(" ".join(segments), tuple(ranked), None)
+    return Reading(" ".join(segments), tuple(ranked), None, tuple(kinds))
+
+
+def leftover_small_talk(text: str, names_topic: Callable[[str], bool]) -> str | None:
+    """The kind of the greeting, thanks or goodbye of a message nothing answered, when the rest
+    is small talk too: at most LEFTOVER_WORDS words, no number, nothing `names_topic` knows (the
+    caller's words: its tools', its knowledge base's), and the whole close to a small-talk
+    sentence. None for a real question after a greeting, answered or not."""
+    reading = read_message(text)
+    spoken = [kind for kind in _SPOKEN if kind in reading.phatic]
+    rest = reading.request
+    if not spoken or len(rest.split()) > LEFTOVER_WORDS or re.search(r"\d", rest):
+        return None
+    if names_topic(rest):
+        return None
+    near = closest_kind(text)
+    return spoken[0] if near is not None and near[1] >= LEFTOVER_CLOSE else None
+
+
+def _phatic_kind(kinds: list[str]) -> str:
+    """The small-talk kind of a message of phatic phrases only."""
+    order = ("thanks", "goodbye", "greeting", "politeness")
+    return next((k for k in order if k in kinds), "greeting" if not kinds else kinds[0])
 
 
 # A question about the assistant itself ("is this a bot?", "¿eres una persona?"): who is asking
@@ -122,7 +176,8 @@ def read_message(text: str) -> Reading:
 # phrases are dropped.
 _ABOUT_ASSISTANT = re.compile(
     r"^(are you|r u|is this|am i (talking|chatting|speaking|writing)|who am i|what are you|"
-    r"eres|es esto|estoy (hablando|chateando|escribiendo)|hablo con|con quien hablo|que eres)\b"
+    r"(tu )?eres|usted es|es esto|estoy (hablando|chateando|escribiendo)|hablo con|"
+    r"con quien hablo|que eres)\b"
     r".*\b(bot|robot|ai|ia|human|humano|humana|person|persona|machine|maquina|automatic|"
     r"automated|automatico|automatica|chatbot|computer|computadora|assistant|asistente)\b"
 )

@@ -27,6 +27,7 @@ CLOSE = 0.75
 # question ("thanks, that sorted it"; not "thanks, any deals this weekend?").
 CLOSE_AFTER_THANKS = 0.6
 MAX_WORDS = 10
+_CLOSING = ("thanks", "goodbye")
 _DIGIT = re.compile(r"\d")
 
 
@@ -48,12 +49,14 @@ def _expanded(text: str) -> str:
 
 
 def small_talk_kind(
-    clauses: list[tuple[str, str]], *, after_thanks: bool, question: bool
+    clauses: list[tuple[str, str]], *, after_thanks: bool, question: bool, whole: str = ""
 ) -> str | None:
     """The small-talk kind of a message's clauses with content, as (whole clause, clause without
     its phatic words) pairs, or None when any of them says something else. "Lovely, thank you
     dear" leaves "Lovely" and "dear": the whole clause is what is small talk, so the closer of
-    the two readings counts."""
+    the two readings counts. A clause that is itself a thanks or goodbye ("eso era todo") lowers
+    the floor for the others as a thanks phrase does; `whole`, the whole message, is read too:
+    close enough as a whole, it is small talk though no clause alone is."""
     texts = [_expanded(text) for pair in clauses for text in pair]
     if not clauses or any(len(c.split()) > MAX_WORDS or _DIGIT.search(c) for c in texts):
         return None
@@ -62,8 +65,35 @@ def small_talk_kind(
         return None
     encoder, vectors, kinds = found
     similarity = (encoder.encode(texts) @ vectors.T).reshape(len(clauses), 2, -1).max(axis=1)
-    floor = CLOSE_AFTER_THANKS if after_thanks and not question else CLOSE
     best = similarity.argmax(axis=1)
-    if float(np.min(similarity[np.arange(len(clauses)), best])) < floor:
+    closest = similarity[np.arange(len(clauses)), best]
+    closing = any(
+        kinds[int(b)] in _CLOSING and float(c) >= CLOSE for b, c in zip(best, closest, strict=True)
+    )
+    floor = CLOSE_AFTER_THANKS if (after_thanks or closing) and not question else CLOSE
+    if float(np.min(closest)) >= floor:
+        return kinds[int(best[int(np.argmax(closest))])]
+    return _whole_kind(_expanded(whole), encoder, vectors, kinds)
+
+
+def _whole_kind(
+    whole: str, encoder: SentenceEncoder, vectors: Vectors, kinds: tuple[str, ...]
+) -> str | None:
+    """The kind of the whole message when it, as one sentence, is close to a small-talk one."""
+    if not whole.strip() or len(whole.split()) > MAX_WORDS or _DIGIT.search(whole):
         return None
-    return kinds[int(best[int(np.argmax(similarity.max(axis=1)))])]
+    similarity = (encoder.encode([whole]) @ vectors.T)[0]
+    best = int(similarity.argmax())
+    return kinds[best] if float(similarity[best]) >= CLOSE else None
+
+
+def closest_kind(text: str) -> tuple[str, float] | None:
+    """The small-talk kind of the sentence closest to `text` as a whole, and how close; None
+    without the embedding package."""
+    found = _prototypes()
+    if found is None or not text.strip():
+        return None
+    encoder, vectors, kinds = found
+    similarity = (encoder.encode([_expanded(text)]) @ vectors.T)[0]
+    best = int(similarity.argmax())
+    return kinds[best], float(similarity[best])

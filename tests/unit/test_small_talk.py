@@ -1,0 +1,70 @@
+"""Small talk read as small talk: whom it is said to, a goodbye by meaning, a presence check,
+and the offline model's small-talk reply when a greeting's rest finds nothing."""
+
+from __future__ import annotations
+
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+
+from agents.offline import OfflineChatModel
+from tools.phatic import leftover_small_talk, read_message
+
+
+def test_whom_a_greeting_or_thanks_is_said_to_is_no_content() -> None:
+    assert read_message("buenas tardes a todo el equipo").small_talk == "greeting"
+    assert read_message("gracias a todos, de verdad").small_talk == "thanks"
+    assert read_message("muchas gracias, qué amables").small_talk == "thanks"
+    # Only after a greeting, thanks or goodbye: "all" that starts a request stays in it.
+    assert read_message("all my devices are offline").request == "all my devices are offline"
+    assert read_message("hi, all my devices are offline").small_talk is None
+
+
+def test_a_clause_that_is_itself_a_goodbye_lowers_the_floor_for_the_others() -> None:
+    assert read_message("perfecto, eso es todo. que pasen buena noche").small_talk == "goodbye"
+
+
+def test_a_presence_check_is_a_greeting_read_as_a_question() -> None:
+    assert read_message("hey, anybody around?").small_talk == "greeting"
+    assert read_message("hola, ¿alguien por ahí?").small_talk == "greeting"
+    assert read_message("hello, are you still there?").small_talk == "greeting"
+
+
+def test_a_request_after_a_greeting_stays_a_request() -> None:
+    for text in (
+        "hi! do you sell gift cards?",
+        "hello, what plans do you have?",
+        "thanks, and the premium price?",
+        "good evening, quick question about my bill",
+    ):
+        assert read_message(text).small_talk is None, text
+
+
+def test_the_phatic_kinds_dropped_are_kept() -> None:
+    assert read_message("hola, what plans do you have?").phatic == ("greeting",)
+
+
+def test_a_greetings_rest_that_names_nothing_known_is_small_talk() -> None:
+    def nothing(rest: str) -> bool:
+        return False
+
+    assert leftover_small_talk("hey, you around?", nothing) == "greeting"
+    # A real question after a greeting is far from every small-talk sentence.
+    assert leftover_small_talk("hi! do you sell gift cards?", nothing) is None
+    assert leftover_small_talk("hey, you around?", lambda rest: True) is None  # a known topic
+    assert leftover_small_talk("hey, you around 24/7?", nothing) is None  # a number
+    assert leftover_small_talk("you around?", nothing) is None  # no greeting, thanks or goodbye
+
+
+def test_the_offline_model_answers_small_talk_when_the_knowledge_base_finds_nothing() -> None:
+    model = OfflineChatModel()
+
+    def after_no_results(text: str) -> str:
+        messages = [
+            SystemMessage("You help customers.\nReply in English."),
+            HumanMessage(text),
+            AIMessage("", tool_calls=[{"name": "search_knowledge_base", "args": {}, "id": "c1"}]),
+            ToolMessage("NO_RESULTS: nothing matched", tool_call_id="c1"),
+        ]
+        return str(model.invoke(messages).content)
+
+    assert "How can I help" in after_no_results("hey, you around?")
+    assert "don't have that information" in after_no_results("hi! do you sell gift cards?")
