@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -22,7 +23,8 @@ _SPANISH = frozenset(
     "tengo tienes tenemos quiero quieres puedes podemos hacer hago hace sé sabe saber ver "
     "cuándo dónde cuál qué cómo ahora hoy mañana ayer después antes siempre nunca otra otro "
     "mío tuyo suyo nuestro vale dale listo claro perdón disculpa porfa amable ayudar "
-    "encuentro quedan abren atienden cierran llamo escribo hablar gusta".split()
+    "encuentro quedan abren atienden cierran llamo escribo hablar gusta chau chao buen "
+    "finde".split()
 )
 # Word endings that only one of the two languages uses (a tie-breaker for unknown words).
 _SPANISH_ENDINGS = re.compile(r"(ción|ciones|mente|amos|emos|imos|ando|iendo|ado|ido|ería)$")
@@ -57,9 +59,30 @@ _SPANISH_OPENERS = frozenset("hola gracias buenas buenos saludos".split())
 _ENGLISH_OPENERS = frozenset("hi hello hey thanks thank".split())
 
 
+_STRETCHED = re.compile(r"([a-záéíóúñ])\1+$")
+
+
+def _spelled_out(text: str) -> str:
+    """Chat shorthand spelled out ("q tal" -> "que tal") and a stretched last letter cut
+    ("holaaa" -> "hola"), so marker words are found."""
+    from tools.spelling import shorthand
+
+    short = shorthand()
+    markers = _SPANISH | _ENGLISH
+
+    def word(match: re.Match[str]) -> str:
+        found = match.group()
+        cut = _STRETCHED.sub(r"\1", found)
+        if found not in markers and cut in markers:
+            return cut
+        return short.get(found, found)
+
+    return re.sub(r"[a-záéíóúñü]+", word, text)
+
+
 def detect_language(text: str, default: Language = "en") -> Language:
     """`es` or `en` by marker words and Spanish punctuation; `default` when there is no signal."""
-    lowered = text.lower()
+    lowered = _spelled_out(text.lower())
     words = _WORD.findall(lowered)
     spanish = sum(word in _SPANISH for word in words) + 2 * len(re.findall(r"[¿¡ñ]", lowered))
     spanish += sum(1 for word in words if re.search(r"[áéíóú]", word))
@@ -72,6 +95,11 @@ def detect_language(text: str, default: Language = "en") -> Language:
         return "en"
     if spanish:
         return default  # as many marker words of each: the conversation's language
+    margin = dictionary_margin(text)
+    if margin is not None and margin[1] >= DICTIONARY_MARGIN - (margin[0] == default):
+        # Several words only one language has: the character model ("echo mini info" reads as
+        # Spanish to it) is not asked. One word is too little: the Spanish list lacks many forms.
+        return margin[0]
     if (guess := identified(text)) is not None:
         return guess
     unknown = [w for w in words if w not in _SPANISH and w not in _ENGLISH and len(w) > 3]
@@ -82,6 +110,43 @@ def detect_language(text: str, default: Language = "en") -> Language:
     return default
 
 
+@lru_cache(maxsize=2)
+def dictionary(language: Language) -> frozenset[str]:
+    """The words of a language's dictionary (folded, letters only), from the word-frequency lists
+    `pyspellchecker` ships; empty without the package."""
+    try:
+        from spellchecker import SpellChecker
+    except ImportError:
+        return frozenset()
+    checker: Any = SpellChecker(language=language, distance=1)
+    words = (
+        str(w) if str(w).isascii() else _fold(str(w)) for w in checker.word_frequency.dictionary
+    )
+    return frozenset(w for w in words if w.isalpha())
+
+
+def _fold(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def dictionary_margin(text: str) -> tuple[Language, int] | None:
+    """The language whose dictionary alone holds more of the message's words, and by how many
+    ("echo mini info": three English-only words; "chau buen finde": one Spanish-only word), or
+    None on a tie. Capitalised words are left out: product and plan names ("Home Speaker",
+    "Premium") are English words in Spanish messages too."""
+    english, spanish = dictionary("en"), dictionary("es")
+    words = [_fold(w) for w in re.findall(r"[^\W\d_]{3,}", text) if not w[0].isupper()]
+    votes_en = sum(w in english and w not in spanish for w in words)
+    votes_es = sum(w in spanish and w not in english for w in words)
+    if votes_en == votes_es:
+        return None
+    return ("en", votes_en - votes_es) if votes_en > votes_es else ("es", votes_es - votes_en)
+
+
+# How many more words only the other language's dictionary holds before it overrides the
+# conversation's language.
+DICTIONARY_MARGIN = 3
 # How sure the statistical model must be before it overrides the conversation's language.
 IDENTIFIED_CONFIDENCE = 0.8
 

@@ -17,7 +17,6 @@ from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
-from typing import Any
 
 import yaml
 
@@ -56,16 +55,9 @@ def dictionary_words() -> frozenset[str]:
     """Real words of the languages customers write in (folded), from the word-frequency lists
     `pyspellchecker` ships (about 250,000 words, read once, under a second); empty without the
     package. A word here is left as written: more evidence than "one edit from a known word"."""
-    try:
-        from spellchecker import SpellChecker
-    except ImportError:
-        return frozenset()
-    words: set[str] = set()
-    for language in DICTIONARY_LANGUAGES:
-        checker: Any = SpellChecker(language=language, distance=1)
-        for word in checker.word_frequency.dictionary:
-            words.add(word if word.isascii() else fold(str(word)))
-    return frozenset(w for w in words if w.isalpha())
+    from tools.language import dictionary
+
+    return frozenset().union(*(dictionary(language) for language in DICTIONARY_LANGUAGES))
 
 
 def _edits(word: str) -> set[str]:

@@ -80,6 +80,18 @@ def test_a_message_without_marker_words_is_read_by_the_language_model() -> None:
     assert detect_language("47", default="es") == "es"
 
 
+def test_short_messages_are_read_with_dictionaries_shorthand_and_stretched_letters() -> None:
+    # Three words only English's dictionary holds: the character model (which reads "echo"
+    # as Spanish) is not asked; a capitalised name counts for neither language.
+    assert detect_language("echo mini info", default="es") == "en"
+    assert detect_language("Premium", default="es") == "es"
+    # One word is too little to override the conversation's language.
+    assert detect_language("hub", default="es") == "es"
+    # Shorthand spelled out, a stretched last letter cut: marker words again.
+    assert detect_language("holaa q tal") == "es"
+    assert detect_language("see you all") == "en"
+
+
 def test_a_target_value_or_a_verb_with_a_pronoun_is_a_request() -> None:
     assert is_request("volumen del altavoz a 30")
     assert is_request("bájalo a 10")
