@@ -90,7 +90,11 @@ class ToolBox:
         if asked.knowledge and knowledge_base is not None:
             return knowledge_base  # how something works, what to do: not an action
         ranked = sorted(
-            ((self.score(question, t), -order, t) for order, t in enumerate(self.tools)),
+            (
+                (self.score(question, t), -order, t)
+                for order, t in enumerate(self.tools)
+                if t["name"] != ESCALATION_TOOL  # a handoff only on a request for a person
+            ),
             key=lambda item: item[:2],
             reverse=True,
         )

@@ -2,28 +2,48 @@
 
 A request for a person is about who answers, not about the topic it mentions ("my speaker is
 broken, put me through to a supervisor"): the router sends it to the agent that can hand the
-conversation over. Read clause by clause on the request (greetings and apologies dropped): a verb
-of reaching someone, then a word for a person, with no negation just before either. A question
-about the assistant itself ("is this a bot?") is not a request for a person. The words live in
-`handoff.yaml`.
+conversation over. Read clause by clause on the request (greetings and apologies dropped): a word
+for a person with, not negated, a verb of reaching before it (or of wanting, for a word that only
+names a person), a verb of reaching or serving after it ("can a person help me"), or a word of
+availability closing the clause ("is an operator available?"); or a request to be called back
+("call me back", "que me llamen"). A clause naming a channel ("by phone", "por correo") asks for
+contact details instead. Words are read in their base form: a plural ("humans",
+"asesores"), an English -ing form before the person ("speaking to people"), a passive ("be
+transferred"), and a one-edit typo of a word of five letters or more that is no real word
+("persn", "ablar"). A question about the assistant itself ("is this a bot?") is not a request
+for a person. The words live in `handoff.yaml`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
 import yaml
 
 from tools.phatic import asks_about_assistant, fold, read_message
+from tools.spelling import MIN_LENGTH, Speller
 
 _CLAUSE = re.compile(r"[.!?;,\n¡¿]|\s-\s|\bbut\b|\bpero\b")
 _WORD = re.compile(r"[a-z0-9']+")
 NEGATION_REACH = 3  # words before the verb or the person a negation still governs
 REACH_AFTER = 5  # words after the person a verb of reaching may come ("a human I can talk to")
+AVAILABLE_TAIL = 3  # words that may follow "available" at the end of the clause ("right now")
+CALL_OBJECT_BEFORE = 3  # words before "llamen" its object may come ("me pueden llamar")
+MIN_PLURAL = 4  # shorter words ending in -s are not plurals of a person word ("as")
+
+
+@dataclass(frozen=True)
+class CallbackWords:
+    after: frozenset[str]
+    before: frozenset[str]
+    whole: frozenset[str]
+    object: frozenset[str]
+    narrator: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -35,29 +55,99 @@ class HandoffWords:
     negation: frozenset[str]
     reach_stems: tuple[str, ...]
     alone: frozenset[str]
+    alone_with: frozenset[str]
+    manner: frozenset[tuple[str, str]]
+    passive: frozenset[str]
+    serve: frozenset[str]
+    owner: frozenset[str]
+    available: frozenset[str]
+    hours: frozenset[str]
+    callback: CallbackWords
+    channel: frozenset[str]
 
     def reaches(self, word: str) -> bool:
         return word in self.reach or word.startswith(self.reach_stems)
+
+    def reaches_before(self, word: str, previous: str) -> bool:
+        """A verb of reaching as it may come before the person: also its -ing form, and its
+        past participle after "be" / "get"."""
+        return self.reaches(word) or any(self.reaches(base) for base in _bases(word, previous))
+
+    @cached_property
+    def person_words(self) -> frozenset[str]:
+        return frozenset(w for phrase in self.person for w in phrase)
+
+    @cached_property
+    def vocabulary(self) -> frozenset[str]:
+        """The words a typo is repaired towards: of reaching, wanting, serving, availability,
+        and for a person (not the callback words: "llamarlos" is no "llamarnos")."""
+        return (
+            self.reach | self.want | self.person_words | self.someone | self.serve | self.available
+        )
+
+
+def _bases(word: str, previous: str) -> Iterator[str]:
+    """The base forms an English -ing form ("chatting") or, after "be" / "get", a past
+    participle ("transferred") may have."""
+    passive = previous in handoff_words().passive
+    for suffix in ("ing", "ed"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2 and (suffix == "ing" or passive):
+            stem = word[: -len(suffix)]
+            yield from (stem, stem + "e")
+            if stem[-1] == stem[-2]:
+                yield stem[:-1]
 
 
 @lru_cache(maxsize=1)
 def handoff_words() -> HandoffWords:
     data = yaml.safe_load((resources.files("tools") / "handoff.yaml").read_text("utf-8"))
 
-    def words(value: Any) -> list[str]:
+    def words(value: Any) -> frozenset[str]:
         groups: list[Any] = list(value.values()) if isinstance(value, dict) else [value]
-        return [fold(str(w)) for group in groups for w in (group or [])]
+        return frozenset(fold(str(w)) for group in groups for w in (group or []))
 
     person = sorted({tuple(p.split()) for p in words(data["person"])}, key=len, reverse=True)
+    call = data["callback"]
     return HandoffWords(
-        reach=frozenset(words(data["reach"])),
-        want=frozenset(words(data["want"])),
+        reach=words(data["reach"]),
+        want=words(data["want"]),
         person=tuple(person),
-        someone=frozenset(words(data["someone"])),
-        negation=frozenset(words(data["negation"])),
-        reach_stems=tuple(words(data.get("reach_stems", {}))),
-        alone=frozenset(words(data.get("alone", {}))),
+        someone=words(data["someone"]),
+        negation=words(data["negation"]),
+        reach_stems=tuple(sorted(words(data.get("reach_stems", {})))),
+        alone=words(data.get("alone", {})),
+        alone_with=words(data["alone_with"]),
+        manner=frozenset((p.split()[0], p.split()[-1]) for p in words(data["manner"])),
+        passive=words(data["passive"]),
+        serve=words(data["serve"]),
+        owner=words(data["owner"]),
+        available=words(data["available"]),
+        hours=words(data["hours"]),
+        callback=CallbackWords(*(words(call[k]) for k in CallbackWords.__dataclass_fields__)),
+        channel=words(data["channel"]),
     )
+
+
+@lru_cache(maxsize=1)
+def _speller() -> Speller:
+    return Speller(sorted(handoff_words().vocabulary))
+
+
+def _base_word(word: str, vocabulary: HandoffWords) -> str:
+    """The word of the vocabulary `word` is a typo (one edit, five letters or more, no real
+    word) or a plural ("humans", "asesores") of; else `word`."""
+    known = vocabulary.vocabulary
+    if word in known:
+        return word
+    if len(word) >= MIN_LENGTH:
+        repaired = fold(_speller().word(word))
+        if repaired in known:
+            return repaired
+    if len(word) >= MIN_PLURAL and word.endswith("s"):
+        for singular in (word[:-1], word[:-2]):
+            if singular in vocabulary.person_words:
+                return singular
+    return word
 
 
 def _negated(words: list[str], position: int, negation: frozenset[str]) -> bool:
@@ -66,6 +156,8 @@ def _negated(words: list[str], position: int, negation: frozenset[str]) -> bool:
 
 def _person_at(words: list[str], start: int, vocabulary: HandoffWords) -> str | None:
     """ "person" (a word for a person), "someone", or None at this position."""
+    if start and (words[start - 1], words[start]) in vocabulary.manner:
+        return None  # "in person", "en persona": how, not who
     if words[start] in vocabulary.someone:
         return "someone"
     for phrase in vocabulary.person:
@@ -74,27 +166,87 @@ def _person_at(words: list[str], start: int, vocabulary: HandoffWords) -> str | 
     return None
 
 
+def _available_at(words: list[str], start: int, vocabulary: HandoffWords) -> int | None:
+    """Where a word of availability closes the clause after the person ("is an operator
+    available?", "hay alguien disponible ahora"), unless the clause is about opening hours."""
+    if any(w in vocabulary.hours for w in words):
+        return None
+    window = range(start + 1, min(len(words), start + 1 + REACH_AFTER))
+    return next(
+        (
+            i
+            for i in window
+            if words[i] in vocabulary.available and len(words) - i - 1 <= AVAILABLE_TAIL
+        ),
+        None,
+    )
+
+
+def _verb_for(words: list[str], start: int, kind: str, vocabulary: HandoffWords) -> int | None:
+    """The verb that asks for the person at `start`: of reaching (or, for a word for a person
+    nobody owns, of wanting) before it, of reaching (or serving, likewise) after it, or a word
+    of availability."""
+    free_person = kind == "person" and (start == 0 or words[start - 1] not in vocabulary.owner)
+    before = [
+        i
+        for i in range(start)
+        if vocabulary.reaches_before(words[i], words[i - 1] if i else "")
+        or (free_person and words[i] in vocabulary.want)
+    ]
+    if before:
+        return before[-1]
+    window = range(start + 1, min(len(words), start + 1 + REACH_AFTER))
+    after = (
+        i
+        for i in window
+        if vocabulary.reaches(words[i]) or (free_person and words[i] in vocabulary.serve)
+    )
+    found = next(after, None)
+    if found is None and kind == "person":
+        return _available_at(words, start, vocabulary)
+    return found
+
+
+def _asks_for_call(words: list[str], vocabulary: HandoffWords) -> bool:
+    """A request to be called back: "call me back", "can you ring me", "que me llamen",
+    "llámame" (not negated, not "they call me")."""
+    call = vocabulary.callback
+    for i, word in enumerate(words):
+        asked = (
+            word in call.whole
+            or (
+                word in call.after
+                and i + 1 < len(words)
+                and words[i + 1] in call.object
+                and (i == 0 or words[i - 1] not in call.narrator)
+            )
+            or (
+                word in call.before
+                and any(w in call.object for w in words[max(0, i - CALL_OBJECT_BEFORE) : i])
+            )
+        )
+        if asked and not _negated(words, i, vocabulary.negation):
+            return True
+    return False
+
+
 def _clause_asks_for_person(words: list[str], vocabulary: HandoffWords) -> bool:
-    """A verb of reaching (or, for a word for a person, of wanting) before the person, or a verb
-    of reaching soon after it ("is there a human I can talk to", "alguien que me atienda"), or a
-    word for a person as the whole request ("agent!")."""
-    if words and all(w in vocabulary.alone for w in words):
+    """A word for a person asked for (see `_verb_for`), a word for a person as the whole
+    request ("agent!", "real person now"), or a request to be called back."""
+    words = [_base_word(w, vocabulary) for w in words]
+    if any(w in vocabulary.alone for w in words) and all(
+        w in vocabulary.alone or w in vocabulary.alone_with for w in words
+    ):
         return True
+    if _asks_for_call(words, vocabulary):
+        return True
+    if any(w in vocabulary.channel for w in words):
+        return False  # how to reach the company by phone or email: contact details
     for start in range(len(words)):
         kind = _person_at(words, start, vocabulary)
         if kind is None or _negated(words, start, vocabulary.negation):
             continue
-        before = [
-            i
-            for i in range(start)
-            if vocabulary.reaches(words[i]) or (kind == "person" and words[i] in vocabulary.want)
-        ]
-        after = [
-            i
-            for i in range(start + 1, min(len(words), start + 1 + REACH_AFTER))
-            if vocabulary.reaches(words[i])
-        ]
-        verb = before[-1] if before else after[0] if after else None
+        verb = _verb_for(words, start, kind, vocabulary)
         if verb is not None and not _negated(words, verb, vocabulary.negation):
             return True
     return False

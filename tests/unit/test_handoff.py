@@ -35,6 +35,31 @@ def test_requests_for_a_person(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
+        "are there any humans I could talk to",  # a plural person word
+        "quiero hablar con asesores",  # a Spanish plural in -es
+        "I'd rather be talking with a representative",  # an -ing form before the person
+        "can I be transferred to a supervisor",  # a passive
+        "could a human assist me with this",  # a verb of serving after a word for a person
+        "busco un humano que me ayude",
+        "is a supervisor available right now?",  # availability closing the clause
+        "hay algún asesor disponible?",
+        "please call me back",  # a request to be called back
+        "que me llamen por favor",
+        "llámenme",
+        "talk to a persn",  # one-edit typos of words of five letters or more
+        "necesito hablr con una persona",
+        "tranfer me to an operator",
+        "real person now",  # a word for a person with words that only qualify it
+        "persona real ya",
+    ],
+)
+def test_requests_for_a_person_in_other_words(text: str) -> None:
+    assert asks_for_person(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "I want to connect my camera to the new router",  # connect, but no person
         "I need someone to look at my thermostat",  # someone after a verb of wanting
         "I don't need a human, just the price of premium",  # negated
@@ -45,6 +70,21 @@ def test_requests_for_a_person(text: str) -> None:
         "the agent told me i'd get a refund",  # a person mentioned, not asked for
         "no person has called me back",
         "mi asesor me dijo que tenía descuento",
+        "can someone help me set up the wifi",  # serving after "someone": a support request
+        "busco alguien que me ayude con el wifi",
+        "my manager needs help with the invoice",  # a person the customer owns
+        "is customer service available on weekends?",  # availability in opening hours
+        "is someone available to fix my wifi this week",
+        "anyone around?",  # availability of someone: only a presence check
+        "the person calling me says they are from your company",  # -ing after the person
+        "the person I talked to said I'd get a refund",
+        "they call me every day about offers",  # a narrator before "call me"
+        "don't call me again",
+        "me llamo Juan",
+        "I want to connect my personal speaker",  # "personal" is a real word, no typo
+        "where can I see you in person",  # how, not who
+        "what is your phone number to speak to support",  # contact details
+        "how many people can use one account",
     ],
 )
 def test_not_requests_for_a_person(text: str) -> None:
@@ -77,3 +117,22 @@ def test_the_offline_model_hands_over_on_a_request_for_a_person() -> None:
     model = OfflineChatModel().bind_tools([escalation_tool()])
     reply = model.invoke([SystemMessage("Reply in English."), HumanMessage("get me an operator")])
     assert [c["name"] for c in reply.tool_calls] == ["escalate_to_human"]
+
+
+def test_the_offline_model_never_escalates_by_the_score_of_the_tools_words() -> None:
+    """The escalation tool is chosen on a request for a person only: a message whose words are
+    near its description ("the person who runs the company") gets another tool, or none."""
+    from agents.offline_tools import ToolBox
+    from tools import escalation_tool
+
+    handoff = escalation_tool()
+    escalation = {
+        "name": handoff.name,
+        "description": handoff.description,
+        "parameters": {"type": "object", "properties": {}, "required": []},
+        "examples": list((handoff.metadata or {})["examples"]),
+    }
+    box = ToolBox([escalation], min_score=0.1)
+    assert box.choose("what is the name of the person who runs the company?") is None
+    chosen = box.choose("quiero hablar con una persona real")
+    assert chosen is not None and chosen["name"] == "escalate_to_human"
