@@ -14,10 +14,27 @@ from typing import Any, Literal
 from tools import fold
 
 YES = frozenset(
-    "yes y yeah yep yup sure ok okay k confirm confirmed go ahead do it please do si sí claro "
-    "vale dale confirmo de acuerdo hazlo adelante correcto perfecto".split()
+    "yes y yeah yep yup yea sure ok okay k confirm confirmed go ahead do it please do si sí "
+    "claro vale dale confirmo de acuerdo hazlo hacelo adelante correcto perfecto absolutely "
+    "definitely alright exacto obvio".split()
 )
-YES_PHRASES = ("go ahead", "do it", "de acuerdo", "yes please", "si por favor", "ok thanks")
+YES_PHRASES = (
+    "go ahead",
+    "do it",
+    "de acuerdo",
+    "yes please",
+    "si por favor",
+    "ok thanks",
+    "sounds good",
+    "de una",
+)
+# Words that may stand around a yes without changing it ("yep go for it", "si dale hacelo
+# porfa", "sure, sounds good thanks"): a message of these and at least one word of `YES` is a yes.
+YES_COMPANIONS = frozenset(
+    "go for it thing that this then just sounds good great fine perfect please pls thanks "
+    "thank you thx lets let's proceed right away now por favor gracias entonces nomas mas de "
+    "una ya mismo eso asi metele mandale procede porfa".split()
+)
 NO = frozenset("no nope nah cancel stop cancela cancelar cancelalo dejalo".split())
 NO_PHRASES = ("no thanks", "no gracias", "mejor no", "don't", "do not", "not now", "ahora no")
 _BUTTON = re.compile(r"^confirm:([0-9a-f]{6,40}):(yes|no)$")
@@ -40,6 +57,8 @@ def typed_answer(text: str) -> Literal["yes", "no"] | None:
     if folded in NO_PHRASES or (words[0] in NO and len(words) <= 3):
         return "no"
     if folded in YES_PHRASES or all(word in YES for word in words):
+        return "yes"
+    if any(word in YES for word in words) and all(w in YES or w in YES_COMPANIONS for w in words):
         return "yes"
     return None
 

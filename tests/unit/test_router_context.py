@@ -85,6 +85,15 @@ def test_an_answer_to_the_active_agent_stays_with_it(router: LocalRouter) -> Non
     assert _route(cascade, "thanks, bye", "device_support") == "general"
 
 
+def test_a_yes_in_other_words_is_a_yes_and_a_new_request_is_not() -> None:
+    from graph.confirmations import typed_answer
+
+    for text in ("yep, go for it", "sí dale, hacelo porfa", "sure thing, thanks", "sounds good"):
+        assert typed_answer(text) == "yes", text
+    for text in ("ok what about premium", "yes but the bedroom one", "ya pagué", "ya"):
+        assert typed_answer(text) is None, text
+
+
 def test_a_continuation_carries_the_previous_topic_on(router: LocalRouter) -> None:
     assert opens_continuation("and what about the kitchen one")
     assert opens_continuation("y si lo pago mañana")
