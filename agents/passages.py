@@ -24,8 +24,6 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from agents.focus import FocusCheck
-from agents.offline_text import stem
 from tools.answer_kinds import (
     asked_count,
     asked_kinds,
@@ -35,7 +33,6 @@ from tools.answer_kinds import (
     stated_capacity,
     stated_kinds,
 )
-from tools.embeddings import sentence_encoder
 from tools.equivalents import with_document_words
 from tools.knowledge import STOPWORDS
 from tools.language import detect_language
@@ -264,9 +261,6 @@ class Scorer:
         naming = self._names(asked.named, text) > 0
         return bool(asked.kinds) and not stating and (not asked.topic or not naming)
 
-    def kind_terms(self) -> set[str]:
-        return self._kind_terms()
-
     def _kind_terms(self) -> set[str]:
         """Words that ask for a kind of answer ("price", "when"): how a question asks, not what
         it is about ("la diferencia de precio" is no answer to "what is the difference")."""
@@ -322,11 +316,9 @@ def best_passage_answer(
     language: str,
     scorer: Scorer,
     cite: Callable[[str, str], str],
-    check: FocusCheck | None = None,
 ) -> str | None:
     """The sentences of the retrieved passages that best answer the question, with their source;
-    None when none relates to it, or when they leave what it asks about uncovered (`check`,
-    `agents.focus`; see the module docstring)."""
+    None when none relates to it (see the module docstring)."""
     speller = Speller([text])
     # In the documents' words too ("subscriptions" -> "plans"), as the knowledge base read it.
     question, focus = (
@@ -345,10 +337,7 @@ def best_passage_answer(
         scores = scorer.score(whole, question, focus, sentences)
         own = clause if len(parts) > 1 else focus or question
         picked = _best_of(sentences, scores, len(parts) > 1)
-        picked += _shaped(own, scorer, sentences, scores, picked)
-        if check is not None and not _addresses(check, own, picked, scorer):
-            continue  # the sentences share words with the question but not what it asks about
-        for sentence in picked:
+        for sentence in picked + _shaped(own, scorer, sentences, scores, picked):
             if sentence not in chosen:
                 chosen.append(sentence)
     if not chosen:
@@ -399,21 +388,6 @@ def _shaped(
         if naming:
             extra.append(max(naming, key=lambda p: p[0])[1])
     return extra
-
-
-def focus_check(scorer: Scorer) -> FocusCheck:
-    """The focus check with the multilingual encoder (opt-in: `best_passage_answer(check=...)`;
-    off by default, it still refuses answerable questions of the tuned splits, evals/README.md)."""
-    encoder = sentence_encoder()
-    return FocusCheck(scorer.terms, stem, encoder.encode if encoder is not None else None)
-
-
-def _addresses(check: FocusCheck, asked: str, picked: list[Sentence], scorer: Scorer) -> bool:
-    if not picked:
-        return True
-    answer = " ".join(f"{s.heading} {s.text}" for s in picked)
-    names = {w for name in scorer.known_names for w in name}
-    return check.addresses(asked, answer, names, scorer.kind_terms())
 
 
 def _rank_bonus(sentence: Sentence) -> float:

@@ -24,7 +24,6 @@ _WORD = re.compile(r"[a-z0-9]+")
 QUANTITY = "quantity"  # not a kind: a number of things asked about, a capacity stated
 STEPS = "steps"  # not a kind: the first of a series of steps
 FILLER = "filler"  # not a kind: words that say how a message is said, not what it is about
-GENERIC = "generic"  # not a kind: words of the asking itself, or too general to be a focus
 
 
 # How far under the knowledge base's relevance floor a passage stating the kind asked for still
@@ -47,7 +46,7 @@ def parse_kinds(data: dict[str, Any]) -> tuple[AnswerKind, ...]:
     """Kinds from their YAML form (`{name: {asks: [...], states: [...]}}`)."""
     kinds = []
     for name, spec in (data or {}).items():
-        if name in (QUANTITY, STEPS, FILLER, GENERIC):
+        if name in (QUANTITY, STEPS, FILLER):
             continue
         asks = {tuple(_WORD.findall(fold(str(p)))) for p in spec.get("asks") or []}
         states = tuple(re.compile(str(p)) for p in spec.get("states") or [])
@@ -101,13 +100,6 @@ def _first_steps() -> tuple[re.Pattern[str], ...]:
 def filler_words() -> frozenset[str]:
     """Words that say how a message is said ("sorry", "quick one", "disculpa"), folded."""
     spec = _yaml().get(FILLER) or {}
-    return frozenset(fold(str(w)) for w in spec.get("words") or [])
-
-
-@lru_cache(maxsize=1)
-def generic_words() -> frozenset[str]:
-    """Words of the asking itself ("offer", "tienen") or too general ("thing"), folded."""
-    spec = _yaml().get(GENERIC) or {}
     return frozenset(fold(str(w)) for w in spec.get("words") or [])
 
 
