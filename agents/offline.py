@@ -212,7 +212,8 @@ class OfflineChatModel(BaseChatModel):
         if small_talk:  # small talk is answered, never acted on
             return AIMessage(content=canned(small_talk, language))
         toolbox = self._toolbox()
-        choice = toolbox.choose(text, _asked(focus))
+        # A request for a person is read as written, clause by clause ("persona ya, no un bot").
+        choice = toolbox.handoff(focus) or toolbox.choose(text, _asked(focus))
         arguments = toolbox.arguments(choice, focus) if choice else None
         if before and _continues(focus, choice):
             # A follow-up ("and the thermostat?", "a bit more") repeats what the message before

@@ -83,8 +83,8 @@ class ToolBox:
         question = self.speller.correct(question)
         if not content_terms(question) or not self.tools:
             return None
-        handoff = self.tool(ESCALATION_TOOL)
-        if handoff is not None and asks_for_person(question):
+        handoff = self.handoff(question)
+        if handoff is not None:
             return handoff  # a request for a person, whatever words it is put in
         knowledge_base = self.tool(KB_TOOL)
         if asked.knowledge and knowledge_base is not None:
@@ -117,6 +117,11 @@ class ToolBox:
             if not asked.statement or self.names_values(candidate, question):
                 return candidate
         return None
+
+    def handoff(self, message: str) -> dict[str, Any] | None:
+        """The escalation tool when `message` asks for a person (the only way it is chosen)."""
+        handoff = self.tool(ESCALATION_TOOL)
+        return handoff if handoff is not None and asks_for_person(message) else None
 
     def score(self, question: str, candidate: dict[str, Any]) -> float:
         asked = self.terms(question)

@@ -108,17 +108,6 @@ def test_a_request_for_a_person_goes_where_escalation_happens(router: LocalRoute
     assert stays.agent_id == "device_support"
 
 
-def test_the_offline_model_hands_over_on_a_request_for_a_person() -> None:
-    from langchain_core.messages import HumanMessage, SystemMessage
-
-    from agents.offline import OfflineChatModel
-    from tools import escalation_tool
-
-    model = OfflineChatModel().bind_tools([escalation_tool()])
-    reply = model.invoke([SystemMessage("Reply in English."), HumanMessage("get me an operator")])
-    assert [c["name"] for c in reply.tool_calls] == ["escalate_to_human"]
-
-
 def test_the_offline_model_never_escalates_by_the_score_of_the_tools_words() -> None:
     """The escalation tool is chosen on a request for a person only: a message whose words are
     near its description ("the person who runs the company") gets another tool, or none."""
@@ -136,3 +125,19 @@ def test_the_offline_model_never_escalates_by_the_score_of_the_tools_words() -> 
     assert box.choose("what is the name of the person who runs the company?") is None
     chosen = box.choose("quiero hablar con una persona real")
     assert chosen is not None and chosen["name"] == "escalate_to_human"
+
+
+@pytest.mark.parametrize(
+    "text", ["get me an operator", "un humano ya, no quiero seguir con el bot"]
+)
+def test_the_offline_model_reads_a_request_for_a_person_as_written(text: str) -> None:
+    """Clause by clause, as the customer wrote it: "un humano ya" is a request of its own, not
+    the start of "un humano ya no quiero..." once greetings and commas are dropped."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from agents.offline import OfflineChatModel
+    from tools import escalation_tool
+
+    model = OfflineChatModel().bind_tools([escalation_tool()])
+    reply = model.invoke([SystemMessage("Reply in Spanish."), HumanMessage(text)])
+    assert [c["name"] for c in reply.tool_calls] == ["escalate_to_human"]
