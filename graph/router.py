@@ -396,13 +396,17 @@ class CascadeRouter:
         self, text: str, *, active_agent: str | None = None, threshold: float | None = None
     ) -> RouteDecision:
         limit = self.threshold if threshold is None else threshold
-        small_talk = read_message(text).small_talk
+        reading = read_message(text)
+        small_talk = reading.small_talk
         if small_talk in CLOSING_SMALL_TALK:
             # Hello, thanks, bye: answered by the fallback agent, whoever had the conversation.
             return RouteDecision(
                 agent_id=self.local.fallback, confidence=0.9, reason=f"small talk ({small_talk})"
             )
-        if active_agent in self.local.agent_ids and typed_answer(text) is not None:
+        typed = typed_answer(text)
+        if typed == "yes" and "thanks" in reading.phatic:
+            typed = None  # "dale, gracias" after an answer thanks for it: nothing to confirm
+        if active_agent in self.local.agent_ids and typed is not None:
             # "yes please, go ahead", "dale, sí", "no thanks": an answer to what the active agent
             # just asked or proposed, whatever the words alone resemble.
             return RouteDecision(

@@ -83,6 +83,8 @@ def test_an_answer_to_the_active_agent_stays_with_it(router: LocalRouter) -> Non
     for text in ("yes please, go ahead", "sí, hazlo", "no, cancel"):
         assert _route(cascade, text, "device_support") == "device_support"
     assert _route(cascade, "thanks, bye", "device_support") == "general"
+    # A yes said with thanks after an answer thanks for it: nothing to confirm.
+    assert _route(cascade, "dale, gracias", "sales") == "general"
 
 
 def test_a_yes_in_other_words_is_a_yes_and_a_new_request_is_not() -> None:
