@@ -68,3 +68,10 @@ def test_the_offline_model_answers_small_talk_when_the_knowledge_base_finds_noth
 
     assert "How can I help" in after_no_results("hey, you around?")
     assert "don't have that information" in after_no_results("hi! do you sell gift cards?")
+
+
+def test_a_closing_that_defers_the_decision_is_a_goodbye() -> None:
+    # "I'll think about it" after an answer ends the conversation; a plan named after it does not.
+    assert read_message("ok, I'll think it over, bye").small_talk == "goodbye"
+    assert read_message("vale, lo voy a pensar, gracias").small_talk == "goodbye"
+    assert read_message("thanks, I will think about the premium plan").small_talk is None
