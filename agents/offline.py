@@ -46,7 +46,7 @@ from agents.passages import Scorer, best_passage_answer
 from tools.actions import is_write_tool
 from tools.language import Language, detect_language
 from tools.phatic import asks_about_assistant, leftover_small_talk, read_message
-from tools.text import fold
+from tools.text import fold, unshout
 
 OFFLINE_MODEL_ID = "offline-dev-model"
 _WORD = WORD
@@ -84,11 +84,12 @@ def _instructed_language(messages: list[BaseMessage]) -> Language | None:
 
 
 def _text_of(message: BaseMessage) -> str:
+    """The message's text; a shouted one in lower case (`tools.text.unshout`)."""
     content = message.content
     if isinstance(content, str):
-        return content
-    return " ".join(
-        part.get("text", "") if isinstance(part, dict) else str(part) for part in content
+        return unshout(content)
+    return unshout(
+        " ".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)
     )
 
 

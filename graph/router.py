@@ -39,6 +39,7 @@ from tools.language import language_identifier
 from tools.phatic import Reading, read_message
 from tools.service_actions import fold
 from tools.spelling import Speller
+from tools.text import unshout
 
 log = structlog.get_logger(__name__)
 
@@ -279,7 +280,7 @@ class LocalRouter:
     def _read(self, text: str) -> str:
         """Typos repaired, then the clauses that only set the scene dropped ("not about my bill,
         ...", "the speaker works fine, ...": `tools.contrast`)."""
-        return request_part(self.speller.correct(text))
+        return request_part(self.speller.correct(unshout(text)))
 
     def scores(self, text: str) -> dict[str, float]:
         text = self._read(text)

@@ -11,4 +11,20 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("_", " ")
 
 
-__all__ = ["fold"]
+# A message this much in capitals is shouted, not a run of names ("ALTAVOZ PARA EL BAÑO CUANTO
+# VALE"): read it in lower case, so capitalised-name readings do not take every word for a name.
+SHOUTED_SHARE = 0.7
+SHOUTED_MIN_LETTERS = 8
+
+
+def unshout(text: str) -> str:
+    """`text` in lower case when most of its letters are capitals, else as it is. A code or
+    an acronym among lower-case words ("HOGAR30", "CEO") is not shouting."""
+    upper = sum(c.isupper() for c in text)
+    cased = upper + sum(c.islower() for c in text)
+    if upper < SHOUTED_MIN_LETTERS or upper < SHOUTED_SHARE * cased:
+        return text
+    return text.lower()
+
+
+__all__ = ["fold", "unshout"]

@@ -233,3 +233,11 @@ def test_the_knowledge_base_tool_takes_the_language_from_the_conversation() -> N
     assert injected_fields(tool) == {"language"}  # the model never sets it
     asyncio.run(tool.ainvoke({"query": "premium price?", "language": "es"}))
     assert base.seen == ["es"]
+
+
+def test_a_shouted_message_is_read_in_lower_case_and_a_code_is_not_shouting() -> None:
+    from tools.text import unshout
+
+    assert unshout("ALTAVOZ PARA EL BAÑO CUANTO VALE") == "altavoz para el baño cuanto vale"
+    assert unshout("is HOGAR30 still valid?") == "is HOGAR30 still valid?"
+    assert unshout("OK") == "OK"  # too short to tell
