@@ -37,6 +37,7 @@ from agents.offline_text import (
     SEMANTIC_WEIGHT,
     UNRELATED,
     WORD,
+    as_written,
     closeness,
     content_terms,
     similarities,
@@ -56,6 +57,7 @@ ACKNOWLEDGEMENTS = {"yes", "yeah", "yep", "ok", "okay", "si", "vale", "sure", "d
 GREETINGS = {"hello", "hi", "hey", "hola", "buenos", "buenas", "good", "morning", "evening"}
 THANKS = {"thanks", "thank", "gracias", "thx", "appreciate", "agradezco"}
 GOODBYES = {"bye", "goodbye", "adios", "chao", "hasta", "luego", "later"}
+OWN_SEARCH_MARGIN = 1.0  # a shared word's worth above the knowledge base's floor
 _TOOLBOXES: dict[tuple[str, ...], ToolBox] = {}
 __all__ = [
     "OFFLINE_MODEL_ID",
@@ -146,7 +148,7 @@ class OfflineChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        asked = [_text_of(m) for m in messages if isinstance(m, HumanMessage)]
+        asked = [as_written(_text_of(m)) for m in messages if isinstance(m, HumanMessage)]
         question = focus = asked[-1] if asked else ""
         language = _instructed_language(messages) or detect_language(question)
         tool_outputs = self._pending_tool_outputs(messages)
@@ -216,7 +218,7 @@ class OfflineChatModel(BaseChatModel):
         # A request for a person is read as written, clause by clause ("persona ya, no un bot").
         choice = toolbox.handoff(focus) or toolbox.choose(text, _asked(focus))
         arguments = toolbox.arguments(choice, focus) if choice else None
-        if before and _continues(focus, choice):
+        if before and _continues(focus, choice) and not _searches_itself(toolbox, text, choice):
             # A follow-up ("and the thermostat?", "a bit more") repeats what the message before
             # asked for, with the values it names itself (or else the ones before).
             joined = f"{read_message(before).request or before} {text}"
@@ -233,9 +235,17 @@ class OfflineChatModel(BaseChatModel):
             arguments["query"] = follow_up_query(str(arguments.get("query") or focus), before)
         if arguments is None:
             return AIMessage(content=canned("need_number", language))
-        call_id = f"call_{abs(hash((choice['name'], text))) % 10**10}"
+        calls = [(choice, arguments), *_also_asked(toolbox, focus, choice)]
         return AIMessage(
-            content="", tool_calls=[{"name": choice["name"], "args": arguments, "id": call_id}]
+            content="",
+            tool_calls=[
+                {
+                    "name": tool["name"],
+                    "args": args,
+                    "id": f"call_{abs(hash((tool['name'], text))) % 10**10}",
+                }
+                for tool, args in calls
+            ],
         )
 
     @staticmethod
@@ -312,6 +322,37 @@ def _asked(text: str) -> Asked:
         knowledge=not request and asks_for_knowledge(text),
         own=question and about_own(text),
     )
+
+
+_JOINED = re.compile(r"\s+(?:\+|&|and|plus|y|also|tambien)\s+|\s*[,;]\s*")
+
+
+def _also_asked(
+    toolbox: ToolBox, focus: str, choice: dict[str, Any]
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The other reads of the account a message joins to the first ("latest invoice + payment
+    method"): each part of it, read alone, finds a read of its own. Changes are made one at a
+    time, and a search is one."""
+    if choice.get("write") or choice["name"] == KB_TOOL:
+        return []
+    found: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    for part in _JOINED.split(fold(focus)):
+        tool = toolbox.choose(part, _asked(part)) if part.strip() else None
+        if tool is None or tool.get("write") or tool["name"] == KB_TOOL:
+            continue
+        if tool["name"] != choice["name"] and all(tool["name"] != t["name"] for t, _ in found):
+            arguments = toolbox.arguments(tool, focus)
+            if arguments is not None:
+                found.append((tool, arguments))
+    return found
+
+
+def _searches_itself(toolbox: ToolBox, text: str, choice: dict[str, Any] | None) -> bool:
+    """A follow-up whose own words find the knowledge base above its floor asks about what it
+    names ("y como es lo de los reembolsos?" after a question about the balance)."""
+    if choice is None or choice["name"] != KB_TOOL:
+        return False
+    return toolbox.score(text, choice) > toolbox.min_score + OWN_SEARCH_MARGIN
 
 
 def _continues(focus: str, choice: dict[str, Any] | None) -> bool:

@@ -81,6 +81,7 @@ def _is_question(clause: str) -> bool:
         or clause.endswith("?")
         or clause.startswith("¿")
         or patterns["learning"].search(clause)
+        or patterns["tag_question"].search(clause)
         or patterns["knowledge"].search(clause)
     )
 
@@ -106,8 +107,10 @@ def is_request(text: str) -> bool:
     "I'd like to know how refunds work" asks.
     """
     folded = _patterns()["learning"].sub(" ", _folded(text)).strip()
-    if _REQUEST_MARKER.search(folded) or _IMPERATIVE.match(folded) or asks_permission(folded):
+    if _REQUEST_MARKER.search(folded) or asks_permission(folded):
         return True
+    if any(_IMPERATIVE.match(clause) for clause in clauses(folded)):
+        return True  # an order in any clause ("it's in the kitchen now, move it there")
     asking = _QUESTION_OPENER.match(folded) or folded.endswith("?")
     return not asking and bool(_ACTION_WORDS.search(folded) or _TARGET_VALUE.search(folded))
 

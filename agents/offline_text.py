@@ -9,16 +9,35 @@ from tools.knowledge import STOPWORDS
 from tools.text import fold
 
 WORD = re.compile(r"[a-z0-9]+")
-_STEMS = ("ing", "es", "s", "ar", "er", "ir", "os", "as", "a", "o", "e")
+# Spanish participles and gerunds first ("desenchufado", "desenchufando" -> "desenchuf").
+_STEMS = (
+    *("ados", "adas", "idos", "idas", "ado", "ada", "ido", "ida", "ando", "iendo"),
+    *("ing", "es", "s", "ar", "er", "ir", "os", "as", "a", "o", "e"),
+)
+# A pronoun written onto an infinitive or gerund ("reiniciarlo", "desenchufandolo").
+_ENCLITIC = re.compile(
+    r"(?<=ar|er|ir|do)(?:selo|sela|melo|mela|los|las|les|nos|lo|la|le|me|se|te)$"
+)
 SEMANTIC_WEIGHT = 4.0  # a cosine of 1 counts as four shared words (tools and KB sentences)
 UNRELATED = 0.3  # cosine of texts about different things (multilingual USE)
 
 
 def stem(word: str) -> str:
+    if len(word) >= 8:
+        word = _ENCLITIC.sub("", word)
     for suffix in _STEMS:
         if len(word) - len(suffix) >= 4 and word.endswith(suffix):
             return word[: -len(suffix)]
     return word
+
+
+_ARROW = re.compile(r"\s*(?:-+>|=+>|→|⟶|➡️?)\s*")
+
+
+def as_written(text: str) -> str:
+    """A message as the offline model reads it: an arrow between two things read as "to"
+    ("speaker kitchen -> bedroom": a move to the bedroom)."""
+    return _ARROW.sub(" to ", text)
 
 
 def content_terms(text: str) -> set[str]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from agents.offline_reading import without_markers
 from agents.offline_text import WORD, closeness, content_terms, similarities, stem
+from tools.equivalents import tool_equivalents, with_document_words
 from tools.escalation import ESCALATION_TOOL
 from tools.handoff import asks_for_person
 from tools.knowledge import STOPWORDS
@@ -89,15 +90,7 @@ class ToolBox:
         knowledge_base = self.tool(KB_TOOL)
         if asked.knowledge and knowledge_base is not None:
             return knowledge_base  # how something works, what to do: not an action
-        ranked = sorted(
-            (
-                (self.score(question, t), -order, t)
-                for order, t in enumerate(self.tools)
-                if t["name"] != ESCALATION_TOOL  # a handoff only on a request for a person
-            ),
-            key=lambda item: item[:2],
-            reverse=True,
-        )
+        ranked = self.ranked(question)
         reads = [item for item in ranked if not item[2].get("write")]
         if asked.own or self.names_id(question):
             ranked = _account_first(ranked, self.min_score)
@@ -122,6 +115,18 @@ class ToolBox:
         """The escalation tool when `message` asks for a person (the only way it is chosen)."""
         handoff = self.tool(ESCALATION_TOOL)
         return handoff if handoff is not None and asks_for_person(message) else None
+
+    def ranked(self, question: str) -> list[tuple[float, int, dict[str, Any]]]:
+        """(score, -order, tool) of every tool but the handoff, best first."""
+        return sorted(
+            (
+                (self.score(question, t), -order, t)
+                for order, t in enumerate(self.tools)
+                if t["name"] != ESCALATION_TOOL  # a handoff only on a request for a person
+            ),
+            key=lambda item: item[:2],
+            reverse=True,
+        )
 
     def score(self, question: str, candidate: dict[str, Any]) -> float:
         asked = self.terms(question)
@@ -162,8 +167,11 @@ class ToolBox:
 
     def terms(self, question: str) -> set[str]:
         """The message's content terms, each read as a tool word it is a form of ("refunded" ->
-        "refund", "devolver" -> "devolucion": the same first letters, a different ending)."""
-        terms = content_terms(" ".join(self.unclitic(w) for w in WORD.findall(fold(question))))
+        "refund", "devolver" -> "devolucion": the same first letters, a different ending), with
+        the words `equivalents.yaml` gives for the customer's ("visa": card)."""
+        # A customer's word for what the tools call otherwise ("prendida": online) adds the tools'.
+        worded = fold(with_document_words(question, tool_equivalents()))
+        terms = content_terms(" ".join(self.unclitic(w) for w in WORD.findall(worded)))
         # An id of a known shape is read as what it names: "INV-1102" is an invoice.
         named = {term for pattern, word in self.ids if pattern.search(question) for term in word}
         return {self.form_of(term) for term in terms} | named

@@ -25,10 +25,25 @@ def parse_equivalents(data: dict[str, Any] | None) -> dict[str, tuple[str, ...]]
     }
 
 
+TOOLS_KEY = "tools"  # the table of the account tools' words, apart from the documents'
+
+
+@lru_cache(maxsize=1)
+def _tables() -> dict[str, Any]:
+    text = (resources.files("tools") / "equivalents.yaml").read_text("utf-8")
+    return dict(yaml.safe_load(text) or {})
+
+
 @lru_cache(maxsize=1)
 def equivalents() -> dict[str, tuple[str, ...]]:
-    text = (resources.files("tools") / "equivalents.yaml").read_text("utf-8")
-    return parse_equivalents(yaml.safe_load(text))
+    """The documents' words for customers' words."""
+    return parse_equivalents({k: v for k, v in _tables().items() if k != TOOLS_KEY})
+
+
+@lru_cache(maxsize=1)
+def tool_equivalents() -> dict[str, tuple[str, ...]]:
+    """The account tools' words for customers' words (`tools:`): "visa" is the card on file."""
+    return parse_equivalents(_tables().get(TOOLS_KEY))
 
 
 def with_document_words(query: str, table: dict[str, tuple[str, ...]] | None = None) -> str:
