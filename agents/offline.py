@@ -324,7 +324,7 @@ def _asked(text: str) -> Asked:
     )
 
 
-_JOINED = re.compile(r"\s+(?:\+|&|and|plus|y|also|tambien)\s+|\s*[,;]\s*")
+_JOINED = re.compile(r"\s*(?:\+|&)\s*|\s+plus\s+")  # "A + B": two things asked at once
 
 
 def _also_asked(
