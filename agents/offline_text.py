@@ -9,9 +9,10 @@ from tools.knowledge import STOPWORDS
 from tools.text import fold
 
 WORD = re.compile(r"[a-z0-9]+")
-# Spanish participles and gerunds first ("desenchufado", "desenchufando" -> "desenchuf").
+# Spanish gerunds first ("desenchufando" -> "desenchuf"); a participle keeps its ending: a state
+# ("conectado") is no action ("conecta").
 _STEMS = (
-    *("ados", "adas", "idos", "idas", "ado", "ada", "ido", "ida", "ando", "iendo"),
+    *("ando", "iendo"),
     *("ing", "es", "s", "ar", "er", "ir", "os", "as", "a", "o", "e"),
 )
 # A pronoun written onto an infinitive or gerund ("reiniciarlo", "desenchufandolo").
