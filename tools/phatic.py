@@ -21,6 +21,7 @@ from tools.spelling import shorthand
 
 _SPLIT = re.compile(r"(?<=[.!?;:\n¡¿])|,|\s-\s")
 _WORD = re.compile(r"[a-z0-9]+")
+_STRETCHED = re.compile(r"([a-z])\1+$")
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 MAX_SEGMENTS = 4
 # A message with a greeting, thanks or goodbye that nothing answered is small talk when what is
@@ -105,12 +106,27 @@ def _strip(words: list[str], kinds: list[str]) -> list[str]:
     return words
 
 
+@lru_cache(maxsize=1)
+def _phatic_words() -> frozenset[str]:
+    return frozenset(w for phrases in phatic_phrases().values() for p in phrases for w in p)
+
+
+def _unstretched(word: str) -> str:
+    """A word typed with its last letter held ("graciassss", "diaa") as the phatic word it
+    stretches; any other word as it is."""
+    if word in _phatic_words():
+        return word
+    cut = _STRETCHED.sub(r"\1", word)
+    return cut if cut in _phatic_words() else word
+
+
 def _tokens(clause: str) -> list[tuple[str, str]]:
     """(folded, original) word pairs of a clause; emojis and punctuation are not words."""
     short = shorthand()
     pairs: list[tuple[str, str]] = []
     for token in _TOKEN.findall(clause):
         for part in _WORD.findall(fold(token))[:1]:
+            part = _unstretched(part)
             spelled = short.get(part, part)  # "q tal" is "que tal"; one word for one word only
             pairs.append((part if " " in spelled else spelled, token))
     return pairs

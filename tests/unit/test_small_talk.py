@@ -75,3 +75,10 @@ def test_a_closing_that_defers_the_decision_is_a_goodbye() -> None:
     assert read_message("ok, I'll think it over, bye").small_talk == "goodbye"
     assert read_message("vale, lo voy a pensar, gracias").small_talk == "goodbye"
     assert read_message("thanks, I will think about the premium plan").small_talk is None
+
+
+def test_a_held_last_letter_still_reads_as_the_phatic_word() -> None:
+    assert read_message("graciassss!!").small_talk == "thanks"
+    assert read_message("buen diaa, como andan").small_talk == "greeting"
+    # Only a phatic word is unstretched: "all" is not read as "al", a request stays one.
+    assert read_message("holaaa, premium price?").request == "premium price"
