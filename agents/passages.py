@@ -34,7 +34,7 @@ from tools.answer_kinds import (
     stated_kinds,
 )
 from tools.equivalents import with_document_words
-from tools.knowledge import STOPWORDS
+from tools.knowledge import STOPWORDS, translated
 from tools.language import detect_language
 from tools.spelling import Speller
 from tools.text import fold
@@ -187,8 +187,7 @@ class Scorer:
             score += 0.5 * len(asking & self.terms(sentence.heading))
             score += _rank_bonus(sentence)
             stated = stated_kinds(sentence.text)
-            if kinds & stated:
-                score += KIND_WEIGHT
+            score += KIND_WEIGHT * len(kinds & stated)  # each kind asked that it states
             score += self._names(named, sentence.text)
             score += self._capacity(count, sentence.text)
             shared = (asking | focused) & terms - self._name_words(named)
@@ -227,7 +226,14 @@ class Scorer:
         """What the question is about: its content words that neither ask for a kind of answer,
         nor name a thing of the passages, nor say how it is asked ("sorry", "quick one")."""
         how = self._kind_terms() | self.terms(" ".join(filler_words()))
-        return self.terms(own) - how - self.terms(" ".join(self._name_words(named)))
+        names = self.terms(" ".join(self._name_words(named)))
+        return self.terms(own) - how - names - self.terms(" ".join(translated(own)))
+
+    def topic(self, own: str) -> set[str]:
+        return self._topic(own, self._named(own))
+
+    def name_words(self, own: str) -> set[str]:
+        return self._name_words(self._named(own))
 
     def _foreign_names(self, own: str, sentences: list[Sentence]) -> set[str]:
         """Words of the names the question uses inside a sentence that no passage knows ("Black
@@ -241,7 +247,7 @@ class Scorer:
                 name = tuple(_WORD.findall(fold(match.group(0))))
                 if match.start() > 0 and name not in self.known_names:
                     words |= self.terms(" ".join(name))
-        return words - vocabulary - how
+        return words - vocabulary - how - self.terms(" ".join(translated(own)))
 
     def _off_topic(self, asked: Asked, text: str) -> bool:
         """The sentence relates to the question by a name or a homonym only: it names what is
@@ -321,9 +327,7 @@ def best_passage_answer(
     None when none relates to it (see the module docstring)."""
     speller = Speller([text])
     # In the documents' words too ("subscriptions" -> "plans"), as the knowledge base read it.
-    question, focus = (
-        with_document_words(speller.correct(t)) if t else t for t in (question, focus)
-    )
+    question, focus = (speller.correct(t) if t else t for t in (question, focus))
     sentences = _sentences(text, language)
     if not sentences:
         return None
@@ -332,6 +336,9 @@ def best_passage_answer(
     parts = clauses(focus or question, scorer.terms, scorer.asks)
     if len(parts) == 1 and focus and parts[0] != focus:
         focus = parts[0]  # the question asked, not the scene ("I'm only on Basic.")
+    # Each part in the documents' words too, after the split (an added word is no clause).
+    question, focus = (with_document_words(t) if t else t for t in (question, focus))
+    parts = [with_document_words(p) for p in parts]
     for clause in parts:
         whole = clause if len(parts) > 1 else question
         scores = scorer.score(whole, question, focus, sentences)
@@ -379,7 +386,7 @@ def _shaped(
         return near[:MAX_LISTED]
     asked_names = scorer.named(asked)
     if COMPARE not in kinds or len(asked_names) < 2:
-        return []
+        return _other_facts(asked, scorer, sentences, picked)
     extra: list[Sentence] = []
     for name in sorted(asked_names):
         if any(name in scorer.names_of(s.text) for s in picked + extra):
@@ -388,6 +395,31 @@ def _shaped(
         if naming:
             extra.append(max(naming, key=lambda p: p[0])[1])
     return extra
+
+
+def _other_facts(
+    asked: str, scorer: Scorer, sentences: list[Sentence], picked: list[Sentence]
+) -> list[Sentence]:
+    """A question of several facts ("how much is Premium for a student": the price, and the
+    student discount): a topic word the sentences picked leave out is answered by the sentence
+    that best answers the question's topic alone (how it asks left out) and uses that word."""
+    topic = scorer.topic(asked)
+    said = {t for s in picked for t in scorer.terms(f"{s.heading} {s.text}")}
+    missing = topic - said
+    if not missing:
+        return []
+    plain = " ".join(sorted(topic | scorer.name_words(asked)))
+    scores = scorer.score(plain, plain, plain, sentences)
+    extra: list[Sentence] = []
+    for word in sorted(missing):
+        using = [
+            (score, s)
+            for score, s in zip(scores, sentences, strict=True)
+            if score >= MIN_SCORE and word in scorer.terms(s.text) and s not in picked + extra
+        ]
+        if using:
+            extra.append(max(using, key=lambda p: p[0])[1])
+    return extra[: MAX_SENTENCES - len(picked)]
 
 
 def _rank_bonus(sentence: Sentence) -> float:

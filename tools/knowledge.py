@@ -29,7 +29,7 @@ from redisvl.query.filter import Tag
 
 from tools.answer_kinds import asked_kinds, kind_slack, stated_kinds
 from tools.embeddings import DIMENSIONS, SentenceEncoder, sentence_encoder
-from tools.equivalents import with_document_words
+from tools.equivalents import equivalents, with_document_words
 from tools.language import detect_language
 from tools.spelling import Speller
 
@@ -474,7 +474,9 @@ def _unique(passages: list[Passage]) -> list[Passage]:
 def _covered(query: str, passages: list[Passage], share: float = WORD_COVERAGE) -> bool:
     """A passage holds most of the question's content words (a short follow-up such as "and for
     enterprise?" is far from every sentence in meaning but plainly about one)."""
-    terms = {fold_word(t)[:5] for t in query_terms(query) if len(t) > 2}
+    # A customer's phrase and the documents' word for it count once: as the documents' word.
+    customer = {fold_word(t)[:5] for t in translated(query)}
+    terms = {fold_word(t)[:5] for t in query_terms(query) if len(t) > 2} - customer
     if not terms:
         return False
     for passage in passages:
@@ -482,6 +484,18 @@ def _covered(query: str, passages: list[Passage], share: float = WORD_COVERAGE) 
         if len(terms & words) / len(terms) >= share:
             return True
     return False
+
+
+def translated(text: str) -> set[str]:
+    """Words of the customer's phrases whose documents' word the text also holds ("SF" beside
+    "san francisco", `tools/equivalents.yaml`): the documents' word stands for them."""
+    folded = " ".join(re.findall(r"[a-z0-9]+", fold_word(text)))
+    words: set[str] = set()
+    for word, phrases in equivalents().items():
+        if re.search(rf"\b{re.escape(word)}\b", folded):
+            found = (p for p in phrases if re.search(rf"\b{re.escape(p)}\b", folded))
+            words.update(w for phrase in found for w in phrase.split())
+    return words
 
 
 def fold_word(word: str) -> str:

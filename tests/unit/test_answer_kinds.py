@@ -115,3 +115,17 @@ def test_a_change_is_proposed_on_a_message_that_asks_nothing(model: OfflineChatM
     assert [c["name"] for c in call.tool_calls] == ["move_device"]
     asked = model.invoke([HumanMessage("can my speaker go to the garage?")])
     assert "move_device" not in [c["name"] for c in asked.tool_calls]
+
+
+def test_ways_to_get_in_touch_and_where_to_send_ask_for_contact() -> None:
+    assert "contact" in asked_kinds("como me comunico con ustedes")
+    assert "contact" in asked_kinds("is there another way to get in touch?")
+    kinds = asked_kinds("a donde les mando un email?")
+    assert "contact" in kinds and "place" not in kinds
+    assert "place" in asked_kinds("donde quedan?")
+
+
+def test_monthly_or_yearly_asks_how_often_not_how_much() -> None:
+    assert "amount" not in asked_kinds("se cobran por mes o por año?")
+    assert "period" in asked_kinds("se cobran por mes o por año?")
+    assert {"amount", "period"} <= asked_kinds("how much per month")

@@ -149,3 +149,22 @@ def test_a_name_in_the_plural_is_the_same_name() -> None:
     )
     assert "Saturdays" in (_answer("what are your opening hours on Saturday?", hours) or "")
     assert "contact" in asked_kinds("mañana quisiera llamarles")
+
+
+def test_each_kind_asked_that_a_sentence_states_counts() -> None:
+    # "how much per month" asks an amount and a period: the sentence stating both beats one that
+    # shares more words but states neither.
+    answer = _answer("upgrading to premium, how much per month", PROMOS + "\n\n" + PLANS)
+    assert answer is not None and "$29.99" in answer
+
+
+def test_a_question_of_two_facts_gets_a_sentence_for_each() -> None:
+    students = PROMOS.replace("prorated.", "prorated. Students get 20% off any plan.")
+    answer = _answer("how much would premium be for a student", students + "\n\n" + PLANS)
+    assert answer is not None and "$29.99" in answer and "20%" in answer
+
+
+def test_an_abbreviation_the_documents_spell_out_is_no_foreign_name() -> None:
+    location = "# Location\n\nOur showroom is at 1 Main Street, San Francisco.\n[source: location]"
+    answer = _answer("r u guys in SF?", location)
+    assert answer is not None and "San Francisco" in answer
