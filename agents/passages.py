@@ -33,7 +33,7 @@ from tools.answer_kinds import (
     stated_capacity,
     stated_kinds,
 )
-from tools.equivalents import with_document_words
+from tools.equivalents import equivalents, with_document_words
 from tools.knowledge import STOPWORDS, translated
 from tools.language import detect_language
 from tools.spelling import Speller
@@ -241,7 +241,11 @@ class Scorer:
         vocabulary = {t for s in sentences for t in self.terms(s.text)}
         how = self._kind_terms() | self.terms(" ".join(filler_words()))
         words: set[str] = set()
-        for part in _SENTENCE_END.split(re.sub(r"\s+", " ", own.strip())):
+        parts = _SENTENCE_END.split(re.sub(r"\s+", " ", own.strip()))
+        # A name in a sentence that only sets the scene ("...my flat in Leeds. What does X cost?")
+        # is not what is asked about.
+        asking = [p for p in parts if p.rstrip().endswith("?")]
+        for part in asking if asking and len(asking) < len(parts) else parts:
             part = re.sub(r"^\W+", "", part)
             for match in _CAPITALISED.finditer(part):
                 name = tuple(_WORD.findall(fold(match.group(0))))
@@ -385,6 +389,11 @@ def _shaped(
         near = [s for score, s in named if s.source == top.source and score >= best - LIST_MARGIN]
         return near[:MAX_LISTED]
     asked_names = scorer.named(asked)
+    # A number of things ("6 gadgets") asks for a capacity, not for every thing of the kind.
+    if not asked_names and asked_count(asked) is None:
+        every = _every_of_kind(asked, scorer, ranked, picked)
+        if every is not None:
+            return every
     if COMPARE not in kinds or len(asked_names) < 2:
         return _other_facts(asked, scorer, sentences, picked)
     extra: list[Sentence] = []
@@ -395,6 +404,41 @@ def _shaped(
         if naming:
             extra.append(max(naming, key=lambda p: p[0])[1])
     return extra
+
+
+def _every_of_kind(
+    asked: str, scorer: Scorer, ranked: list[tuple[float, Sentence]], picked: list[Sentence]
+) -> list[Sentence] | None:
+    """Every sentence on a thing of the kind asked in the plural ("do you have speakers?"), in the
+    passage of the best of them; None when nothing is asked in the plural."""
+    kind_of_thing = _plural(asked, scorer)
+    using = [(score, s) for score, s in ranked if scorer.terms(s.text) & kind_of_thing]
+    if not kind_of_thing or not using:
+        return None
+    leading = max(using, key=lambda p: p[0])[1]
+    near = [s for _, s in using if s.source == leading.source]
+    return [s for s in near if s not in picked][:MAX_LISTED]
+
+
+def _plural(asked: str, scorer: Scorer) -> set[str]:
+    """The terms of a thing the question asks about in the plural ("speakers", "bocinas"), with
+    the documents' words for it: it asks for every thing of that kind."""
+    topic = scorer.topic(asked) | scorer.terms(" ".join(translated(asked)))
+    found: set[str] = set()
+    folded = " ".join(_WORD.findall(fold(asked)))
+    added = {w for w, phrases in equivalents().items() if any(_has(folded, p) for p in phrases)}
+    for word in folded.split():
+        if word in added:
+            continue  # the documents' word for the customer's, who may have said it in the singular
+        if len(word) > 4 and word.endswith("s") and scorer.terms(word) & topic:
+            documents = [w for w, phrases in equivalents().items() if word in phrases]
+            singular = [word[:-1], word[:-2]] if word.endswith("es") else [word[:-1]]
+            found |= scorer.terms(" ".join([word, *singular, *documents]))
+    return found
+
+
+def _has(folded: str, phrase: str) -> bool:
+    return re.search(rf"\b{re.escape(phrase)}\b", folded) is not None
 
 
 def _other_facts(

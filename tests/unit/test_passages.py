@@ -168,3 +168,20 @@ def test_an_abbreviation_the_documents_spell_out_is_no_foreign_name() -> None:
     location = "# Location\n\nOur showroom is at 1 Main Street, San Francisco.\n[source: location]"
     answer = _answer("r u guys in SF?", location)
     assert answer is not None and "San Francisco" in answer
+
+
+def test_a_thing_asked_in_the_plural_gets_every_thing_of_its_kind() -> None:
+    speakers = (
+        "# Products\n\nThe Mini speaker costs $49 and suits small rooms. The Big speaker costs "
+        "$99 and fills a living room. The Smart Thermostat costs $149.\n[source: products]"
+    )
+    answer = _answer("do you sell speakers? how much", speakers)
+    assert answer is not None and "$49" in answer and "$99" in answer and "$149" not in answer
+    single = _answer("how much is the mini speaker?", speakers)
+    assert single is not None and "$99" not in single
+
+
+def test_a_name_in_a_scene_setting_sentence_is_not_what_is_asked() -> None:
+    question = "I just moved to Leeds and want a smart home. How much is Premium per month?"
+    answer = _answer(question, PLANS)
+    assert answer is not None and "$29.99" in answer
