@@ -132,7 +132,10 @@ def _tokens(clause: str) -> list[tuple[str, str]]:
     return pairs
 
 
+@lru_cache(maxsize=4096)
 def read_message(text: str) -> Reading:
+    """The message's reading (pure, so cached: the router, the handoff check and the model read
+    the same message several times in one turn)."""
     kinds: list[str] = []
     segments: list[str] = []
     clauses: list[str] = []  # the whole clause of each segment, phatic words included

@@ -64,7 +64,11 @@ def small_talk_kind(
     if found is None:
         return None
     encoder, vectors, kinds = found
-    similarity = (encoder.encode(texts) @ vectors.T).reshape(len(clauses), 2, -1).max(axis=1)
+    whole = _expanded(whole)
+    readable = bool(whole.strip()) and len(whole.split()) <= MAX_WORDS and not _DIGIT.search(whole)
+    # One forward pass for the clauses and the whole message (a pass costs more than a text).
+    encoded = encoder.encode([*texts, whole] if readable else texts) @ vectors.T
+    similarity = encoded[: len(texts)].reshape(len(clauses), 2, -1).max(axis=1)
     best = similarity.argmax(axis=1)
     closest = similarity[np.arange(len(clauses)), best]
     closing = any(
@@ -73,18 +77,11 @@ def small_talk_kind(
     floor = CLOSE_AFTER_THANKS if (after_thanks or closing) and not question else CLOSE
     if float(np.min(closest)) >= floor:
         return kinds[int(best[int(np.argmax(closest))])]
-    return _whole_kind(_expanded(whole), encoder, vectors, kinds)
-
-
-def _whole_kind(
-    whole: str, encoder: SentenceEncoder, vectors: Vectors, kinds: tuple[str, ...]
-) -> str | None:
-    """The kind of the whole message when it, as one sentence, is close to a small-talk one."""
-    if not whole.strip() or len(whole.split()) > MAX_WORDS or _DIGIT.search(whole):
+    if not readable:
         return None
-    similarity = (encoder.encode([whole]) @ vectors.T)[0]
-    best = int(similarity.argmax())
-    return kinds[best] if float(similarity[best]) >= CLOSE else None
+    # The whole message, as one sentence, close to a small-talk one.
+    whole_best = int(encoded[-1].argmax())
+    return kinds[whole_best] if float(encoded[-1][whole_best]) >= CLOSE else None
 
 
 def closest_kind(text: str) -> tuple[str, float] | None:
