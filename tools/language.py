@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 from typing import Any, Literal
+
+from tools.text import fold, unstretched
 
 Language = Literal["en", "es"]
 
@@ -44,22 +45,13 @@ _ENGLISH = frozenset(
 def marker_words() -> frozenset[str]:
     """Every word that marks a language here (folded): real words of English or Spanish, so typo
     repair never reads one as another word ("estoy" is no typo of "estos")."""
-    import unicodedata
-
-    def folded(word: str) -> str:
-        decomposed = unicodedata.normalize("NFKD", word.casefold())
-        return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-    return frozenset(folded(w) for w in _SPANISH | _ENGLISH)
+    return frozenset(fold(w) for w in _SPANISH | _ENGLISH)
 
 
 # Greetings and thanks say which language the customer speaks to us in: they count twice
 # ("Hola, premium plan price per month?" is a Spanish speaker using the plan's English name).
 _SPANISH_OPENERS = frozenset("hola gracias buenas buenos saludos".split())
 _ENGLISH_OPENERS = frozenset("hi hello hey thanks thank".split())
-
-
-_STRETCHED = re.compile(r"([a-záéíóúñ])\1+$")
 
 
 def _spelled_out(text: str) -> str:
@@ -72,10 +64,8 @@ def _spelled_out(text: str) -> str:
 
     def word(match: re.Match[str]) -> str:
         found = match.group()
-        cut = _STRETCHED.sub(r"\1", found)
-        if found not in markers and cut in markers:
-            return cut
-        return short.get(found, found)
+        cut = unstretched(found, markers)
+        return cut if cut != found else short.get(found, found)
 
     return re.sub(r"[a-záéíóúñü]+", word, text)
 
@@ -120,14 +110,9 @@ def dictionary(language: Language) -> frozenset[str]:
         return frozenset()
     checker: Any = SpellChecker(language=language, distance=1)
     words = (
-        str(w) if str(w).isascii() else _fold(str(w)) for w in checker.word_frequency.dictionary
+        str(w) if str(w).isascii() else fold(str(w)) for w in checker.word_frequency.dictionary
     )
     return frozenset(w for w in words if w.isalpha())
-
-
-def _fold(word: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", word.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def dictionary_margin(text: str) -> tuple[Language, int] | None:
@@ -136,7 +121,7 @@ def dictionary_margin(text: str) -> tuple[Language, int] | None:
     None on a tie. Capitalised words are left out: product and plan names ("Home Speaker",
     "Premium") are English words in Spanish messages too."""
     english, spanish = dictionary("en"), dictionary("es")
-    words = [_fold(w) for w in re.findall(r"[^\W\d_]{3,}", text) if not w[0].isupper()]
+    words = [fold(w) for w in re.findall(r"[^\W\d_]{3,}", text) if not w[0].isupper()]
     votes_en = sum(w in english and w not in spanish for w in words)
     votes_es = sum(w in spanish and w not in english for w in words)
     if votes_en == votes_es:

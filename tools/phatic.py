@@ -18,10 +18,10 @@ import yaml
 
 from tools.small_talk import closest_kind, small_talk_kind
 from tools.spelling import shorthand
+from tools.text import unstretched
 
 _SPLIT = re.compile(r"(?<=[.!?;:\n¡¿])|,|\s-\s")
 _WORD = re.compile(r"[a-z0-9]+")
-_STRETCHED = re.compile(r"([a-z])\1+$")
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 MAX_SEGMENTS = 4
 # A message with a greeting, thanks or goodbye that nothing answered is small talk when what is
@@ -51,14 +51,10 @@ def _phrase_lists() -> dict[str, tuple[tuple[str, ...], ...]]:
     }
 
 
+@lru_cache(maxsize=1)
 def phatic_phrases() -> dict[str, tuple[tuple[str, ...], ...]]:
     """Kind -> phrases as word tuples, longest first."""
     return {kind: phrases for kind, phrases in _phrase_lists().items() if kind != ADDRESS}
-
-
-def address_phrases() -> tuple[tuple[str, ...], ...]:
-    """Whom a greeting or thanks is said to, or how much ("a todo el equipo", "so much")."""
-    return _phrase_lists().get(ADDRESS, ())
 
 
 @dataclass(frozen=True)
@@ -79,9 +75,8 @@ def _strip(words: list[str], kinds: list[str]) -> list[str]:
     of the message so far). Once one is dropped, whom it is said to goes too ("buenos dias a todo
     el equipo", "thanks all", "hola, a todos")."""
     while words:
-        phrases = phatic_phrases()
-        if set(kinds) - {"politeness"}:
-            phrases = {**phrases, ADDRESS: address_phrases()}
+        # After a greeting, thanks or goodbye, whom it is said to goes too.
+        phrases = _phrase_lists() if set(kinds) - {"politeness"} else phatic_phrases()
         # The longest phrase of any kind at either end ("que tengas buen dia" is a goodbye,
         # not the greeting "buen dia" after two words).
         found: tuple[int, bool, str] | None = None
@@ -111,22 +106,13 @@ def _phatic_words() -> frozenset[str]:
     return frozenset(w for phrases in phatic_phrases().values() for p in phrases for w in p)
 
 
-def _unstretched(word: str) -> str:
-    """A word typed with its last letter held ("graciassss", "diaa") as the phatic word it
-    stretches; any other word as it is."""
-    if word in _phatic_words():
-        return word
-    cut = _STRETCHED.sub(r"\1", word)
-    return cut if cut in _phatic_words() else word
-
-
 def _tokens(clause: str) -> list[tuple[str, str]]:
     """(folded, original) word pairs of a clause; emojis and punctuation are not words."""
     short = shorthand()
     pairs: list[tuple[str, str]] = []
     for token in _TOKEN.findall(clause):
         for part in _WORD.findall(fold(token))[:1]:
-            part = _unstretched(part)
+            part = unstretched(part, _phatic_words())  # "graciassss", "diaa"
             spelled = short.get(part, part)  # "q tal" is "que tal"; one word for one word only
             pairs.append((part if " " in spelled else spelled, token))
     return pairs

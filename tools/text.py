@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Container
 
 
 def fold(text: str) -> str:
@@ -27,4 +29,16 @@ def unshout(text: str) -> str:
     return text.lower()
 
 
-__all__ = ["fold", "unshout"]
+_STRETCHED = re.compile(r"([a-záéíóúñü])\1+$")
+
+
+def unstretched(word: str, known: Container[str]) -> str:
+    """A word typed with its last letter held ("graciassss", "holaaa") as the `known` word it
+    stretches; any other word, and a known word ("all", "see"), as it is."""
+    if word in known:
+        return word
+    cut = _STRETCHED.sub(r"\1", word)
+    return cut if cut in known else word
+
+
+__all__ = ["fold", "unshout", "unstretched"]
