@@ -164,6 +164,30 @@ async def test_a_refund_runs_only_after_a_yes(supervisor):
     assert "INV-1102" in done.reply and "under review" in done.reply
 
 
+async def test_a_yes_in_other_words_applies_the_proposal(supervisor, stores, new_customer):
+    customer = new_customer("premium", devices=2)
+    wa_id = customer.phone[1:]
+    await say(supervisor, wa_id, "Move my Speaker 1 to the bedroom")
+    done = await say(supervisor, wa_id, "yep, go for it")
+    assert done.reply == "Done, your Speaker 1 is now in the bedroom."
+    assert locations(stores, customer.id) == ["living_room", "bedroom"]
+    # A yes with another request in it is no yes: the proposal is cancelled, nothing moves.
+    await say(supervisor, wa_id, "Move my Speaker 1 to the office")
+    other = await say(supervisor, wa_id, "yes but the kitchen one")
+    assert other.reply != "Done, your Speaker 1 is now in the office."
+    assert locations(stores, customer.id) == ["living_room", "bedroom"]
+
+
+async def test_a_spanish_yes_in_other_words_applies_the_proposal(supervisor, stores, new_customer):
+    customer = new_customer("premium", language="es", devices=2)
+    wa_id = customer.phone[1:]
+    await say(supervisor, wa_id, "Conecta Spotify a mi cuenta")
+    done = await say(supervisor, wa_id, "si dale, hacelo porfa")
+    assert done.reply == "Listo, Spotify quedó conectado a tu cuenta."
+    stored = stores.customers.get_customer(customer.id)
+    assert stored is not None and stored.music_services == ["spotify"]
+
+
 async def test_spanish_proposal_and_confirmation(supervisor, stores, new_customer):
     customer = new_customer("premium", language="es", devices=2)
     wa_id = customer.phone[1:]
