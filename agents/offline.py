@@ -52,6 +52,7 @@ from tools.text import fold, unshout
 OFFLINE_MODEL_ID = "offline-dev-model"
 _WORD = WORD
 _REPLY_IN = re.compile(r"\bReply in (English|Spanish)\b")
+_UNLINKED = re.compile(r"^Customer: not linked\b", re.MULTILINE)
 
 ACKNOWLEDGEMENTS = {"yes", "yeah", "yep", "ok", "okay", "si", "vale", "sure", "dale", "no", "nope"}
 GREETINGS = {"hello", "hi", "hey", "hola", "buenos", "buenas", "good", "morning", "evening"}
@@ -83,6 +84,13 @@ def _instructed_language(messages: list[BaseMessage]) -> Language | None:
             if found:
                 return "es" if found.group(1) == "Spanish" else "en"
     return None
+
+
+def _unlinked_customer(messages: list[BaseMessage]) -> bool:
+    """The system prompt says the WhatsApp number is linked to no account."""
+    return any(
+        isinstance(m, SystemMessage) and _UNLINKED.search(_text_of(m)) is not None for m in messages
+    )
 
 
 def _text_of(message: BaseMessage) -> str:
@@ -163,9 +171,11 @@ class OfflineChatModel(BaseChatModel):
             # still asked about the follow-up itself when it has words of its own.
             question = f"{asked[-2]} {question}"
         if tool_outputs:
-            message = AIMessage(
-                content=self._answer_from_tools(question, focus, tool_outputs, language)
-            )
+            search = self._search_for_unlinked(messages, focus, tool_outputs)
+            if search is not None:
+                return self._result(messages, search)
+            outputs = self._turn_tool_outputs(messages)
+            message = AIMessage(content=self._answer_from_tools(question, focus, outputs, language))
         else:
             if set(_WORD.findall(fold(focus))) <= ACKNOWLEDGEMENTS and focus.strip():
                 # A bare yes / no with nothing waiting for it: acknowledge, never act on it.
@@ -204,6 +214,36 @@ class OfflineChatModel(BaseChatModel):
             else:
                 break
         return outputs[::-1]
+
+    @staticmethod
+    def _turn_tool_outputs(messages: list[BaseMessage]) -> list[ToolMessage]:
+        """Every tool output since the customer's last message (a second step's too)."""
+        last = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
+        return [m for m in messages[last + 1 :] if isinstance(m, ToolMessage)]
+
+    def _search_for_unlinked(
+        self, messages: list[BaseMessage], focus: str, outputs: list[ToolMessage]
+    ) -> AIMessage | None:
+        """A second step for a number linked to no account: the account tools could not answer,
+        so the knowledge base is searched too ("si aparece un cargo repetido, que pasa?" is a
+        policy question as well), unless it already was this turn. None: answer now."""
+        names = {m.name for m in self._turn_tool_outputs(messages)}
+        bound = {t["name"] for t in self.bound_tools}
+        if KB_TOOL in names or KB_TOOL not in bound or not _unlinked_customer(messages):
+            return None
+        if all(_text_of(m).startswith("ESCALATED:") for m in outputs):
+            return None
+        query = read_message(focus).request or focus
+        return AIMessage(
+            content="",
+            tool_calls=[
+                {
+                    "name": KB_TOOL,
+                    "args": {"query": query},
+                    "id": f"call_{abs(hash(query)) % 10**10}",
+                }
+            ],
+        )
 
     def _first_step(self, focus: str, language: Language, before: str = "") -> AIMessage:
         """The tool call for the customer's message `focus` (`before`: their message before

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
 import agents.offline_tools as offline_tools
 from agents.offline import OfflineChatModel
@@ -165,6 +165,35 @@ def test_a_follow_up_change_keeps_the_reason_given_before(
     ]
     (call,) = model.invoke(messages).tool_calls
     assert call["name"] == "refund" and "charged twice" in call["args"]["reason"]
+
+
+def test_a_number_with_no_account_is_still_answered_from_the_knowledge_base() -> None:
+    """An account tool cannot serve an unlinked number: the knowledge base is searched too, and
+    the reply says both (no account found, and what the policy is); a linked customer's
+    answer, or a turn that already searched, is not searched again."""
+    model = OfflineChatModel().model_copy(update={"bound_tools": TOOLS})
+    unlinked = SystemMessage(
+        "You are support.\n\nCustomer: not linked to an account.\nReply in English."
+    )
+    linked = SystemMessage("You are support.\n\nCustomer: Ana, premium plan.\nReply in English.")
+    asked = HumanMessage("my speaker keeps dropping off the wifi, what can I do?")
+    status = AIMessage("", tool_calls=[{"name": "check_status", "args": {}, "id": "c1"}])
+    refused = ToolMessage(
+        "I can't find an account linked to this number.", tool_call_id="c1", name="check_status"
+    )
+    step = model.invoke([unlinked, asked, status, refused])
+    assert [c["name"] for c in step.tool_calls] == ["search_knowledge_base"]
+    assert "wifi" in step.tool_calls[0]["args"]["query"]
+    assert not model.invoke([linked, asked, status, refused]).tool_calls
+    passage = ToolMessage(
+        "# Wifi\n\nIf a speaker keeps dropping off the wifi, restart it.\n[source: wifi]",
+        tool_call_id="c2",
+        name="search_knowledge_base",
+    )
+    search = AIMessage("", tool_calls=[{"name": "search_knowledge_base", "args": {}, "id": "c2"}])
+    reply = model.invoke([unlinked, asked, status, refused, search, passage])
+    assert not reply.tool_calls
+    assert "can't find an account" in str(reply.content) and "restart it" in str(reply.content)
 
 
 ACCOUNT_TOOLS = [
