@@ -47,6 +47,7 @@ from agents.passages import Scorer, best_passage_answer
 from tools.actions import is_write_tool
 from tools.language import Language, detect_language
 from tools.phatic import asks_about_assistant, leftover_small_talk, read_message
+from tools.small_talk import agrees
 from tools.text import fold, unshout
 
 OFFLINE_MODEL_ID = "offline-dev-model"
@@ -300,6 +301,8 @@ class OfflineChatModel(BaseChatModel):
         or closed with when what is left says nothing the tools know ("hey, you around?")."""
         known = self._term_weights()
         kind = leftover_small_talk(focus, lambda rest: any(t in known for t in content_terms(rest)))
+        if kind is None and agrees(focus):
+            return "acknowledged"  # "sure, confirm" with nothing waiting for a yes
         return "unknown" if kind is None else _SMALL_TALK_REPLIES.get(kind, kind)
 
     def _toolbox(self) -> ToolBox:

@@ -16,7 +16,7 @@ from importlib import resources
 
 import yaml
 
-from tools.small_talk import closest_kind, small_talk_kind
+from tools.small_talk import agrees, closest_kind, complains, small_talk_kind
 from tools.spelling import shorthand
 from tools.text import unstretched
 
@@ -29,6 +29,12 @@ MAX_SEGMENTS = 4
 # whole ("hey, you around?"; not "hi! do you sell gift cards?", far from every such sentence).
 LEFTOVER_WORDS = 4
 LEFTOVER_CLOSE = 0.5
+# A statement nothing answered, with no thanks or goodbye phrase of the lists, that is this close
+# to a thanks sentence as a whole ("que crack, me solucionaste la vida", "brilliant,
+# ta very much"): praise and thanks in other words. Questions about things no document holds
+# score below 0.4 against the small-talk sentences.
+UNANSWERED_CLOSE = 0.45
+UNANSWERED_WORDS = 8
 _SPOKEN = ("thanks", "goodbye", "greeting")
 
 
@@ -161,13 +167,31 @@ def leftover_small_talk(text: str, names_topic: Callable[[str], bool]) -> str | 
     sentence. None for a real question after a greeting, answered or not."""
     reading = read_message(text)
     spoken = [kind for kind in _SPOKEN if kind in reading.phatic]
+    if not spoken:
+        return _closing_in_other_words(text, names_topic)
     rest = reading.request
-    if not spoken or len(rest.split()) > LEFTOVER_WORDS or re.search(r"\d", rest):
+    if len(rest.split()) > LEFTOVER_WORDS or re.search(r"\d", rest):
         return None
-    if names_topic(rest):
+    if names_topic(rest) or complains(rest):
         return None
     near = closest_kind(text)
     return spoken[0] if near is not None and near[1] >= LEFTOVER_CLOSE else None
+
+
+def _closing_in_other_words(text: str, names_topic: Callable[[str], bool]) -> str | None:
+    """Thanks or praise in words no list holds, in a message nothing answered: a short
+    statement (no question mark, no number, no word the caller's tools or documents know, no
+    complaint) close to a thanks sentence. Not a goodbye: "meh" and "wow" are as close to one."""
+    if "?" in text or re.search(r"\d", text) or len(text.split()) > UNANSWERED_WORDS:
+        return None
+    if complains(text) or agrees(text):
+        return None
+    if names_topic(text):
+        return None
+    near = closest_kind(text)
+    if near is None or near[0] != "thanks" or near[1] < UNANSWERED_CLOSE:
+        return None
+    return near[0]
 
 
 def _phatic_kind(kinds: list[str]) -> str:

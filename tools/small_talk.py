@@ -29,6 +29,12 @@ CLOSE_AFTER_THANKS = 0.6
 MAX_WORDS = 10
 _CLOSING = ("thanks", "goodbye")
 _DIGIT = re.compile(r"\d")
+_WORDS = re.compile(r"[a-z']+")
+_COMPLAINT = "complaint_words"
+_EXCEPTIONS = "complaint_exceptions"
+_AGREEMENT = "agreement_words"
+_NOT_KINDS = (_COMPLAINT, _EXCEPTIONS, _AGREEMENT)
+AGREEMENT_WORDS = 4
 
 
 @lru_cache(maxsize=1)
@@ -36,10 +42,52 @@ def _prototypes() -> tuple[SentenceEncoder, Vectors, tuple[str, ...]] | None:
     encoder = sentence_encoder()
     if encoder is None:
         return None
-    data = yaml.safe_load((resources.files("tools") / "small_talk.yaml").read_text("utf-8"))
-    kinds = tuple(kind for kind, sentences in data.items() for _ in sentences)
-    vectors = encoder.encode([s for sentences in data.values() for s in sentences])
+    data = _table()
+    sentences = {k: texts for k, texts in data.items() if k not in _NOT_KINDS}
+    kinds = tuple(kind for kind, texts in sentences.items() for _ in texts)
+    vectors = encoder.encode([s for texts in sentences.values() for s in texts])
     return encoder, vectors, kinds
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[str, list[str]]:
+    data: dict[str, list[str]] = yaml.safe_load(
+        (resources.files("tools") / "small_talk.yaml").read_text("utf-8")
+    )
+    return data
+
+
+@lru_cache(maxsize=1)
+def _complaint_words() -> frozenset[str]:
+    return frozenset(fold(w) for w in _table().get(_COMPLAINT, []))
+
+
+def complains(text: str) -> bool:
+    """The text holds a word of a problem or a negation ("still not working", "ya no anda"):
+    never small talk by meaning, however close the encoder puts it to "it works now"."""
+    folded = " ".join(w.replace("'", "") for w in _WORDS.findall(fold(text)))
+    words = set(_polite_phrases().sub(" ", f" {folded} ").split())
+    return not words.isdisjoint(_complaint_words())
+
+
+def agrees(text: str) -> bool:
+    """A few words of agreement ("sure, confirm", "ok do it", "sí, dale"), nothing else of
+    substance: a yes, whether or not anything waits for one."""
+    words = [w.replace("'", "") for w in _WORDS.findall(fold(text))]
+    if not 0 < len(words) <= AGREEMENT_WORDS or complains(text):
+        return False  # "yeah still nothing" reports a problem
+    return not _agreement_words().isdisjoint(words)
+
+
+@lru_cache(maxsize=1)
+def _agreement_words() -> frozenset[str]:
+    return frozenset(fold(str(w)) for w in _table().get(_AGREEMENT, []))
+
+
+@lru_cache(maxsize=1)
+def _polite_phrases() -> re.Pattern[str]:
+    phrases = sorted({fold(p) for p in _table().get(_EXCEPTIONS, [])}, key=len, reverse=True)
+    return re.compile(r"(?<= )(?:" + "|".join(re.escape(p) for p in phrases) + r")(?= )")
 
 
 def _expanded(text: str) -> str:
@@ -59,6 +107,8 @@ def small_talk_kind(
     close enough as a whole, it is small talk though no clause alone is."""
     texts = [_expanded(text) for pair in clauses for text in pair]
     if not clauses or any(len(c.split()) > MAX_WORDS or _DIGIT.search(c) for c in texts):
+        return None
+    if any(complains(text) for text, _ in clauses):
         return None
     found = _prototypes()
     if found is None:

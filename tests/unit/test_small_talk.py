@@ -7,6 +7,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, Tool
 
 from agents.offline import OfflineChatModel
 from tools.phatic import leftover_small_talk, read_message
+from tools.small_talk import agrees
 
 
 def test_whom_a_greeting_or_thanks_is_said_to_is_no_content() -> None:
@@ -82,3 +83,31 @@ def test_a_held_last_letter_still_reads_as_the_phatic_word() -> None:
     assert read_message("buen diaa, como andan").small_talk == "greeting"
     # Only a phatic word is unstretched: "all" is not read as "al", a request stays one.
     assert read_message("holaaa, premium price?").request == "premium price"
+
+
+def test_a_problem_report_is_never_thanks_however_close_its_meaning() -> None:
+    # The encoder puts "ya no funciona" next to "ya funciona": a negation or a word of a problem
+    # keeps a message out of small talk by meaning, and out of the thanks for what is left.
+    for complaint in ("ya no funciona", "thanks, still not working", "thanks, nothing works"):
+        assert read_message(complaint).small_talk is None, complaint
+        assert leftover_small_talk(complaint, lambda rest: False) is None, complaint
+    # A polite "no" still closes: "thanks, no problem" is thanks.
+    assert read_message("thanks, no problem").small_talk == "thanks"
+
+
+def test_praise_in_words_no_list_holds_is_thanked_for_when_nothing_answered_it() -> None:
+    for praise in ("que crack, me solucionaste la vida", "brilliant, ta very much"):
+        assert leftover_small_talk(praise, lambda rest: False) == "thanks", praise
+    # Not a question, not a yes, not a goodbye-like interjection, not what the tools know.
+    for other in ("la camara graba en 4k?", "ok do it", "meh", "wow"):
+        assert leftover_small_talk(other, lambda rest: False) is None, other
+    assert leftover_small_talk("my speaker rocks", lambda rest: "speaker" in rest) is None
+
+
+def test_a_yes_with_nothing_waiting_for_it_is_acknowledged() -> None:
+    model = OfflineChatModel()
+    for yes, language in (("sure, confirm", "English"), ("sí, hacelo", "Spanish")):
+        system = SystemMessage(f"Support.\n\nReply in {language}.")
+        reply = str(model.invoke([system, HumanMessage(yes)]).content)
+        assert reply.startswith("OK." if language == "English" else "De acuerdo."), reply
+    assert not agrees("yeah still nothing")
