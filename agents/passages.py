@@ -55,6 +55,8 @@ COMPARE = "compare"
 SHAPES = frozenset({LIST, COMPARE})  # kinds of answer made of several sentences
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _WORD = re.compile(r"[a-z0-9]+")
+_DIGIT = re.compile(r"\d")
+_LETTER = re.compile(r"[a-z]")
 # Capitalised words (a run of them is one name); the first word of a sentence is not a name alone.
 _CAPITALISED = re.compile(r"\b[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*")
 _CLAUSE = re.compile(
@@ -219,6 +221,8 @@ class Scorer:
         one), or states the kind asked for without stating what is asked."""
         if shared or close >= NAME_ONLY_CLOSE or not (named or kinds):
             return False
+        if _codes(named) & self.names_of(text):
+            return False
         mentioned = self._names(named, text) > 0
         return bool((named and not mentioned) or (kinds and not kinds & stated_kinds(text)))
 
@@ -249,7 +253,9 @@ class Scorer:
             part = re.sub(r"^\W+", "", part)
             for match in _CAPITALISED.finditer(part):
                 name = tuple(_WORD.findall(fold(match.group(0))))
-                if match.start() > 0 and name not in self.known_names:
+                # A capital opening a sentence is no name; a code is one wherever it stands.
+                code = bool(_DIGIT.search(match.group(0)))
+                if (match.start() > 0 or code) and name not in self.known_names:
                     words |= self.terms(" ".join(name))
         return words - vocabulary - how - self.terms(" ".join(translated(own)))
 
@@ -263,6 +269,8 @@ class Scorer:
         yearly saves two months")."""
         if asked.foreign:
             return True
+        if _codes(asked.named) & self.names_of(text):
+            return False  # the sentence holds the very code asked about ("HOGAR30 still valid?")
         stating = bool(asked.kinds & stated_kinds(text))
         if asked.topic and not asked.covered:
             return not stating and (bool(asked.named) or asked.linked)
@@ -464,6 +472,12 @@ def _other_facts(
         if using:
             extra.append(max(using, key=lambda p: p[0])[1])
     return extra[: MAX_SENTENCES - len(picked)]
+
+
+def _codes(named: set[tuple[str, ...]]) -> set[tuple[str, ...]]:
+    """The names that are codes (letters and digits in one word: "HOGAR30", "INV-1101" read as
+    one name): each names one thing only, so a sentence holding it is about it."""
+    return {n for n in named if len(n) == 1 and _DIGIT.search(n[0]) and _LETTER.search(n[0])}
 
 
 def _rank_bonus(sentence: Sentence) -> float:

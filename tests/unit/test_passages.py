@@ -185,3 +185,10 @@ def test_a_name_in_a_scene_setting_sentence_is_not_what_is_asked() -> None:
     question = "I just moved to Leeds and want a smart home. How much is Premium per month?"
     answer = _answer(question, PLANS)
     assert answer is not None and "$29.99" in answer
+
+
+def test_a_code_names_one_thing_and_a_code_no_passage_holds_is_unknown() -> None:
+    coded = PROMOS.replace("the first month free.", "the first month free with the code ACME30.")
+    answer = _answer("ACME30 still valid?", coded)
+    assert answer is not None and "ACME30" in answer  # though no sentence says "valid"
+    assert _answer("SUMMER20 still valid?", coded) is None  # a code opening the message too
