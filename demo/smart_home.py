@@ -59,8 +59,8 @@ class SmartHomeActions:
             "not_allowed",
             context,
             action=names.get(context.language) or names.get("en") or action.replace("_", " "),
-            plan=customer.service_level,
-            tiers=joiner.join(allowing) or "-",
+            plan=customer.service_level.title(),  # a plan's name, as the documents write it
+            tiers=joiner.join(tier.title() for tier in allowing) or "-",
         )
 
     def _device(

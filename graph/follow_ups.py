@@ -5,6 +5,8 @@
 - `opens_continuation`: a message opening with "and" / "y" / "what about" carries on the previous
   turn's topic ("¿Y se ve de noche?" after a question about a camera), so the active agent's prior
   is larger for it.
+- `refers_back`: a short message pointing at something said before ("how much is that one a
+  month?", "¿y cuánto sale eso?"): the router reads it with the names the last reply used.
 - `TopicWords.covers`: an elliptical follow-up whose words the active agent's own texts use ("and
   the thermostat?" after a device-status question, when the device agent's texts name thermostats)
   asks the active agent the same question about another thing: it stays, however much another
@@ -45,6 +47,19 @@ def is_follow_up(text: str) -> bool:
     unknown = [w for w in words if w not in FOLLOW_UP_WORDS]
     starts_like_follow_up = words[0] in _FOLLOW_UP_OPENERS
     return len(unknown) == 0 or (starts_like_follow_up and len(unknown) <= 2)
+
+
+# Words pointing at something already said; not "la"/"lo" ("la factura", "lo quiero"), too common.
+REFERENCE_WORDS = frozenset(
+    "it that this those these them ese esa eso esos esas aquel aquella aquello".split()
+)
+MAX_REFERRING_WORDS = 8  # a longer message says what it is about itself
+
+
+def refers_back(text: str) -> bool:
+    """A short message with a word that points at something said before."""
+    words = _words(text)
+    return 0 < len(words) <= MAX_REFERRING_WORDS and not REFERENCE_WORDS.isdisjoint(words)
 
 
 def opens_continuation(text: str) -> bool:

@@ -1,11 +1,11 @@
 """The messages of a turn in the supervisor's state: their text, the customer messages a turn
-answers, and the id its reply is logged and sent under."""
+answers, the reply before them, and the id its reply is logged and sent under."""
 
 from __future__ import annotations
 
 import uuid
 
-from langchain_core.messages import AnyMessage, HumanMessage
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 
 
 def text_of(message: AnyMessage) -> str:
@@ -28,6 +28,24 @@ def inbound_of_turn(messages: list[AnyMessage]) -> list[HumanMessage]:
         inbound.append(message)
         index -= 1
     return inbound[::-1]
+
+
+def reply_before_turn(messages: list[AnyMessage]) -> str | None:
+    """The text of the last reply sent before this turn's customer messages (what a "how much is
+    that one?" refers to), or None at a conversation's start."""
+    index = len(messages) - 1
+    while index >= 0 and not isinstance(messages[index], HumanMessage):
+        index -= 1
+    while index >= 0 and isinstance(messages[index], HumanMessage):
+        index -= 1
+    while index >= 0:
+        message = messages[index]
+        if isinstance(message, AIMessage) and not message.tool_calls and text_of(message).strip():
+            return text_of(message)
+        if isinstance(message, HumanMessage):
+            return None
+        index -= 1
+    return None
 
 
 def reply_message_id(inbound: list[HumanMessage]) -> str:

@@ -23,7 +23,7 @@ from langgraph.runtime import Runtime
 from agents import AgentContext, messages_this_turn
 from graph.conversation_log import log_turn
 from graph.deps import SupervisorDeps
-from graph.messages import inbound_of_turn, reply_message_id, text_of
+from graph.messages import inbound_of_turn, reply_before_turn, reply_message_id, text_of
 from graph.state import SupervisorState
 from stores import whatsapp_user_id
 from tools import ESCALATION_TOOL, detect_language
@@ -110,7 +110,10 @@ class SupervisorNodes:
         inbound = inbound_of_turn(state.messages)
         text = " ".join(text_of(m) for m in inbound)
         decision = await self.deps.router.aroute(
-            text, active_agent=state.active_agent, threshold=_context(runtime).router_threshold
+            text,
+            active_agent=state.active_agent,
+            threshold=_context(runtime).router_threshold,
+            last_reply=reply_before_turn(state.messages),
         )
         log.info(
             "routed",

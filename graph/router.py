@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 from agents import LoadedAgent, fallback_agent_id
 from graph.argument_values import ArgumentValues
 from graph.confirmations import typed_answer
-from graph.follow_ups import TopicWords, is_follow_up, opens_continuation
+from graph.follow_ups import TopicWords, is_follow_up, opens_continuation, refers_back
 from graph.head_topic import HeadTopic
 from graph.ownership import Ownership
 from graph.semantic_router import SemanticScorer
@@ -35,7 +35,7 @@ from tools.embeddings import SentenceEncoder, sentence_encoder
 from tools.escalation import ESCALATION_TOOL
 from tools.handoff import asks_for_person
 from tools.knowledge import STOPWORDS
-from tools.language import language_identifier
+from tools.language import language_identifier, use_names
 from tools.phatic import Reading, read_message
 from tools.service_actions import fold
 from tools.spelling import Speller
@@ -68,6 +68,7 @@ class RouteDecision(BaseModel):
 # the fallback agent even mid-conversation; a bare "ok" / "vale" (politeness) is a follow-up and
 # stays with the active agent.
 CLOSING_SMALL_TALK = frozenset({"greeting", "thanks", "goodbye", "assistant"})
+MAX_REPLY_CONTEXT = 400  # characters of the reply before a message shown to the LLM router
 
 
 class Router(Protocol):
@@ -276,6 +277,7 @@ class LocalRouter:
             else [(a, t) for a, agent in agents.items() for t in agent.config.all_examples()]
         )
         self.head_topic = HeadTopic(profile_texts, self.topics, content_terms)
+        use_names(self.head_topic.names)  # "el hub display no prende" is Spanish
 
     def _read(self, text: str) -> str:
         """Typos repaired, then the clauses that only set the scene dropped ("not about my bill,
@@ -362,8 +364,12 @@ class LLMRouter:
             f"When nothing fits, choose {self.fallback}."
         )
 
-    async def aroute(self, text: str, *, active_agent: str | None = None) -> RouteDecision:
+    async def aroute(
+        self, text: str, *, active_agent: str | None = None, last_reply: str | None = None
+    ) -> RouteDecision:
         note = f"\nThe conversation is currently with: {active_agent}." if active_agent else ""
+        if last_reply:
+            note += f"\nThe customer's last answer from us: {last_reply[:MAX_REPLY_CONTEXT]}"
         decision = await self._structured.ainvoke(
             [SystemMessage(self._system + note), HumanMessage(text)]
         )
@@ -393,9 +399,25 @@ class CascadeRouter:
         self.threshold = threshold
         self.switch_threshold = switch_threshold
 
+    def with_referent(self, text: str, last_reply: str | None) -> str:
+        """A short message pointing back ("how much is that one a month?") that names nothing
+        itself, with the names the last reply used ("Premium"): what "that one" is. Anything
+        else as it is."""
+        head = getattr(self.local, "head_topic", None)
+        if not last_reply or head is None or not refers_back(text) or head.named(text):
+            return text
+        names = head.named(last_reply)
+        return f"{text} ({', '.join(names)})" if names else text
+
     async def aroute(
-        self, text: str, *, active_agent: str | None = None, threshold: float | None = None
+        self,
+        text: str,
+        *,
+        active_agent: str | None = None,
+        threshold: float | None = None,
+        last_reply: str | None = None,
     ) -> RouteDecision:
+        """`last_reply`: the reply the customer got before this message, if any."""
         limit = self.threshold if threshold is None else threshold
         reading = read_message(text)
         small_talk = reading.small_talk
@@ -413,7 +435,7 @@ class CascadeRouter:
             return RouteDecision(
                 agent_id=active_agent, confidence=max(limit, 0.9), reason="answers the active agent"
             )
-        decision = self.local.route(text, active_agent=active_agent)
+        decision = self.local.route(self.with_referent(text, last_reply), active_agent=active_agent)
         if active_agent and active_agent in self.local.agent_ids:
             clear_switch = (
                 decision.agent_id != active_agent
@@ -430,7 +452,9 @@ class CascadeRouter:
             return decision
         if self.llm is not None:
             try:
-                llm_decision = await self.llm.aroute(text, active_agent=active_agent)
+                llm_decision = await self.llm.aroute(
+                    text, active_agent=active_agent, last_reply=last_reply
+                )
                 if llm_decision.confidence >= limit:
                     return llm_decision
             except Exception as error:

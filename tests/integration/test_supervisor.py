@@ -90,8 +90,8 @@ async def test_forbidden_action_is_denied_naming_the_tier(supervisor, stores: St
     customer = new_customer("basic")
     result = await turn(supervisor, customer.phone[1:], "Please move my speaker to the bedroom")
     assert result.tools == ["relocate_device"]
-    assert "not included in your basic plan" in result.reply
-    assert "premium and enterprise plans" in result.reply
+    assert "not included in your Basic plan" in result.reply
+    assert "Premium and Enterprise plans" in result.reply
     assert result.buttons == []
     stored = stores.customers.get_customer(customer.id)
     assert stored is not None and stored.devices[0].location == "living_room"

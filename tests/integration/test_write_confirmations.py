@@ -140,7 +140,7 @@ async def test_permissions_are_checked_again_when_the_change_runs(
     assert proposed.pending is not None
     stores.customers.put_customer(customer.model_copy(update={"service_level": "basic"}))
     refused = await say(supervisor, wa_id, "yes", reply_id=proposed.buttons[0][0])
-    assert "not included in your basic plan" in refused.reply
+    assert "not included in your Basic plan" in refused.reply
     assert locations(stores, customer.id) == ["living_room"]
 
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 
 from agents import load_agents
 from graph import CascadeRouter, LocalRouter
 from graph.argument_values import ArgumentValues
-from graph.follow_ups import TopicWords, opens_continuation
+from graph.follow_ups import TopicWords, opens_continuation, refers_back
+from graph.messages import reply_before_turn
 from graph.router import Calibration, content_terms
 from tools.contrast import is_context, request_part
 
@@ -126,3 +128,34 @@ def test_an_elliptical_follow_up_in_the_active_agents_words_stays() -> None:
     assert _route(cascade, "and the office?", "device_support") == "device_support"
     assert _route(cascade, "and spotify?", "sales") == "sales"
     assert _route(cascade, "and my invoice?", "device_support") == "billing"
+
+
+def test_a_message_pointing_back_is_read_with_the_names_of_the_reply_before_it(
+    router: LocalRouter,
+) -> None:
+    cascade = CascadeRouter(router)
+    refused = "Sorry, moving a device is not included in your Basic plan; Premium includes it."
+    assert refers_back("what would that one cost per month") and refers_back("y cuanto sale eso")
+    assert not refers_back("what does the thermostat cost per month")
+    pointing = "what would that one cost per month"
+    assert cascade.with_referent(pointing, refused) == f"{pointing} (basic, premium)"
+    # Naming something itself, or no reply before: the message as it is.
+    named = "what would the Hub Display cost per month"
+    assert cascade.with_referent(named, refused) == named
+    assert cascade.with_referent(pointing, None) == pointing
+    decision = asyncio.run(
+        cascade.aroute(pointing, active_agent="device_support", last_reply=refused)
+    )
+    assert decision.agent_id == "sales"
+
+
+def test_the_reply_before_a_turn_is_the_last_answer_sent() -> None:
+    messages: list[AnyMessage] = [
+        HumanMessage("can I move my speaker?"),
+        AIMessage("", tool_calls=[{"name": "move", "args": {}, "id": "1"}]),
+        AIMessage("Not on your Basic plan."),
+        HumanMessage("how much is that one"),
+        HumanMessage("per month"),
+    ]
+    assert reply_before_turn(messages) == "Not on your Basic plan."
+    assert reply_before_turn(messages[:1]) is None
