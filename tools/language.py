@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Container, Iterable
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -70,13 +71,35 @@ def _spelled_out(text: str) -> str:
     return re.sub(r"[a-záéíóúñü]+", word, text)
 
 
+# The business's own names ("hub display", "premium"), one pattern: set once its texts are read.
+_names: re.Pattern[str] | None = None
+
+
+def use_names(names: Iterable[str]) -> None:
+    """Read the business's names (products, plans, brands, folded: "home speaker", "premium")
+    as words of neither language: a Spanish speaker writes "el hub display no prende"."""
+    global _names
+    ordered = sorted({n.strip() for n in names if n.strip()}, key=len, reverse=True)
+    alternatives = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in ordered)
+    _names = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE) if ordered else None
+
+
+def without_names(text: str) -> str:
+    """`text` without the business's names (`use_names`), whatever their case."""
+    return _names.sub(" ", text) if _names is not None else text
+
+
 def detect_language(text: str, default: Language = "en") -> Language:
     """`es` or `en` by marker words and Spanish punctuation; `default` when there is no signal."""
+    named, text = text, without_names(text)
     lowered = _spelled_out(text.lower())
     words = _WORD.findall(lowered)
-    spanish = sum(word in _SPANISH for word in words) + 2 * len(re.findall(r"[¿¡ñ]", lowered))
+    # A word both lists hold ("no", "plan", "me") says nothing: "termostato no enfria" is as
+    # unmarked as "termostato enfria", not a tie for the conversation's language.
+    spanish = sum(w in _SPANISH and w not in _ENGLISH for w in words)
+    spanish += 2 * len(re.findall(r"[¿¡ñ]", lowered))
     spanish += sum(1 for word in words if re.search(r"[áéíóú]", word))
-    english = sum(word in _ENGLISH for word in re.findall(r"[a-z']+", lowered))
+    english = sum(w in _ENGLISH and w not in _SPANISH for w in re.findall(r"[a-z']+", lowered))
     spanish += sum(word in _SPANISH_OPENERS for word in words)
     english += sum(word in _ENGLISH_OPENERS for word in words)
     if spanish > english:
@@ -85,13 +108,32 @@ def detect_language(text: str, default: Language = "en") -> Language:
         return "en"
     if spanish:
         return default  # as many marker words of each: the conversation's language
+    return _unmarked(text, named, words, default)
+
+
+def _unmarked(text: str, named: str, words: list[str], default: Language) -> Language:
+    """The language of a message with no marker word: the dictionaries, then the character
+    model, then word endings; `default` when none of them says."""
     margin = dictionary_margin(text)
     if margin is not None and margin[1] >= DICTIONARY_MARGIN - (margin[0] == default):
         # Several words only one language has: the character model ("echo mini info" reads as
         # Spanish to it) is not asked. One word is too little: the Spanish list lacks many forms.
         return margin[0]
-    if (guess := identified(text)) is not None:
-        return guess
+    reading = identification(text)
+    if reading is None:
+        # Too little left without the names: the model reads them too ("echo mini luz roja"),
+        # but never against the dictionaries (it reads "echo mini info" as Spanish).
+        reading = identification(named)
+        if reading is not None and margin is not None and margin[0] != reading[0]:
+            reading = None
+    if reading is not None:
+        guess, confidence = reading
+        if confidence >= IDENTIFIED_CONFIDENCE:
+            return guess
+        if margin is not None and margin[0] == guess and confidence >= AGREEING_CONFIDENCE:
+            # Words only one dictionary holds and the character model lean the same way: two
+            # weak signals that agree ("tarifa anual", "sigue sin andar").
+            return guess
     unknown = [w for w in words if w not in _SPANISH and w not in _ENGLISH and len(w) > 3]
     spanish = sum(bool(_SPANISH_ENDINGS.search(w)) for w in unknown)
     english = sum(bool(_ENGLISH_ENDINGS.search(w)) for w in unknown)
@@ -119,14 +161,55 @@ def dictionary_margin(text: str) -> tuple[Language, int] | None:
     """The language whose dictionary alone holds more of the message's words, and by how many
     ("echo mini info": three English-only words; "chau buen finde": one Spanish-only word), or
     None on a tie. Capitalised words are left out: product and plan names ("Home Speaker",
-    "Premium") are English words in Spanish messages too."""
+    "Premium") are English words in Spanish messages too. A word neither dictionary holds
+    counts for Spanish when it is a form of a Spanish verb (`spanish_verb_form`): the Spanish
+    list has infinitives, not most conjugations ("prende", "enfria", "congelado")."""
     english, spanish = dictionary("en"), dictionary("es")
     words = [fold(w) for w in re.findall(r"[^\W\d_]{3,}", text) if not w[0].isupper()]
     votes_en = sum(w in english and w not in spanish for w in words)
     votes_es = sum(w in spanish and w not in english for w in words)
+    votes_es += sum(
+        w not in english and w not in spanish and spanish_verb_form(w, spanish, english)
+        for w in words
+    )
     if votes_en == votes_es:
         return None
     return ("en", votes_en - votes_es) if votes_en > votes_es else ("es", votes_es - votes_en)
+
+
+# A conjugated or participle ending, and the infinitive endings it may come from.
+_VERB_FORMS = re.compile(
+    r"^(?P<stem>\w{3,}?)(?P<ending>ado|ada|ados|adas|ido|ida|idos|idas|an|en|a|e|o)$"
+)
+_INFINITIVES: dict[str, tuple[str, ...]] = {
+    "ado": ("ar",),
+    "ada": ("ar",),
+    "ados": ("ar",),
+    "adas": ("ar",),
+    "ido": ("er", "ir"),
+    "ida": ("er", "ir"),
+    "idos": ("er", "ir"),
+    "idas": ("er", "ir"),
+    "an": ("ar",),
+    "en": ("er", "ir"),
+    "a": ("ar",),
+    "e": ("er", "ir"),
+    "o": ("ar", "er", "ir"),
+}
+
+
+def spanish_verb_form(word: str, spanish: Container[str], english: Container[str]) -> bool:
+    """`word` (folded, in neither dictionary) is a form of a verb the Spanish dictionary holds
+    and the English one does not: a present ("enfria" of "enfriar", "prende" of "prender"), a
+    past ("llego" of "llegar") or a participle ("congelado" of "congelar")."""
+    match = _VERB_FORMS.match(word)
+    if match is None:
+        return False
+    stem, ending = match.group("stem"), match.group("ending")
+    return any(
+        stem + infinitive in spanish and stem + infinitive not in english
+        for infinitive in _INFINITIVES[ending]
+    )
 
 
 # How many more words only the other language's dictionary holds before it overrides the
@@ -134,6 +217,8 @@ def dictionary_margin(text: str) -> tuple[Language, int] | None:
 DICTIONARY_MARGIN = 3
 # How sure the statistical model must be before it overrides the conversation's language.
 IDENTIFIED_CONFIDENCE = 0.8
+# How sure it must be when the dictionaries lean its way too.
+AGREEING_CONFIDENCE = 0.55
 
 
 @lru_cache(maxsize=1)
@@ -149,15 +234,24 @@ def language_identifier() -> Any:
     return identifier
 
 
-def identified(text: str) -> Language | None:
-    """The language a character n-gram model reads in a message with no marker word ("venden
-    enchufes inteligentes?"), when it is sure and there are words enough to judge by."""
+def identification(text: str) -> tuple[Language, float] | None:
+    """What a character n-gram model reads in a message, and how sure it is (0.5 to 1), when
+    there are letters enough to judge by; None for "ok", "47", a name, or without the model."""
     if sum(len(w) for w in _WORD.findall(text.lower())) < 8:
         return None  # "ok", "47", a name: nothing to judge by
     identifier = language_identifier()
     if identifier is None:
         return None
     language, confidence = identifier.classify(text)
-    if confidence < IDENTIFIED_CONFIDENCE or language not in ("en", "es"):
+    if language not in ("en", "es"):
         return None
-    return "es" if language == "es" else "en"
+    return ("es" if language == "es" else "en"), float(confidence)
+
+
+def identified(text: str) -> Language | None:
+    """The language a character n-gram model reads in a message with no marker word ("venden
+    enchufes inteligentes?"), when it is sure and there are words enough to judge by."""
+    reading = identification(text)
+    if reading is None or reading[1] < IDENTIFIED_CONFIDENCE:
+        return None
+    return reading[0]
