@@ -27,7 +27,7 @@ from graph.messages import inbound_of_turn, reply_before_turn, reply_message_id,
 from graph.state import SupervisorState
 from stores import whatsapp_user_id
 from tools import ESCALATION_TOOL, detect_language
-from tools.language import Language
+from tools.language import Language, number_language
 
 __all__ = ["SupervisorNodes", "inbound_of_turn", "reply_message_id"]
 
@@ -73,6 +73,9 @@ class SupervisorNodes:
                     "service_level": customer.service_level,
                 }
                 language = customer.language
+            elif state.wa_id:
+                # No record: the number's country calling code (34..., 52...: Spanish).
+                language = number_language(state.wa_id) or language
             if self.deps.conversations is not None and user_id:
                 summary = await self._history_summary(user_id, state.business_account_id)
                 if summary:

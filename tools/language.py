@@ -255,3 +255,24 @@ def identified(text: str) -> Language | None:
     if reading is None or reading[1] < IDENTIFIED_CONFIDENCE:
         return None
     return reading[0]
+
+
+@lru_cache(maxsize=1)
+def _calling_codes() -> dict[str, Language]:
+    from importlib import resources
+
+    import yaml
+
+    data = yaml.safe_load((resources.files("tools") / "calling_codes.yaml").read_text("utf-8"))
+    return {str(k): ("es" if v == "es" else "en") for k, v in (data or {}).items()}
+
+
+def number_language(wa_id: str) -> Language | None:
+    """The language a WhatsApp number's country calling code suggests ("5491122334455" -> es,
+    "447700900123" -> en; the longest listed code wins), None for a code not listed."""
+    digits = "".join(c for c in wa_id if c.isdigit())
+    codes = _calling_codes()
+    for length in (4, 3, 2, 1):
+        if digits[:length] in codes:
+            return codes[digits[:length]]
+    return None

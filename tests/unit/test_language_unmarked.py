@@ -88,3 +88,15 @@ def test_the_probe_set_is_read_right_for_an_unknown_customer() -> None:
             texts = [text for text, lang in probes if lang == language]
             wrong = [t for t in texts if detect_language(t, default=default) != language]
             assert len(wrong) <= (1 - share) * len(texts), (default, language, wrong)
+
+
+def test_a_number_without_a_record_gets_its_calling_codes_language() -> None:
+    from tools.language import number_language
+
+    assert number_language("5491122334455") == "es"  # Argentina
+    assert number_language("+34612345678") == "es"
+    assert number_language("18095551234") == "es"  # Dominican Republic, inside +1
+    assert number_language("447700900123") == "en"
+    assert number_language("15550001") == "en"
+    assert number_language("19123456789") == "en"  # the evals' unknown numbers: 19...
+    assert number_language("33612345678") is None  # not listed: the default stays
