@@ -32,6 +32,7 @@ from graph.ownership import Ownership
 from graph.semantic_router import SemanticScorer
 from tools.contrast import request_part
 from tools.embeddings import SentenceEncoder, sentence_encoder
+from tools.equivalents import with_document_words
 from tools.escalation import ESCALATION_TOOL
 from tools.handoff import asks_for_person
 from tools.knowledge import STOPWORDS
@@ -289,7 +290,7 @@ class LocalRouter:
         return self._scores(read_message(text), text)
 
     def _scores(self, reading: Reading, text: str) -> dict[str, float]:
-        lexical = self.lexical.scores(reading.request or text)
+        lexical = self.lexical.scores(with_document_words(reading.request or text))
         if self.semantic is None:
             scores = lexical
         else:
