@@ -49,10 +49,34 @@ def tool_equivalents() -> dict[str, tuple[str, ...]]:
 def with_document_words(query: str, table: dict[str, tuple[str, ...]] | None = None) -> str:
     """The query with the documents' word for each customer word it uses."""
     folded = fold(query)
+    pattern, words_of, order = _matcher(tuple((equivalents() if table is None else table).items()))
+    found = {w for m in pattern.finditer(folded) for w in words_of[m.group(1)]}
     added = [
-        word
-        for word, phrases in (equivalents() if table is None else table).items()
-        if not re.search(rf"\b{re.escape(word)}\b", folded)
-        and any(re.search(rf"\b{re.escape(p)}\b", folded) for p in phrases)
+        w
+        for w in sorted(found, key=order.__getitem__)
+        if not re.search(rf"\b{re.escape(w)}\b", folded)
     ]
     return f"{query} {' '.join(added)}" if added else query
+
+
+@lru_cache(maxsize=8)
+def _matcher(
+    table: tuple[tuple[str, tuple[str, ...]], ...],
+) -> tuple[re.Pattern[str], dict[str, list[str]], dict[str, int]]:
+    """One pattern for every customer phrase of a table (longest first, whole words, phrases
+    may overlap), the documents' words each phrase stands for, and each word's place in the
+    table (the words are added in that order)."""
+    order = {word: index for index, (word, _) in enumerate(table)}
+    words_of: dict[str, list[str]] = {}
+    for word, phrases in table:
+        for phrase in phrases:
+            words_of.setdefault(phrase, []).append(word)
+    # Where a phrase matches, each phrase it starts with matches too ("darme de baja", "darme").
+    for phrase in list(words_of):
+        for shorter in words_of:
+            if phrase.startswith(f"{shorter} "):
+                words_of[phrase] = [*words_of[phrase], *words_of[shorter]]
+    ordered = sorted(words_of, key=len, reverse=True)
+    alternatives = "|".join(re.escape(p) for p in ordered) or r"(?!)"
+    # A lookahead tries every place, so overlapping phrases all count ("darme de baja", "baja").
+    return re.compile(rf"(?=\b({alternatives})\b)"), words_of, order

@@ -43,6 +43,9 @@ def test_the_documents_word_is_added_never_put_in_place() -> None:
     assert with_document_words("which plans are there", table) == "which plans are there"
     assert with_document_words("me doy de baja", table) == "me doy de baja cancelar"
     assert with_document_words("a subscriber", table) == "a subscriber"  # whole words only
+    # Overlapping phrases all count, and the words come in the table's order.
+    nested = parse_equivalents({"b": ["darme"], "a": ["darme de baja"], "c": ["baja"]})
+    assert with_document_words("quiero darme de baja", nested) == "quiero darme de baja b a c"
 
 
 def test_a_kind_word_inside_a_phrase_that_does_not_ask_it() -> None:
