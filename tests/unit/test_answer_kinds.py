@@ -12,7 +12,8 @@ import agents.offline as offline
 from agents.offline import OfflineChatModel, _unclitic, asks_question, content_terms
 from tests.unit.kb_doubles import CannedBase
 from tools.answer_kinds import asked_kinds, parse_kinds, stated_kinds
-from tools.knowledge import LocalKnowledgeBase, Passage
+from tools.knowledge import Passage
+from tools.knowledge.ranking import fused
 
 KINDS = parse_kinds(
     {
@@ -39,16 +40,15 @@ def _passage(key: str, text: str, language: str = "es") -> Passage:
 
 
 def test_of_two_passages_close_in_meaning_the_one_stating_the_amount_comes_first() -> None:
-    kb = LocalKnowledgeBase(None, "kb", encoder=None)  # type: ignore[arg-type]
     passages = {
         "promo": _passage("promo", "Este mes el primer mes de premium es gratis."),
         "plans": _passage("plans", "El plan premium cuesta 29,99 dólares al mes."),
     }
     meaning = {"promo": 0.45, "plans": 0.40}
-    plain = kb._fused(passages, [], meaning, "es", 2)
+    plain = fused(passages, [], meaning, "es", 2)
     assert plain[0].source == "promo"
     asked = asked_kinds("¿qué precio tiene el premium al mes?")
-    assert kb._fused(passages, [], meaning, "es", 2, asked)[0].source == "plans"
+    assert fused(passages, [], meaning, "es", 2, asked)[0].source == "plans"
 
 
 _Base = CannedBase

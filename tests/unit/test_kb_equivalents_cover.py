@@ -1,10 +1,11 @@
 """A customer's phrase and the documents' word for it count once when a knowledge-base passage is
-checked for holding most of a question's words (`tools.knowledge`). No Redis."""
+checked for holding most of a question's words (`tools.knowledge.ranking`). No Redis."""
 
 from __future__ import annotations
 
 from tools.equivalents import with_document_words
-from tools.knowledge import Passage, _covered, translated
+from tools.knowledge import Passage, translated
+from tools.knowledge.ranking import covered
 
 
 def _passage(text: str) -> Passage:
@@ -19,5 +20,5 @@ def test_customer_words_beside_the_documents_word_are_translated() -> None:
 def test_a_customer_phrase_counts_as_the_documents_word() -> None:
     query = with_document_words("si me cambio pierdo lo configurado?")
     passage = _passage("Pasar a Premium conserva tus dispositivos y ajustes.")
-    assert _covered(query, [passage])
-    assert not _covered("si me cambio pierdo lo configurado? ajustes conserva extra", [])
+    assert covered(query, [passage])
+    assert not covered("si me cambio pierdo lo configurado? ajustes conserva extra", [])
