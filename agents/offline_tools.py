@@ -5,9 +5,9 @@ few tools use it) and by meaning (sentence embeddings). What the message asks fo
 tools may be chosen (`Asked`): a question about how something works goes to the knowledge base; a
 question about a change (a refund, a move) is answered from it too, since only a request makes a
 change; a message that requests nothing may propose a change only when it names what the change
-needs ("take the speaker to the garage"). Arguments come from the tool's schema: a value the
-message names, the destination after "to" / "a" (never the room it comes from), the words naming
-a device (never the whole message).
+needs ("take the speaker to the garage"). Arguments come from the tool's schema (each value:
+`agents.offline_values`): a value the message names, the destination after "to" / "a" (never the
+room it comes from), the words naming a device (never the whole message).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 from agents.offline_reading import without_markers
 from agents.offline_text import WORD, closeness, content_terms, similarities, stem
+from agents.offline_values import destination, mentioned, parameter_value, plain_schema
 from tools.equivalents import tool_equivalents, with_document_words
 from tools.escalation import ESCALATION_TOOL
 from tools.handoff import asks_for_person
@@ -27,20 +28,7 @@ from tools.spelling import Speller, shorthand
 from tools.text import fold
 
 KB_TOOL = "search_knowledge_base"
-_NUMBER = re.compile(r"\b(\d{1,3})\b")
-_ID_TOKEN = re.compile(r"[^\W_]+_\w+")  # "dev_003": an id, its digits are no value
-# The value a change goes to: the number after "to" / "a" wins over a device's own number
-# ("set Speaker 1 to 20", "pon el altavoz 2 al 40").
-_TARGET_NUMBER = re.compile(r"\b(?:to|at|a|al|hasta)\s+(\d{1,3})\b")
-_ORIGIN = r"(?:from|out of|instead of|de|del|desde|en vez de|en lugar de)"
-_ARTICLE = r"(?:the\s+|my\s+|our\s+|el\s+|la\s+|mi\s+|los\s+|las\s+)?"
-# Where a thing goes: "to the bedroom", "al dormitorio", "a la oficina"; "in" / "en" only in a
-# request ("put it in the bedroom"): "the one in the kitchen" says where it is.
-_TO = r"(?:to|into|onto|al|a la|a el|a mi|hacia)"
-_IN = r"(?:in|en)"
-_PLACE = r"([a-z ]{3,30}?)(?=[.?!,;]|$| please| por favor| pls| porfa| and | y )"
 _CLITICS = ("melo", "mela", "selo", "sela", "los", "las", "les", "nos", "lo", "la", "le", "me")
-_NOT_A_PLACE = frozenset(STOPWORDS) | {"you", "it", "me", "us", "them", "bug", "bother", "ask"}
 MAX_DEVICE_WORDS = 5
 # A device id as customers copy it from the app or an email ("dev_003", "dev-3").
 _DEVICE_ID = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b|\b[a-z]+-\d+\b")
@@ -48,6 +36,8 @@ CHANGE_SHARE = 0.5  # a read scoring this share of a change's score answers a qu
 OWN_SHARE = 0.5  # a read of the account scoring this share of the minimum answers about one's own
 FILLED_WEIGHT = 1.0  # a required value the message names counts as a shared word
 PREFIX = 5  # words sharing this many first letters may be forms of one word (refund, refunded)
+
+__all__ = ["KB_TOOL", "Asked", "ToolBox", "destination", "mentioned", "unclitic"]
 
 
 @dataclass(frozen=True)
@@ -156,10 +146,11 @@ class ToolBox:
         schema = candidate["parameters"]
         properties = schema.get("properties", {})
         return sum(
-            self.value(name, _plain(properties.get(name, {})), question, strict=True) is not None
+            parameter_value(name, plain_schema(properties.get(name, {})), question, strict=True)
+            is not None
             for name in schema.get("required", [])
-            if _plain(properties.get(name, {})).get("type") != "string"
-            or _plain(properties.get(name, {})).get("enum")
+            if plain_schema(properties.get(name, {})).get("type") != "string"
+            or plain_schema(properties.get(name, {})).get("enum")
         )
 
     def unclitic(self, word: str) -> str:
@@ -195,8 +186,8 @@ class ToolBox:
         """The message names every closed-set value the change needs (a room, a service)."""
         schema = candidate["parameters"]
         for name in schema.get("required", []):
-            spec = _plain(schema.get("properties", {}).get(name, {}))
-            if spec.get("enum") and self.value(name, spec, question, strict=True) is None:
+            spec = plain_schema(schema.get("properties", {}).get(name, {}))
+            if spec.get("enum") and parameter_value(name, spec, question, strict=True) is None:
                 return False
         return True
 
@@ -210,8 +201,8 @@ class ToolBox:
         required = set(schema.get("required", []))
         arguments: dict[str, Any] = {}
         for name, spec in schema.get("properties", {}).items():
-            spec = _plain(spec)
-            value = self.value(name, spec, question)
+            spec = plain_schema(spec)
+            value = parameter_value(name, spec, question)
             if name == "device" and value is None:
                 value = self.device_words(candidate, question) or None
             if value is None and name in required:
@@ -222,29 +213,6 @@ class ToolBox:
             if value is not None:
                 arguments[name] = value
         return arguments
-
-    @staticmethod
-    def value(name: str, spec: dict[str, Any], question: str, strict: bool = False) -> Any:
-        """The value of one parameter the message names; None when it names none."""
-        folded = fold(question)
-        kind = spec.get("type", "string")
-        place = any(word in name for word in ("location", "destination", "room"))
-        if place:
-            return destination(folded, spec.get("enum") or [], strict, _synonyms(spec))
-        if spec.get("enum"):
-            named = mentioned(folded, spec["enum"], _synonyms(spec))
-            return named or (None if strict else spec.get("default"))
-        if kind in ("integer", "number"):
-            text = fold(_ID_TOKEN.sub(" ", question))
-            number = _TARGET_NUMBER.search(text) or _NUMBER.search(text)
-            return int(number.group(1)) if number else None
-        if kind != "string" or name == "device":
-            return None
-        if spec.get("pattern"):  # an id of a known shape: only when the message has one
-            pattern = re.compile(str(spec["pattern"]).strip("^$"), re.IGNORECASE)
-            found = pattern.search(question)
-            return found.group(0).upper() if found else None
-        return None
 
     def device_words(self, candidate: dict[str, Any], question: str) -> str:
         """The words naming a device: the message without function words, numbers, the place it
@@ -318,62 +286,6 @@ def unclitic(word: str, known: dict[str, float]) -> str:
     return word
 
 
-def mentioned(folded: str, options: list[Any], synonyms: dict[str, list[str]] | None = None) -> Any:
-    """The option the text names, as a whole word; the longest first ("disconnect" is not
-    "connect"); then by a word the parameter's description gives for it ("unlink": disconnect),
-    also with an ending ("quitame": quita)."""
-    found = []
-    for option in options:
-        spoken = fold(str(option)).replace("_", " ")
-        match = re.search(rf"\b{re.escape(spoken)}\b", folded)
-        if match:
-            found.append((match.start(), -len(spoken), option))
-    if found:
-        return min(found, key=lambda item: item[:2])[2]  # the first named ("add X, not Y")
-    for option, words in (synonyms or {}).items():
-        for word in words:
-            ending = r"\w*" if len(word) >= 4 else ""
-            if re.search(rf"\b{re.escape(word)}{ending}\b", folded):
-                return option
-    return None
-
-
-def _synonyms(spec: dict[str, Any]) -> dict[str, list[str]]:
-    """Words for a closed set's options, from its description: "connect (link, add)"."""
-    described = fold(str(spec.get("description", "")))
-    found: dict[str, list[str]] = {}
-    for option in spec.get("enum") or []:
-        match = re.search(rf"\b{re.escape(fold(str(option)))} \(([^)]*)\)", described)
-        if match:
-            found[str(option)] = [w.strip() for w in match.group(1).split(",") if w.strip()]
-    return found
-
-
-def destination(
-    folded: str, rooms: list[Any], strict: bool, names: dict[str, list[str]] | None = None
-) -> str | None:
-    """Where a thing goes: the room after "to" / "al" / "a la" (or "in" / "en" unless `strict`),
-    never the one it comes from ("from the kitchen to the bedroom" -> bedroom). A room of the
-    closed set (or a name the description gives it) first, else a short phrase."""
-    going = re.sub(rf"\b{_ORIGIN}\s+{_ARTICLE}[a-z]+(?:\s(?:room|de \w+))?", " ", folded)
-    prepositions = [_TO] if strict else [_TO, _IN]
-    found = [
-        match.group(1).strip()
-        for preposition in prepositions
-        for match in re.finditer(rf"\b{preposition}\s+{_ARTICLE}{_PLACE}", going)
-    ]
-    for place in found:
-        named = mentioned(place, rooms, names) if rooms else None
-        if named is not None:
-            return str(named)
-    for place in found:
-        words = place.split()
-        if 0 < len(words) <= 3 and not set(words) & _NOT_A_PLACE and place.isascii():
-            return place
-    named = mentioned(going, rooms, names) if rooms and not strict else None
-    return str(named) if named is not None else None
-
-
 def _texts(tool: dict[str, Any]) -> list[str]:
     """Name, first line of the description, examples."""
     return [
@@ -383,21 +295,13 @@ def _texts(tool: dict[str, Any]) -> list[str]:
     ]
 
 
-def _plain(spec: dict[str, Any]) -> dict[str, Any]:
-    """An optional parameter's schema is its non-null option."""
-    options = [o for o in spec.get("anyOf", []) if o.get("type") != "null"]
-    if options:
-        return {**options[0], **{k: v for k, v in spec.items() if k != "anyOf"}}
-    return spec
-
-
 def _parameter_terms(tools: list[dict[str, Any]]) -> set[str]:
     """Words that name things, not actions: the device parameter's description (kinds of
     device), the names listed in brackets in parameter descriptions (rooms), closed sets."""
     terms: set[str] = set()
     for tool in tools:
         for name, spec in tool["parameters"].get("properties", {}).items():
-            spec = _plain(spec)
+            spec = plain_schema(spec)
             described = str(spec.get("description", ""))
             if name != "device":
                 described = " ".join(re.findall(r"\(([^)]*)\)", described))
@@ -423,7 +327,7 @@ def _kind_terms(tools: list[dict[str, Any]]) -> set[str]:
     """The kinds of device the device parameter lists in brackets ("its kind (camera, display)")."""
     terms: set[str] = set()
     for tool in tools:
-        spec = _plain(tool["parameters"].get("properties", {}).get("device", {}))
+        spec = plain_schema(tool["parameters"].get("properties", {}).get("device", {}))
         for listed in re.findall(r"\(([^)]*)\)", str(spec.get("description", ""))):
             terms |= content_terms(listed)
     return terms
@@ -435,7 +339,7 @@ def _id_patterns(tools: list[dict[str, Any]]) -> list[tuple[re.Pattern[str], set
     found = []
     for tool in tools:
         for name, spec in tool["parameters"].get("properties", {}).items():
-            pattern = _plain(spec).get("pattern")
+            pattern = plain_schema(spec).get("pattern")
             if pattern:
                 # A literal hyphen (not in a [0-9] range) may be a space: "INV 1102" too.
                 shape = re.sub(r"-(?![^\[]*\])", r"[-\\s]?", str(pattern).strip("^$"))

@@ -1,0 +1,112 @@
+"""Which value a message names for one parameter of a tool's schema: a number (the one after
+"to" / "a" first), an option of a closed set (or a word its description gives for it), the place a
+thing goes to (never the room it comes from), an id of a known shape."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tools.knowledge import STOPWORDS
+from tools.text import fold
+
+_NUMBER = re.compile(r"\b(\d{1,3})\b")
+_ID_TOKEN = re.compile(r"[^\W_]+_\w+")  # "dev_003": an id, its digits are no value
+# The value a change goes to: the number after "to" / "a" wins over a device's own number
+# ("set Speaker 1 to 20", "pon el altavoz 2 al 40").
+_TARGET_NUMBER = re.compile(r"\b(?:to|at|a|al|hasta)\s+(\d{1,3})\b")
+_ORIGIN = r"(?:from|out of|instead of|de|del|desde|en vez de|en lugar de)"
+_ARTICLE = r"(?:the\s+|my\s+|our\s+|el\s+|la\s+|mi\s+|los\s+|las\s+)?"
+# Where a thing goes: "to the bedroom", "al dormitorio", "a la oficina"; "in" / "en" only in a
+# request ("put it in the bedroom"): "the one in the kitchen" says where it is.
+_TO = r"(?:to|into|onto|al|a la|a el|a mi|hacia)"
+_IN = r"(?:in|en)"
+_PLACE = r"([a-z ]{3,30}?)(?=[.?!,;]|$| please| por favor| pls| porfa| and | y )"
+_NOT_A_PLACE = frozenset(STOPWORDS) | {"you", "it", "me", "us", "them", "bug", "bother", "ask"}
+
+
+def parameter_value(name: str, spec: dict[str, Any], question: str, strict: bool = False) -> Any:
+    """The value of one parameter the message names; None when it names none."""
+    folded = fold(question)
+    kind = spec.get("type", "string")
+    place = any(word in name for word in ("location", "destination", "room"))
+    if place:
+        return destination(folded, spec.get("enum") or [], strict, _synonyms(spec))
+    if spec.get("enum"):
+        named = mentioned(folded, spec["enum"], _synonyms(spec))
+        return named or (None if strict else spec.get("default"))
+    if kind in ("integer", "number"):
+        text = fold(_ID_TOKEN.sub(" ", question))
+        number = _TARGET_NUMBER.search(text) or _NUMBER.search(text)
+        return int(number.group(1)) if number else None
+    if kind != "string" or name == "device":
+        return None
+    if spec.get("pattern"):  # an id of a known shape: only when the message has one
+        pattern = re.compile(str(spec["pattern"]).strip("^$"), re.IGNORECASE)
+        found = pattern.search(question)
+        return found.group(0).upper() if found else None
+    return None
+
+
+def mentioned(folded: str, options: list[Any], synonyms: dict[str, list[str]] | None = None) -> Any:
+    """The option the text names, as a whole word; the longest first ("disconnect" is not
+    "connect"); then by a word the parameter's description gives for it ("unlink": disconnect),
+    also with an ending ("quitame": quita)."""
+    found = []
+    for option in options:
+        spoken = fold(str(option)).replace("_", " ")
+        match = re.search(rf"\b{re.escape(spoken)}\b", folded)
+        if match:
+            found.append((match.start(), -len(spoken), option))
+    if found:
+        return min(found, key=lambda item: item[:2])[2]  # the first named ("add X, not Y")
+    for option, words in (synonyms or {}).items():
+        for word in words:
+            ending = r"\w*" if len(word) >= 4 else ""
+            if re.search(rf"\b{re.escape(word)}{ending}\b", folded):
+                return option
+    return None
+
+
+def _synonyms(spec: dict[str, Any]) -> dict[str, list[str]]:
+    """Words for a closed set's options, from its description: "connect (link, add)"."""
+    described = fold(str(spec.get("description", "")))
+    found: dict[str, list[str]] = {}
+    for option in spec.get("enum") or []:
+        match = re.search(rf"\b{re.escape(fold(str(option)))} \(([^)]*)\)", described)
+        if match:
+            found[str(option)] = [w.strip() for w in match.group(1).split(",") if w.strip()]
+    return found
+
+
+def destination(
+    folded: str, rooms: list[Any], strict: bool, names: dict[str, list[str]] | None = None
+) -> str | None:
+    """Where a thing goes: the room after "to" / "al" / "a la" (or "in" / "en" unless `strict`),
+    never the one it comes from ("from the kitchen to the bedroom" -> bedroom). A room of the
+    closed set (or a name the description gives it) first, else a short phrase."""
+    going = re.sub(rf"\b{_ORIGIN}\s+{_ARTICLE}[a-z]+(?:\s(?:room|de \w+))?", " ", folded)
+    prepositions = [_TO] if strict else [_TO, _IN]
+    found = [
+        match.group(1).strip()
+        for preposition in prepositions
+        for match in re.finditer(rf"\b{preposition}\s+{_ARTICLE}{_PLACE}", going)
+    ]
+    for place in found:
+        named = mentioned(place, rooms, names) if rooms else None
+        if named is not None:
+            return str(named)
+    for place in found:
+        words = place.split()
+        if 0 < len(words) <= 3 and not set(words) & _NOT_A_PLACE and place.isascii():
+            return place
+    named = mentioned(going, rooms, names) if rooms and not strict else None
+    return str(named) if named is not None else None
+
+
+def plain_schema(spec: dict[str, Any]) -> dict[str, Any]:
+    """An optional parameter's schema is its non-null option."""
+    options = [o for o in spec.get("anyOf", []) if o.get("type") != "null"]
+    if options:
+        return {**options[0], **{k: v for k, v in spec.items() if k != "anyOf"}}
+    return spec
