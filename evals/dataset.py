@@ -86,6 +86,8 @@ DATASETS = (
     "dev4_conversations",
     "blind2_single_turn",
     "blind2_conversations",
+    "dev5_single_turn",
+    "dev5_conversations",
 )
 # Dev: tune on it. Test: written from the customer's side before the router was changed, never
 # tuned on. Holdout: a third split written later from the README's description of the business
@@ -100,7 +102,9 @@ DATASETS = (
 # tuned on. Dev4 and blind2: 480 single messages and 26 conversations (220 and 12 English, 260 and
 # 14 Spanish) written by two more writers from the README and the KB documents alone before the
 # eighth round, split at random per writer, language and agent into dev4 (tuned on) and blind2
-# (never tuned on, never read).
+# (never tuned on, never read). Dev5: 260 single messages and 20 conversations (110 and 10 English,
+# 150 and 10 Spanish) by two more writers the same way, in the ninth round, conversations pointing
+# back at what was said before; all tuned on (it checks the round's mechanisms on fresh data).
 SPLITS: dict[str, tuple[str, ...]] = {
     "dev": ("single_turn", "conversations"),
     "test": ("test_single_turn", "test_conversations"),
@@ -112,6 +116,7 @@ SPLITS: dict[str, tuple[str, ...]] = {
     "dev3": ("dev3_single_turn",),
     "dev4": ("dev4_single_turn", "dev4_conversations"),
     "blind2": ("blind2_single_turn", "blind2_conversations"),
+    "dev5": ("dev5_single_turn", "dev5_conversations"),
 }
 
 

@@ -64,6 +64,7 @@ SPLIT_ORDER = (
     "dev2",
     "dev3",
     "dev4",
+    "dev5",
     "guard",
     "probe",
     "other",
