@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from tools import fold
+from tools import fold, unstretched
 
 YES = frozenset(
     "yes y yeah yep yup yea sure ok okay k confirm confirmed go ahead do it please do si sí "
@@ -33,10 +33,11 @@ YES_PHRASES = (
 YES_COMPANIONS = frozenset(
     "go for it thing that this then just sounds good great fine perfect please pls thanks "
     "thank you thx lets let's proceed right away now por favor gracias entonces nomas mas de "
-    "una ya mismo eso asi metele mandale procede porfa".split()
+    "una ya mismo eso asi metele mandale procede porfa with con".split()
 )
 NO = frozenset("no nope nah cancel stop cancela cancelar cancelalo dejalo".split())
 NO_PHRASES = ("no thanks", "no gracias", "mejor no", "don't", "do not", "not now", "ahora no")
+_KNOWN = YES | YES_COMPANIONS | NO
 _BUTTON = re.compile(r"^confirm:([0-9a-f]{6,40}):(yes|no)$")
 
 Kind = Literal["yes", "no", "stale", "other"]
@@ -53,7 +54,9 @@ def typed_answer(text: str) -> Literal["yes", "no"] | None:
     folded = re.sub(r"[^a-z' ]+", " ", fold(text)).strip()
     if not folded or len(folded) > 40:
         return None
-    words = folded.split()
+    # A held last letter is the word it stretches ("siii", "yesss", "daleee").
+    words = [unstretched(word, _KNOWN) for word in folded.split()]
+    folded = " ".join(words)
     if folded in NO_PHRASES or (words[0] in NO and len(words) <= 3):
         return "no"
     if folded in YES_PHRASES or all(word in YES for word in words):

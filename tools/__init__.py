@@ -19,7 +19,7 @@ from tools.knowledge import (
 from tools.language import detect_language
 from tools.registry import ToolEnv, ToolFactory, ToolRegistry, UnknownToolError
 from tools.service_actions import ServiceActions
-from tools.text import fold
+from tools.text import fold, unstretched
 
 __all__ = [
     "ESCALATION_TOOL",
@@ -42,6 +42,7 @@ __all__ = [
     "detect_language",
     "escalation_tool",
     "fold",
+    "unstretched",
     "format_passages",
     "ingest_path",
     "is_write_tool",

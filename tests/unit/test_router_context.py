@@ -12,6 +12,7 @@ from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from agents import load_agents
 from graph import CascadeRouter, LocalRouter
 from graph.argument_values import ArgumentValues
+from graph.confirmations import typed_answer
 from graph.follow_ups import TopicWords, opens_continuation, refers_back
 from graph.messages import reply_before_turn
 from graph.router import Calibration, content_terms
@@ -90,7 +91,6 @@ def test_an_answer_to_the_active_agent_stays_with_it(router: LocalRouter) -> Non
 
 
 def test_a_yes_in_other_words_is_a_yes_and_a_new_request_is_not() -> None:
-    from graph.confirmations import typed_answer
 
     for text in ("yep, go for it", "sí dale, hacelo porfa", "sure thing, thanks", "sounds good"):
         assert typed_answer(text) == "yes", text
@@ -167,3 +167,17 @@ def test_the_router_reads_the_customers_words_in_the_documents_words_too(
     # "membresías" is a customer's word for the documents' "planes" (tools/equivalents.yaml),
     # the bridge the knowledge base searches with; no agent text uses it.
     assert router.route("membresias?").agent_id == "sales"
+
+
+def test_a_yes_with_a_held_letter_or_pointing_at_what_was_offered_is_a_yes(
+    router: LocalRouter,
+) -> None:
+    for yes in ("siii", "yesss", "si, adelante con eso", "yes go ahead with that"):
+        assert typed_answer(yes) == "yes", yes
+    assert typed_answer("nooo") == "no"
+    assert typed_answer("go ahead with the refund") is None  # names what: read as a message
+    # An acknowledgement opening a request is no content ("bien. subile a 70").
+    decision = asyncio.run(
+        CascadeRouter(router).aroute("bien. subile a 70", active_agent="device_support")
+    )
+    assert decision.agent_id == "device_support"
