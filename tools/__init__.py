@@ -42,10 +42,10 @@ __all__ = [
     "detect_language",
     "escalation_tool",
     "fold",
-    "unstretched",
     "format_passages",
     "ingest_path",
     "is_write_tool",
     "load_integrations",
     "prepare_of",
+    "unstretched",
 ]
