@@ -36,6 +36,7 @@ class _Markers:
     fine_verbs: frozenset[str]
     fine_adverbs: frozenset[str]
     fine_states: tuple[tuple[str, ...], ...]
+    focus: tuple[tuple[str, ...], ...]
 
 
 @lru_cache(maxsize=1)
@@ -51,6 +52,7 @@ def _markers() -> _Markers:
         fine_verbs=frozenset(data["fine_verbs"]),
         fine_adverbs=frozenset(data["fine_adverbs"]),
         fine_states=tuple(_words(p) for p in data["fine_states"]),
+        focus=tuple(_words(p) for p in data.get("focus", [])),
     )
 
 
@@ -103,12 +105,26 @@ def _without_connective(clause: str) -> str:
     return rest if rest and fold(first) in _markers().connectives else clause
 
 
+def _focus_start(clauses: list[str]) -> int | None:
+    """The first clause after the first that opens by saying it is the point ("what I need is",
+    "lo que no entiendo es"), connective aside."""
+    for index, clause in enumerate(clauses[1:], start=1):
+        words = _words(_without_connective(clause))
+        if any(words[: len(p)] == p for p in _markers().focus):
+            return index
+    return None
+
+
 def request_part(text: str) -> str:
-    """`text` without its context clauses, when a clause with something else is left."""
+    """`text` without its context clauses, when a clause with something else is left; from the
+    clause that says it is the point, when one does."""
     found = _clauses(text)
     if len(found) < 2:
         return text
     clauses = [clause for clause, _ in found]
+    focus = _focus_start(clauses)
+    if focus is not None:
+        return ", ".join(_without_connective(c) for c in clauses[focus:])
     context = [is_context(clause, question) for clause, question in found]
     kept = [c for c, dropped in zip(clauses, context, strict=True) if not dropped and _words(c)]
     if not any(context) or not kept:

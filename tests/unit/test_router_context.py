@@ -181,3 +181,16 @@ def test_a_yes_with_a_held_letter_or_pointing_at_what_was_offered_is_a_yes(
         CascadeRouter(router).aroute("bien. subile a 70", active_agent="device_support")
     )
     assert decision.agent_id == "device_support"
+
+
+def test_a_clause_saying_it_is_the_point_is_the_request() -> None:
+    assert request_part("the app is slow, what I need to know is when my bill is due") == (
+        "what I need to know is when my bill is due"
+    )
+    assert request_part("pagué ayer, pero mi duda es si la cámara está conectada") == (
+        "mi duda es si la cámara está conectada"
+    )
+    # Opening the message, it is the message itself.
+    assert (
+        request_part("lo que quiero es cambiar la tarjeta") == "lo que quiero es cambiar la tarjeta"
+    )
