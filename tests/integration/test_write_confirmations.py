@@ -8,24 +8,10 @@ import os
 import httpx
 import pytest
 
-from graph import SupervisorGraph, TurnResult, run_turn
 from stores import Stores, whatsapp_user_id
+from tests.integration.turns import say
 
 pytestmark = pytest.mark.integration
-NUMBER = "100000000000001"  # the default business account (owns the demo customers)
-
-
-async def say(
-    graph: SupervisorGraph, wa_id: str, text: str, reply_id: str = "", message_id: str = ""
-) -> TurnResult:
-    return await run_turn(
-        graph,
-        phone_number_id=NUMBER,
-        wa_id=wa_id,
-        texts=[text],
-        message_ids=[message_id] if message_id else None,
-        reply_ids=[reply_id],
-    )
 
 
 def locations(stores: Stores, customer_id: str) -> list[str]:
