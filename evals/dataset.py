@@ -88,6 +88,8 @@ DATASETS = (
     "blind2_conversations",
     "dev5_single_turn",
     "dev5_conversations",
+    "dev6_single_turn",
+    "dev6_conversations",
 )
 # Dev: tune on it. Test: written from the customer's side before the router was changed, never
 # tuned on. Holdout: a third split written later from the README's description of the business
@@ -117,6 +119,7 @@ SPLITS: dict[str, tuple[str, ...]] = {
     "dev4": ("dev4_single_turn", "dev4_conversations"),
     "blind2": ("blind2_single_turn", "blind2_conversations"),
     "dev5": ("dev5_single_turn", "dev5_conversations"),
+    "dev6": ("dev6_single_turn", "dev6_conversations"),
 }
 
 

@@ -65,6 +65,7 @@ SPLIT_ORDER = (
     "dev3",
     "dev4",
     "dev5",
+    "dev6",
     "guard",
     "probe",
     "other",

@@ -93,3 +93,29 @@ def test_the_blind2_split_is_no_near_copy_of_any_other_split() -> None:
     assert len(single) >= 200 and {c.language for c in single} == {"en", "es"}
     close = _near_copies_elsewhere("blind2", min_words=3)
     assert not close, f"{len(close)} blind2 inputs near a copy elsewhere (not printed: held out)"
+
+
+def test_the_dev6_split_is_new_data() -> None:
+    """Dev6 (tenth round) was written by three new writers: its single messages are near copies
+    of no other split's input, and no turn of it is a near copy of a held-out input (tuning on
+    dev6 would otherwise be tuning on held-out data). Near copies were dropped when it was
+    added (49 single messages, 14 conversation turns), without reading the held-out side."""
+    single = [c for c in _split("dev6") if len(c.turns) == 1]
+    assert len(single) >= 350 and {c.language for c in single} == {"en", "es"}
+    held_out = ("test", "holdout", "guard", "blind", "blind2")
+    pool = [t.input for s in held_out for c in _split(s) for t in c.turns]
+    from evals.hygiene import similarity
+
+    close = [
+        t.input
+        for c in _split("dev6")
+        for t in c.turns
+        if len(normalize(t.input).split()) > 2 and any(similarity(t.input, o) >= 1.0 for o in pool)
+    ]
+    assert not close, close
+    single_close = [
+        t
+        for t, _ in _near_copies_elsewhere("dev6", min_words=2)
+        if t in {c.turns[0].input for c in single}
+    ]
+    assert not single_close, single_close
