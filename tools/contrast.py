@@ -37,6 +37,9 @@ class _Markers:
     fine_adverbs: frozenset[str]
     fine_states: tuple[tuple[str, ...], ...]
     focus: tuple[tuple[str, ...], ...]
+    working_verbs: frozenset[str]
+    negations: frozenset[str]
+    asking_words: frozenset[str]
 
 
 @lru_cache(maxsize=1)
@@ -53,6 +56,9 @@ def _markers() -> _Markers:
         fine_adverbs=frozenset(data["fine_adverbs"]),
         fine_states=tuple(_words(p) for p in data["fine_states"]),
         focus=tuple(_words(p) for p in data.get("focus", [])),
+        working_verbs=frozenset(data["working_verbs"]),
+        negations=frozenset(data["negations"]),
+        asking_words=frozenset(data["asking_words"]),
     )
 
 
@@ -75,6 +81,17 @@ def _states_fine(words: tuple[str, ...], markers: _Markers) -> bool:
     return False
 
 
+def _says_it_works(words: tuple[str, ...], markers: _Markers) -> bool:
+    """The clause ends on a verb of working, with what works before it, and holds no negation
+    and no asking word: "el aparato anda", "the camera works"."""
+    return (
+        len(words) >= 2
+        and words[-1] in markers.working_verbs
+        and markers.negations.isdisjoint(words)
+        and markers.asking_words.isdisjoint(words)
+    )
+
+
 def is_context(clause: str, question: bool = False) -> bool:
     """The clause names a topic the message is not about, or says something works fine (not
     when it asks whether it is: `question`, "ya quedo pagada la factura?")."""
@@ -83,7 +100,7 @@ def is_context(clause: str, question: bool = False) -> bool:
     return (
         any(_holds(words, p, NEGATION_START) for p in markers.negated)
         or any(_holds(words, p, len(words)) for p in markers.fine)
-        or (not question and _states_fine(words, markers))
+        or (not question and (_states_fine(words, markers) or _says_it_works(words, markers)))
     )
 
 

@@ -60,6 +60,29 @@ def test_a_thing_said_to_be_fine_in_other_words_is_context_unless_asked() -> Non
     assert not is_context("is it ok to move the camera")
 
 
+def test_a_thing_said_to_work_with_a_bare_verb_is_context_unless_negated_or_asked() -> None:
+    # The clause ends on a verb of working, with what works before it.
+    assert is_context("el aparato anda")
+    assert is_context("the doorbell camera works")
+    assert request_part("no es por el aparato, el aparato anda, es que quiero saber si pague") == (
+        "es que quiero saber si pague"
+    )
+    # Negated, asked, or nothing before the verb: not context.
+    assert not is_context("mi parlante no anda")
+    assert not is_context("el parlante ya no funciona")
+    assert not is_context("i want to know how it works")
+    assert not is_context("does it work")
+    assert not is_context("funciona")
+
+
+def test_a_topic_named_as_not_the_one_in_few_words_is_context() -> None:
+    assert is_context("no de la factura")
+    assert is_context("no es x mi factura eh")  # chat shorthand for "por"
+    assert request_part("otra cosa, no de la factura: el parlante esta andando?") == (
+        "otra cosa, el parlante esta andando"
+    )
+
+
 def test_the_router_routes_on_the_clause_that_asks(router: LocalRouter) -> None:
     # Both go to device_support when the negated clause is read as part of the request.
     assert router.route(
