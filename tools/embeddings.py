@@ -54,17 +54,17 @@ class UseEncoder:
         """One row per text (an empty list gives a 0 x 512 array)."""
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        # What the cache holds now: adding the missing texts may clear it.
+        found = {t: v for t in texts if (v := self._cache.get(t)) is not None}
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
         if missing:
             with self._lock:
                 vectors = np.asarray(self._model.encode(missing), dtype=np.float32)
             if len(self._cache) + len(missing) > self._cache_size:
                 self._cache.clear()
             self._cache.update(zip(missing, vectors, strict=True))
-            found = dict(zip(missing, vectors, strict=True))
-        else:
-            found = {}
-        rows = [found[t] if t in found else self._cache[t] for t in texts]
+            found.update(zip(missing, vectors, strict=True))
+        rows = [found[t] for t in texts]
         return np.vstack(rows).astype(np.float32, copy=False)
 
 

@@ -64,6 +64,7 @@ class HandoffWords:
     hours: frozenset[str]
     callback: CallbackWords
     channel: frozenset[str]
+    condition: frozenset[str] = frozenset()
 
     def reaches(self, word: str) -> bool:
         return word in self.reach or word.startswith(self.reach_stems)
@@ -125,6 +126,7 @@ def handoff_words() -> HandoffWords:
         hours=words(data["hours"]),
         callback=CallbackWords(*(words(call[k]) for k in CallbackWords.__dataclass_fields__)),
         channel=words(data["channel"]),
+        condition=words(data.get("condition", [])),
     )
 
 
@@ -159,7 +161,9 @@ def _person_at(words: list[str], start: int, vocabulary: HandoffWords) -> str | 
     if start and (words[start - 1], words[start]) in vocabulary.manner:
         return None  # "in person", "en persona": how, not who
     if words[start] in vocabulary.someone:
-        return "someone"
+        conditional = start > 0 and words[start - 1] in vocabulary.condition
+        follower = words[start + 1] if start + 1 < len(words) else ""
+        return None if conditional and follower not in vocabulary.callback.object else "someone"
     for phrase in vocabulary.person:
         if tuple(words[start : start + len(phrase)]) == phrase:
             return "person"

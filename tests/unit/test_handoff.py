@@ -23,6 +23,7 @@ from tools.handoff import asks_for_person
         "no me sirve el bot, quiero hablar con alguien",
         "is there a human i can talk to?",  # the verb of reaching after the person
         "hay alguien ahí que me pueda atender?",
+        "si alguien me puede atender, mejor",  # the customer is the object: still asked for
         "me comunicas con alguien de carne y hueso?",  # any form of a Spanish verb of reaching
         "operator please",  # a word for a person as the whole request
         "human pls",
@@ -85,6 +86,9 @@ def test_requests_for_a_person_in_other_words(text: str) -> None:
         "where can I see you in person",  # how, not who
         "what is your phone number to speak to support",  # contact details
         "how many people can use one account",
+        # "someone" as the subject of a condition ("cuando alguien pasa"), not who is asked for
+        "la camara me avisa cuando alguien pasa por la puerta?",
+        "does the doorbell ping my phone when someone walks up",
     ],
 )
 def test_not_requests_for_a_person(text: str) -> None:

@@ -217,3 +217,18 @@ def test_a_clause_saying_it_is_the_point_is_the_request() -> None:
     assert (
         request_part("lo que quiero es cambiar la tarjeta") == "lo que quiero es cambiar la tarjeta"
     )
+
+
+def test_a_name_does_not_pull_a_message_its_agent_leads_by_far(router: LocalRouter) -> None:
+    # No device-support text says "agregar", but the message is about its music tool by far.
+    text = "agregar apple music"
+    assert router.route(text).agent_id == "device_support"
+    never = LocalRouter(load_agents(), calibration=Calibration(name_pull_margin=10.0))
+    assert never.route(text).agent_id == "general"
+    # A name with a topic no agent handles, the top agent close behind: still the fallback.
+    assert router.route("how long is the guarantee on the Home Speaker?").agent_id == "general"
+
+
+def test_someone_in_a_condition_is_no_request_for_a_person(router: LocalRouter) -> None:
+    text = "la camara me avisa al celu cuando alguien pasa por la puerta?"
+    assert router.route(text).agent_id == "device_support"
