@@ -54,12 +54,21 @@ REFERENCE_WORDS = frozenset(
     "it that this those these them ese esa eso esos esas aquel aquella aquello".split()
 )
 MAX_REFERRING_WORDS = 8  # a longer message says what it is about itself
+# A noun left out because it was said before: "the middle one", "which ones", "el del medio",
+# "la de la cocina", "el más chico", "la otra".
+_ELLIPSIS = re.compile(
+    r"\b(?:the|which|this|that|other)\s+(?:[a-z]+\s+)?ones?\b"
+    r"|\b(?:el|la|los|las)\s+(?:de|del|mas|menos|otro|otra|otros|otras)\b"
+)
 
 
 def refers_back(text: str) -> bool:
-    """A short message with a word that points at something said before."""
+    """A short message with a word that points at something said before, or a noun left out
+    ("the cheaper one", "el del medio")."""
     words = _words(text)
-    return 0 < len(words) <= MAX_REFERRING_WORDS and not REFERENCE_WORDS.isdisjoint(words)
+    if not 0 < len(words) <= MAX_REFERRING_WORDS:
+        return False
+    return not REFERENCE_WORDS.isdisjoint(words) or bool(_ELLIPSIS.search(" ".join(words)))
 
 
 def opens_continuation(text: str) -> bool:

@@ -172,6 +172,22 @@ def test_a_message_pointing_back_is_read_with_the_names_of_the_reply_before_it(
     assert decision.agent_id == "sales"
 
 
+def test_a_noun_left_out_points_back_too(router: LocalRouter) -> None:
+    for text in ("whats in the middle one", "el del medio cuantos trae?", "la otra sirve?"):
+        assert refers_back(text), text
+    for text in ("one device please", "la factura de este mes", "my speaker is offline"):
+        assert not refers_back(text), text
+    plans = "We have the Basic, Premium and Enterprise plans."
+    cascade = CascadeRouter(router)
+    assert cascade.with_referent("whats in the middle one", plans) == (
+        "whats in the middle one (basic, premium, enterprise)"
+    )
+    decision = asyncio.run(
+        cascade.aroute("whats in the middle one", active_agent="sales", last_reply=plans)
+    )
+    assert decision.agent_id == "sales"
+
+
 def test_the_reply_before_a_turn_is_the_last_answer_sent() -> None:
     messages: list[AnyMessage] = [
         HumanMessage("can I move my speaker?"),
