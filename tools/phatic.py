@@ -204,12 +204,25 @@ def _phatic_kind(kinds: list[str]) -> str:
 # is talking *to* us, so the answer is about us, not a handoff. Folded text, after the phatic
 # phrases are dropped.
 _ABOUT_ASSISTANT = re.compile(
-    r"^(are you|r u|is this|am i (talking|chatting|speaking|writing)|who am i|what are you|"
-    r"(tu )?eres|usted es|es esto|estoy (hablando|chateando|escribiendo)|hablo con|"
-    r"con quien hablo|que eres)\b"
+    r"^(?:(?:mmm+|hmm+|jaja\w*|haha\w*|lol|oye|ok|pero|but|so|y|and|entonces|o sea)\s+)*"
+    r"(are you|are u|r u|r you|u a|is this|am i (talking|chatting|speaking|writing)|"
+    r"who am i|what are you|(tu |vos )?eres|(vos )?sos|usted es|es esto|"
+    r"estoy (hablando|chateando|escribiendo)|hablo con|con quien hablo|que eres|"
+    r"me (estas|esta|estan) (contestando|respondiendo|atendiendo|escribiendo)|"
+    r"me (contesta|responde|atiende)|"
+    r"(is|are) (this|these|those|you|u) (reply|replies|answer|answers|message|messages))\b"
     r".*\b(bot|robot|ai|ia|human|humano|humana|person|persona|machine|maquina|automatic|"
-    r"automated|automatico|automatica|chatbot|computer|computadora|assistant|asistente)\b"
+    r"automated|automatico|automatica|automatizado|automatizada|chatbot|computer|computadora|"
+    r"assistant|asistente|contestador|programa)\b"
 )
+# "esto es un bot?", "is it a bot?": only with a word that says bot or person ("esto es
+# automático el cobro?" asks about a payment).
+_ABOUT_THIS = re.compile(
+    r"^(?:(?:mmm+|hmm+|jaja\w*|haha\w*|lol|oye|ok|pero|but|so|y|and)\s+)*"
+    r"(esto es|es un|is it|is that|it s)\b.*\b(bot|robot|ai|ia|chatbot|machine|maquina|"
+    r"contestador|human|humano|humana|real person|persona real|persona de verdad)\b"
+)
+_CLAUSE_BREAK = re.compile(r"[,;.!?¿¡:\n]+")
 
 
 def asks_about_assistant(text: str) -> bool:
@@ -218,4 +231,7 @@ def asks_about_assistant(text: str) -> bool:
     reading = read_message(text)
     if reading.small_talk == "assistant":
         return True
-    return bool(reading.request) and bool(_ABOUT_ASSISTANT.search(fold(reading.request)))
+    if not reading.request:
+        return False
+    clauses = (fold(read_message(c).request) for c in _CLAUSE_BREAK.split(text) if c.strip())
+    return any(_ABOUT_ASSISTANT.search(c.strip()) or _ABOUT_THIS.search(c.strip()) for c in clauses)

@@ -78,6 +78,13 @@ def test_a_question_about_the_assistant_is_answered_not_handed_over() -> None:
     assert asks_about_assistant("¿eres una máquina?")
     assert not asks_about_assistant("I want to talk to a human")
     assert not asks_about_assistant("are you open on sunday?")
+    # In any clause, voseo, "me estás contestando...", "esto es un contestador"...
+    assert asks_about_assistant("jaja que rapido contestan, sos un bot no?")
+    assert asks_about_assistant("mmm me estas contestando una maquina cierto? 🤖")
+    assert asks_about_assistant("hola, esto es un contestador automático?")
+    # ...but "is it" / "esto es" only with a word for a bot or a person.
+    assert not asks_about_assistant("is it automatic payment?")
+    assert not asks_about_assistant("esto es automatico el cobro?")
     model = OfflineChatModel().bind_tools([escalation_tool()])
     reply = model.invoke([HumanMessage("is this an automated chat?")])
     assert not reply.tool_calls and "assistant" in str(reply.content)

@@ -17,6 +17,11 @@ def test_whom_a_greeting_or_thanks_is_said_to_is_no_content() -> None:
     # Only after a greeting, thanks or goodbye: "all" that starts a request stays in it.
     assert read_message("all my devices are offline").request == "all my devices are offline"
     assert read_message("hi, all my devices are offline").small_talk is None
+    # What the thanks is for, and the polite closings of formal Spanish, say nothing more.
+    closing = "Muchísimas gracias por la paciencia, señorita. Que tenga un buen día."
+    assert read_message(closing).small_talk == "thanks"
+    assert read_message("thanks for your help, have a good one").small_talk == "thanks"
+    assert read_message("gracias por la ayuda, cuanto sale el premium?").small_talk is None
 
 
 def test_a_clause_that_is_itself_a_goodbye_lowers_the_floor_for_the_others() -> None:
