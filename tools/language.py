@@ -115,9 +115,14 @@ def _unmarked(text: str, named: str, words: list[str], default: Language) -> Lan
     """The language of a message with no marker word: the dictionaries, then the character
     model, then word endings; `default` when none of them says."""
     margin = dictionary_margin(text)
-    if margin is not None and margin[1] >= DICTIONARY_MARGIN - (margin[0] == default):
+    # A Spanish-only word that is the whole message says it all ("saldo", "ofertas 🔥"); an
+    # English-only one may be a word Spanish speakers use as is ("premium", "promos", "info").
+    alone = len(re.findall(r"[^\W\d_]{3,}", text)) == 1
+    needed = 1 if alone and margin is not None and margin[0] == "es" else DICTIONARY_MARGIN
+    if margin is not None and margin[1] >= needed - (margin[0] == default):
         # Several words only one language has: the character model ("echo mini info" reads as
-        # Spanish to it) is not asked. One word is too little: the Spanish list lacks many forms.
+        # Spanish to it) is not asked. One word is too little (the Spanish list lacks many
+        # forms), unless it is the whole message.
         return margin[0]
     reading = identification(text)
     if reading is None:
@@ -169,12 +174,25 @@ def dictionary_margin(text: str) -> tuple[Language, int] | None:
     votes_en = sum(w in english and w not in spanish for w in words)
     votes_es = sum(w in spanish and w not in english for w in words)
     votes_es += sum(
-        w not in english and w not in spanish and spanish_verb_form(w, spanish, english)
+        w not in english
+        and w not in spanish
+        and (spanish_verb_form(w, spanish, english) or spanish_plural(w, spanish, english))
         for w in words
     )
     if votes_en == votes_es:
         return None
     return ("en", votes_en - votes_es) if votes_en > votes_es else ("es", votes_es - votes_en)
+
+
+def spanish_plural(word: str, spanish: Container[str], english: Container[str]) -> bool:
+    """`word` (folded, in neither dictionary) is the plural of a word only the Spanish one
+    holds ("ofertas" of "oferta", "facturas"): the Spanish list has few plurals."""
+    return any(
+        word.endswith(ending)
+        and word[: -len(ending)] in spanish
+        and word[: -len(ending)] not in english
+        for ending in ("s", "es")
+    )
 
 
 # A conjugated or participle ending, and the infinitive endings it may come from.

@@ -59,6 +59,16 @@ def test_a_conjugated_spanish_verb_counts_for_spanish() -> None:
         assert not spanish_verb_form(word, spanish, english), word
 
 
+def test_a_spanish_word_alone_is_spanish_and_plurals_count() -> None:
+    # A whole message of one word only the Spanish list holds (or the plural of one).
+    for text in ("saldo", "ofertas 🔥🔥", "facturas?"):
+        assert detect_language(text, default="en") == "es", text
+    # An English-only word alone may be one Spanish speakers use as is: the default stays.
+    for text in ("premium", "promos", "planes"):
+        assert detect_language(text, default="es") == "es", text
+        assert detect_language(text, default="en") == "en", text
+
+
 def test_dictionaries_and_the_character_model_agreeing_decide() -> None:
     assert detect_language("tarifa anual") == "es"
     assert detect_language("garantia termostato") == "es"
