@@ -38,7 +38,10 @@ def parameter_value(name: str, spec: dict[str, Any], question: str, strict: bool
     if kind in ("integer", "number"):
         text = fold(_ID_TOKEN.sub(" ", question))
         number = _TARGET_NUMBER.search(text) or _NUMBER.search(text)
-        return int(number.group(1)) if number else None
+        if number:
+            return int(number.group(1))
+        said = mentioned(text, [], _number_words(spec))  # "mute" for 0, as described
+        return int(said) if said is not None else None
     if kind != "string" or name == "device":
         return None
     if spec.get("pattern"):  # an id of a known shape: only when the message has one
@@ -77,6 +80,15 @@ def _synonyms(spec: dict[str, Any]) -> dict[str, list[str]]:
         if match:
             found[str(option)] = [w.strip() for w in match.group(1).split(",") if w.strip()]
     return found
+
+
+def _number_words(spec: dict[str, Any]) -> dict[str, list[str]]:
+    """Words for a number, from its description: "0 (mute, silence) to 100"."""
+    described = fold(str(spec.get("description", "")))
+    return {
+        match.group(1): [w.strip() for w in match.group(2).split(",") if w.strip()]
+        for match in re.finditer(r"\b(\d{1,3}) \(([^)]*)\)", described)
+    }
 
 
 def destination(

@@ -58,6 +58,8 @@ EXAMPLES: dict[str, list[str]] = {
         "pon el volumen en 30",
         "baja el volumen",
         "sube el volumen",
+        "mute the display",
+        "silencia el altavoz",
     ],
     "relocate_device": [
         "move my speaker to the bedroom",
@@ -154,7 +156,15 @@ def volume_tool(env: ToolEnv) -> BaseTool:
     actions = _actions(env)
 
     class Args(BaseModel):
-        volume: Annotated[int, Field(ge=0, le=100, description="The new volume, 0 to 100.")]
+        volume: Annotated[
+            int,
+            Field(
+                ge=0,
+                le=100,
+                description="The new volume, 0 (mute, silence, silencia, silenciar, "
+                "silenciala, silencialo) to 100.",
+            ),
+        ]
         device: DeviceArg = ""
         customer_id: CustomerId = None
         language: LanguageArg = "en"
@@ -168,7 +178,9 @@ def volume_tool(env: ToolEnv) -> BaseTool:
     def plan(context: CallContext, volume: Any, device: Any) -> Proposal | str:
         return actions.plan_volume(context, _number(volume), device)
 
-    description = "Set the volume of a speaker or display (0-100); turn the volume up or down."
+    description = (
+        "Set the volume of a speaker or display (0-100); turn the volume up or down, or mute it."
+    )
     built = _tool("set_volume", description, Args, run, _examples(env, "set_volume"))
     return _write(built, plan, actions, {"volume": None, "device": ""})
 

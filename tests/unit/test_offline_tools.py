@@ -241,3 +241,15 @@ def test_a_device_kind_names_the_device_never_the_tool(box: ToolBox) -> None:
     arguments = box.arguments(volume, "crank it up to 70 on the kitchen speaker")
     assert arguments == {"volume": 70, "device": "kitchen speaker"}
     assert mentioned("add deezer, we dropped spotify", ["spotify", "deezer"]) == "deezer"
+
+
+def test_a_number_is_read_from_a_word_its_description_gives_for_it() -> None:
+    from agents.offline_values import parameter_value
+
+    spec = {"type": "integer", "description": "The new volume, 0 (mute, silencia) to 100."}
+    assert parameter_value("volume", spec, "mute my speaker") == 0
+    assert parameter_value("volume", spec, "silencia la pantalla del dormitorio") == 0
+    assert parameter_value("volume", spec, "set it to 30, not mute") == 30  # a number wins
+    assert parameter_value("volume", spec, "louder please") is None
+    plain = {"type": "integer", "description": "The new volume, 0 to 100."}
+    assert parameter_value("volume", plain, "mute my speaker") is None
