@@ -43,6 +43,7 @@ from agents.offline_text import (
     similarities,
 )
 from agents.offline_tools import KB_TOOL, Asked, ToolBox, unclitic
+from agents.passage_reading import opens_with_auxiliary
 from agents.passages import Scorer, best_passage_answer
 from tools.actions import is_write_tool
 from tools.language import Language, detect_language
@@ -301,8 +302,9 @@ class OfflineChatModel(BaseChatModel):
         or closed with when what is left says nothing the tools know ("hey, you around?")."""
         known = self._term_weights()
         kind = leftover_small_talk(focus, lambda rest: any(t in known for t in content_terms(rest)))
-        if kind is None and agrees(focus):
-            return "acknowledged"  # "sure, confirm" with nothing waiting for a yes
+        if kind is None and agrees(focus) and not opens_with_auxiliary(focus):
+            # "sure, confirm" with nothing waiting for a yes; "do you accept X" asks something.
+            return "acknowledged"
         return "unknown" if kind is None else _SMALL_TALK_REPLIES.get(kind, kind)
 
     def _toolbox(self) -> ToolBox:

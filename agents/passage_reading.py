@@ -31,6 +31,11 @@ _AUXILIARY = re.compile(r"^\W*(?:would|will|can|could|should|does|do|is|are|func
 Terms = Callable[[str], set[str]]
 
 
+def opens_with_auxiliary(text: str) -> bool:
+    """The text opens with an auxiliary verb: a yes/no question ("do you accept cash")."""
+    return _AUXILIARY.match(fold(text)) is not None
+
+
 @dataclass(frozen=True)
 class Sentence:
     text: str

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from agents.absent_words import absent_words, standing_for
 from agents.passage_reading import (
     CAPITALISED,
     DIGIT,
@@ -52,6 +53,9 @@ class Asked:
     kinds: frozenset[str]  # the kinds of answer it asks for
     # The sentence names a thing the question names, scene included (else found by meaning).
     linked: bool = False
+    absent: frozenset[str] = frozenset()  # its real words no passage uses (`agents.absent_words`)
+    # The documents' words for the customer's that it uses ("parlante" -> "altavoz").
+    translated: frozenset[str] = frozenset()
 
 
 Similarities = Callable[[str, list[str]], list[float]]
@@ -66,6 +70,8 @@ class Scorer:
     closeness: Callable[[float], float]
     asks: Callable[[str], bool]  # the text asks something (a question word, a question mark)
     known_names: frozenset[tuple[str, ...]] = frozenset()
+    # The text of every passage retrieved (either language); empty: words are not checked.
+    passages: str = ""
 
     def score(
         self, clause: str, question: str, focus: str, sentences: list[Sentence]
@@ -86,6 +92,8 @@ class Scorer:
         documents = self.terms(with_document_words(own)) - self.terms(own)
         foreign = self._foreign_names(own, sentences)
         mentioned = self._named(focus or question) if whole else set()  # its scene's too
+        stood = frozenset(self.terms(" ".join(standing_for(own))))
+        absent = self._absent(own, focus or question, stood)
         scores = []
         for sentence, close in zip(sentences, meaning, strict=True):
             terms = self.terms(sentence.text)
@@ -106,6 +114,8 @@ class Scorer:
                     named,
                     kinds,
                     bool(self.names_of(sentence.text) & mentioned),
+                    absent,
+                    stood,
                 ),
                 sentence.text,
             ):
@@ -163,6 +173,18 @@ class Scorer:
                     words |= self.terms(" ".join(name))
         return words - vocabulary - how - self.terms(" ".join(translated(own)))
 
+    def _absent(self, own: str, whole: str, stood: frozenset[str]) -> frozenset[str]:
+        """The topic words no passage speaks of (none when the passages are unknown) of the
+        question, or of one part of it when that part names a thing itself ("how much is the
+        thermostat, and does it have X?"); a part that names none asks about what the question
+        does ("X on the speaker? for how many years?")."""
+        if not self.passages:
+            return frozenset()
+        found = absent_words(own, self.passages, self.terms) & self.topic(own)
+        if found or self.terms(own) & (self._thing_words() | stood):
+            return frozenset(found)
+        return frozenset(absent_words(whole, self.passages, self.terms) & self.topic(whole))
+
     def _off_topic(self, asked: Asked, text: str) -> bool:
         """The sentence relates to the question by a name or a homonym only: it names what is
         asked about but covers none of the question's topic words ("the warranty on the Home
@@ -170,9 +192,13 @@ class Scorer:
         asks only a kind of answer about a named thing and the sentence states no such kind
         ("who is the CEO of Hogar Smart Home": "Hogar Smart Home has three plans"); it states
         neither the kind asked nor the thing named ("in which year was X founded": "paying
-        yearly saves two months")."""
+        yearly saves two months"); the question asks about a thing no passage speaks of and the
+        sentence shares with it only the name of a thing ("does the thermostat have bluetooth":
+        its price; `agents.absent_words`)."""
         if asked.foreign:
             return True
+        if asked.absent and not asked.covered - self._thing_words() - asked.translated:
+            return True  # it asks about a thing no passage speaks of; the sentence names a thing
         if codes(asked.named) & self.names_of(text):
             return False  # the sentence holds the very code asked about ("HOGAR30 still valid?")
         stating = bool(asked.kinds & stated_kinds(text))
@@ -182,6 +208,11 @@ class Scorer:
             return False
         naming = self._names(asked.named, text) > 0
         return bool(asked.kinds) and not stating and (not asked.topic or not naming)
+
+    def _thing_words(self) -> set[str]:
+        """The terms of the passages' names ("Smart Thermostat"): which thing a sentence is
+        about, not what it says of it."""
+        return self.terms(" ".join(w for name in self.known_names for w in name))
 
     def _kind_terms(self) -> set[str]:
         """Words that ask for a kind of answer ("price", "when"): how a question asks, not what

@@ -15,7 +15,9 @@ the question, as a number of shared words:
 A question of several clauses ("thermostat price? and would it work on the basic plan") is
 answered clause by clause. A sentence that shares only a name with the question ("Hogar Smart Home
 has three plans" for who owns the company) answers only when it states the kind of answer asked:
-better "I don't know" than a sentence that merely mentions the same name.
+better "I don't know" than a sentence that merely mentions the same name. So is a question about a
+thing no passage speaks of ("does the thermostat have X?", X a real word no passage uses:
+`agents.absent_words`) when the sentence shares with it only the name of a thing.
 """
 
 from __future__ import annotations
@@ -63,7 +65,8 @@ def best_passage_answer(
     sentences = passage_sentences(text, language)
     if not sentences:
         return None
-    scorer = replace(scorer, known_names=frozenset(names_in(text)))
+    passages = re.sub(r"\[source: [^\]]*\]", " ", text)
+    scorer = replace(scorer, known_names=frozenset(names_in(text)), passages=passages)
     chosen: list[Sentence] = []
     parts = clauses(focus or question, scorer.terms, scorer.asks)
     if len(parts) == 1 and focus and parts[0] != focus:
