@@ -74,6 +74,10 @@ def test_a_question_about_how_something_works_or_what_to_do_is_for_the_knowledge
     assert asks_for_knowledge("I'd like to understand the rules. How many days do I have?")
     assert not asks_for_knowledge("is my speaker online?")
     assert not asks_for_knowledge("how do I pay you, what card is saved?")  # also about the account
+    # Until when one may still ask for something is a policy; until when to pay is a due date.
+    assert asks_for_knowledge("hasta cuando tengo para pedir que me devuelvan un cobro?")
+    assert asks_for_knowledge("until when can we claim a refund?")
+    assert not asks_for_knowledge("hasta cuando tengo para pagar?")
     assert asks_question("the screen is black, what should I do")
 
 
