@@ -21,6 +21,7 @@ def test_whom_a_greeting_or_thanks_is_said_to_is_no_content() -> None:
     closing = "Muchísimas gracias por la paciencia, señorita. Que tenga un buen día."
     assert read_message(closing).small_talk == "thanks"
     assert read_message("thanks for your help, have a good one").small_talk == "thanks"
+    assert read_message("👍 cheers for that").small_talk == "thanks"
     assert read_message("gracias por la ayuda, cuanto sale el premium?").small_talk is None
 
 
