@@ -19,7 +19,7 @@ _LETTER = re.compile(r"[a-z]")
 # Capitalised words (a run of them is one name); the first word of a sentence is not a name alone.
 CAPITALISED = re.compile(r"\b[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*")
 _CLAUSE = re.compile(
-    r"(?<=[?;])\s+(?:and also|and|also|y ademas|y tambien|y|ademas)?\s*"
+    r"(?<=[?;:])\s+(?:and also|and|also|y ademas|y tambien|y|ademas)?\s*"
     r"|\s+(?:and also|and|also|y ademas|y tambien|y|ademas)\s+(?=(?:what|how|when|where|which|"
     r"who|would|will|can|could|does|do|is|are|que|como|cuando|donde|cual|cuanto|hay|tienen|"
     r"funciona|sirve)\b)"
@@ -76,8 +76,8 @@ def clauses(question: str, terms: Terms, asks: Callable[[str], bool]) -> list[st
     parts = [p.strip() for p in _CLAUSE.split(question) if p and p.strip()]
     asking = [p for p in parts if terms(p) and (asks(p) or _AUXILIARY.match(fold(p)))]
     if any(p.endswith("?") for p in asking):
-        # Questions marked as such: a sentence ending in a full stop sets the scene.
-        asking = [p for p in asking if not p.endswith(".")]
+        # Questions marked as such: a sentence ending in a full stop or a colon sets the scene.
+        asking = [p for p in asking if not p.endswith((".", ":"))]
         if len(asking) == 1:
             return asking  # the one question, without the scene around it
     return asking[:3] if len(asking) > 1 else [question]

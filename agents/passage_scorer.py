@@ -20,10 +20,13 @@ from agents.passage_reading import (
     mentions,
 )
 from tools.answer_kinds import (
+    LOWEST,
     asked_count,
+    asked_extreme,
     asked_kinds,
     filler_words,
     kind_words,
+    stated_amount,
     stated_capacity,
     stated_kinds,
 )
@@ -31,11 +34,16 @@ from tools.equivalents import with_document_words
 from tools.knowledge import translated
 from tools.text import fold
 
+# A one-word name right after "in" or "from" is where the customer is ("my flat in Leeds", "una
+# oficina en Lima"), not what is asked about.
+_PLACE = re.compile(r"\b(?:in|from|en|desde)\s+$", re.IGNORECASE)
 KIND_WEIGHT = 1.5  # stating the kind of answer asked for counts as this many shared words
 NAME_WEIGHT = 2.0  # naming what is asked about; naming only other things costs as much
 CAPACITY_WEIGHT = 1.5  # a capacity that holds the customer's number of things (or not)
 NAME_ONLY_CLOSE = 0.5  # a sentence sharing only a name answers when this close in meaning
 REJECTED = -1.0
+EXTREME_WEIGHT = 2.0  # the lowest (highest) amount, when the cheapest (dearest) is asked for
+EXTREME_MARGIN = 2.0  # ... among the sentences stating one within this score of the best
 RANK_WEIGHT = 0.5  # per place of its passage in the knowledge base's ranking (first: 1.0)
 LIST = "list"
 COMPARE = "compare"
@@ -56,6 +64,8 @@ class Asked:
     absent: frozenset[str] = frozenset()  # its real words no passage uses (`agents.absent_words`)
     # The documents' words for the customer's that it uses ("parlante" -> "altavoz").
     translated: frozenset[str] = frozenset()
+    # It compares things it names: a sentence on one of them answers, whatever kind it states.
+    compared: bool = False
 
 
 Similarities = Callable[[str, list[str]], list[float]]
@@ -94,9 +104,11 @@ class Scorer:
         mentioned = self._named(focus or question) if whole else set()  # its scene's too
         stood = frozenset(self.terms(" ".join(standing_for(own))))
         absent = self._absent(own, focus or question, stood)
-        scores = []
+        scores: list[float] = []
+        sharing: list[bool] = []  # it shares a word with the question
         for sentence, close in zip(sentences, meaning, strict=True):
             terms = self.terms(sentence.text)
+            sharing.append(bool((asking | focused) & terms))
             score = len(asking & terms) + len(focused & terms) + self.closeness(close)
             score += 0.5 * len(asking & self.terms(sentence.heading))
             score += rank_bonus(sentence)
@@ -116,12 +128,13 @@ class Scorer:
                     bool(self.names_of(sentence.text) & mentioned),
                     absent,
                     stood,
+                    COMPARE in asked_kinds(own) and len(named) > 1,
                 ),
                 sentence.text,
             ):
                 score = REJECTED
             scores.append(score)
-        return scores
+        return extreme_bonus(asked_extreme(question), sentences, scores, sharing)
 
     def _unrelated(
         self,
@@ -169,7 +182,8 @@ class Scorer:
                 name = tuple(WORD.findall(fold(match.group(0))))
                 # A capital opening a sentence is no name; a code is one wherever it stands.
                 code = bool(DIGIT.search(match.group(0)))
-                if (match.start() > 0 or code) and name not in self.known_names:
+                where = _PLACE.search(part[: match.start()]) and len(name) == 1 and not code
+                if (match.start() > 0 or code) and name not in self.known_names and not where:
                     words |= self.terms(" ".join(name))
         return words - vocabulary - how - self.terms(" ".join(translated(own)))
 
@@ -202,6 +216,10 @@ class Scorer:
         if codes(asked.named) & self.names_of(text):
             return False  # the sentence holds the very code asked about ("HOGAR30 still valid?")
         stating = bool(asked.kinds & stated_kinds(text))
+        if asked.compared and self.names_of(text) & asked.named:
+            return False  # what one of the things compared is ("the difference between X and Y")
+        if len(asked.named) > 1 and asked.named <= self.names_of(text):
+            return False  # it states how the things asked about go together ("X works with Y?")
         if asked.topic and not asked.covered:
             return not stating and (bool(asked.named) or asked.linked)
         if not asked.named:
@@ -260,6 +278,25 @@ class Scorer:
         if count is None or capacity is None:
             return 0.0
         return CAPACITY_WEIGHT if capacity >= count else -CAPACITY_WEIGHT
+
+
+def extreme_bonus(
+    extreme: str | None, sentences: list[Sentence], scores: list[float], sharing: list[bool]
+) -> list[float]:
+    """The scores with a bonus for the sentence stating the lowest (or highest) amount of those
+    that answer about as well and share a word with the question ("the cheapest speaker": of
+    the speakers' prices, the lowest)."""
+    stating = [
+        (score, amount, i)
+        for i, (score, sentence) in enumerate(zip(scores, sentences, strict=True))
+        if score > REJECTED and sharing[i] and (amount := stated_amount(sentence.text)) is not None
+    ]
+    if extreme is None or not stating:
+        return scores
+    best = max(score for score, _, _ in stating)
+    near = [(amount, i) for score, amount, i in stating if score >= best - EXTREME_MARGIN]
+    _, chosen = min(near) if extreme == LOWEST else max(near)
+    return [s + EXTREME_WEIGHT if i == chosen else s for i, s in enumerate(scores)]
 
 
 def rank_bonus(sentence: Sentence) -> float:

@@ -73,7 +73,7 @@ def best_passage_answer(
         focus = parts[0]  # the question asked, not the scene ("I'm only on Basic.")
     # Each part in the documents' words too, after the split (an added word is no clause).
     question, focus = (with_document_words(t) if t else t for t in (question, focus))
-    parts = [with_document_words(p) for p in parts]
+    parts = [with_document_words(_with_subject(p, parts, scorer)) for p in parts]
     for clause in parts:
         whole = clause if len(parts) > 1 else question
         scores = scorer.score(whole, question, focus, sentences)
@@ -94,6 +94,22 @@ def best_passage_answer(
         else:
             groups.append((sentence.source, [sentence.text]))
     return " ".join(f"{' '.join(texts)} {cite(source, language)}" for source, texts in groups)
+
+
+def _with_subject(part: str, parts: list[str], scorer: Scorer) -> str:
+    """A part that names no thing and asks only a kind of answer ("and the price?") asks it of
+    what the other parts speak of: their names and topic words are added to it."""
+    if len(parts) < 2 or scorer.named(part) or scorer.topic(part):
+        return part
+    subject = [
+        word
+        for other in parts
+        if other != part
+        for word in WORD.findall(fold(other))
+        if scorer.terms(word)
+        & (scorer.topic(other) | scorer.terms(" ".join(scorer.name_words(other))))
+    ]
+    return f"{part} {' '.join(subject)}" if subject else part
 
 
 def _shaped(
@@ -127,14 +143,28 @@ def _shaped(
             return every
     if COMPARE not in kinds or len(asked_names) < 2:
         return _other_facts(asked, scorer, sentences, picked)
+    # The things compared from one document that speaks of each of them alone, when one does.
+    alone = {s.source for _, s in ranked}
+    for name in asked_names:
+        others = asked_names - {name}
+        alone &= {s.source for _, s in ranked if _only(name, others, scorer.names_of(s.text))}
+    ranked = [(score, s) for score, s in ranked if not alone or s.source in alone]
     extra: list[Sentence] = []
     for name in sorted(asked_names):
-        if any(name in scorer.names_of(s.text) for s in picked + extra):
+        # A sentence naming the other things compared too ("upgrading from X to Y") says what
+        # they share, not what this one is.
+        others = asked_names - {name}
+        if any(_only(name, others, scorer.names_of(s.text)) for s in picked + extra):
             continue
-        naming = [(score, s) for score, s in ranked if name in scorer.names_of(s.text)]
+        naming = [(score, s) for score, s in ranked if _only(name, others, scorer.names_of(s.text))]
         if naming:
             extra.append(max(naming, key=lambda p: p[0])[1])
     return extra
+
+
+def _only(name: tuple[str, ...], others: set[tuple[str, ...]], names: set[tuple[str, ...]]) -> bool:
+    """The names of a sentence hold this one and none of the others."""
+    return name in names and not names & others
 
 
 def _every_of_kind(

@@ -24,6 +24,11 @@ _WORD = re.compile(r"[a-z0-9]+")
 QUANTITY = "quantity"  # not a kind: a number of things asked about, a capacity stated
 STEPS = "steps"  # not a kind: the first of a series of steps
 FILLER = "filler"  # not a kind: words that say how a message is said, not what it is about
+EXTREME = "extreme"  # not a kind: the lowest or highest amount asked for ("the cheapest")
+LOWEST, HIGHEST = "lowest", "highest"
+_AMOUNT = re.compile(
+    r"[$€£]\s?(\d+(?:[.,]\d+)?)|(\d+(?:[.,]\d+)?)\s?(?:dollars?|dolares|usd|euros?)\b"
+)
 
 
 # How far under the knowledge base's relevance floor a passage stating the kind asked for still
@@ -46,7 +51,7 @@ def parse_kinds(data: dict[str, Any]) -> tuple[AnswerKind, ...]:
     """Kinds from their YAML form (`{name: {asks: [...], states: [...]}}`)."""
     kinds = []
     for name, spec in (data or {}).items():
-        if name in (QUANTITY, STEPS, FILLER):
+        if name in (QUANTITY, STEPS, FILLER, EXTREME):
             continue
         asks = {tuple(_WORD.findall(fold(str(p)))) for p in spec.get("asks") or []}
         states = tuple(re.compile(str(p)) for p in spec.get("states") or [])
@@ -179,3 +184,32 @@ def kind_slack(names: frozenset[str], kinds: tuple[AnswerKind, ...] | None = Non
     """How far under the relevance floor a passage stating one of these kinds still counts."""
     slacks = [k.slack for k in (answer_kinds() if kinds is None else kinds) if k.name in names]
     return max(slacks, default=KIND_SLACK)
+
+
+@lru_cache(maxsize=1)
+def _extremes() -> dict[str, tuple[tuple[str, ...], ...]]:
+    spec = _yaml().get(EXTREME) or {}
+    return {
+        side: tuple(tuple(_WORD.findall(fold(str(p)))) for p in spec.get(side) or [])
+        for side in (LOWEST, HIGHEST)
+    }
+
+
+def asked_extreme(
+    question: str, extremes: dict[str, tuple[tuple[str, ...], ...]] | None = None
+) -> str | None:
+    """`lowest` when the question asks for the cheapest of something ("el mas barato"),
+    `highest` for the dearest; None otherwise."""
+    words = _WORD.findall(fold(question))
+    for side, phrases in (_extremes() if extremes is None else extremes).items():
+        if any(_contains(words, phrase) for phrase in phrases if phrase):
+            return side
+    return None
+
+
+def stated_amount(sentence: str) -> float | None:
+    """The first amount of money a sentence states ("costs $49" -> 49.0, "9,99 dólares" -> 9.99)."""
+    match = _AMOUNT.search(fold(sentence))
+    if match is None:
+        return None
+    return float((match.group(1) or match.group(2)).replace(",", "."))

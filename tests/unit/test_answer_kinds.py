@@ -129,3 +129,14 @@ def test_monthly_or_yearly_asks_how_often_not_how_much() -> None:
     assert "amount" not in asked_kinds("se cobran por mes o por año?")
     assert "period" in asked_kinds("se cobran por mes o por año?")
     assert {"amount", "period"} <= asked_kinds("how much per month")
+
+
+def test_the_cheapest_asks_for_the_lowest_amount() -> None:
+    from tools.answer_kinds import HIGHEST, LOWEST, asked_extreme, stated_amount
+
+    assert asked_extreme("el mas baratito que tengan") == LOWEST
+    assert asked_extreme("what's your priciest plan") == HIGHEST
+    assert asked_extreme("how much is premium") is None
+    assert stated_amount("The plan costs $29.99 per month") == 29.99
+    assert stated_amount("cuesta 9,99 dólares al mes") == 9.99
+    assert stated_amount("up to 10 devices") is None

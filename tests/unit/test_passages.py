@@ -192,3 +192,56 @@ def test_a_code_names_one_thing_and_a_code_no_passage_holds_is_unknown() -> None
     answer = _answer("ACME30 still valid?", coded)
     assert answer is not None and "ACME30" in answer  # though no sentence says "valid"
     assert _answer("SUMMER20 still valid?", coded) is None  # a code opening the message too
+
+
+SPEAKERS = (
+    "# Products\n\nThe Mini speaker costs $49 and suits small rooms. The Big speaker costs "
+    "$99 and fills a living room. The Smart Thermostat costs $149.\n[source: products]"
+)
+
+
+def test_the_cheapest_gets_the_lowest_amount_and_the_dearest_the_highest() -> None:
+    cheapest = _answer("which is the cheapest speaker?", SPEAKERS)
+    assert cheapest is not None and "$49" in cheapest and "$99" not in cheapest
+    dearest = _answer("which is the most expensive speaker?", SPEAKERS)
+    assert dearest is not None and "$99" in dearest and "$49" not in dearest
+    # A sentence sharing no word with the question is no candidate: a plan, not the thermostat.
+    plan = _answer("what is the most expensive plan?", PLANS + "\n\n" + PRODUCTS)
+    assert plan is not None and "$99 per month" in plan and "$149" not in plan
+
+
+def test_what_comes_before_a_colon_sets_the_scene() -> None:
+    parts = clauses(
+        "no changes to my account, just curious: is Premium priced monthly?", _terms, _asks
+    )
+    assert parts == ["is Premium priced monthly?"]
+
+
+def test_a_sentence_naming_every_thing_asked_states_how_they_go_together() -> None:
+    music = PLANS.replace("with priority support", "with Spotify and priority support")
+    answer = _answer("does Premium work with Spotify?", music)
+    assert answer is not None and "$29.99" in answer
+
+
+def test_things_compared_get_a_sentence_each_that_names_it_alone() -> None:
+    answer = _answer("premium vs basic?", PROMOS + "\n\n" + PLANS)
+    assert answer is not None and "$9.99" in answer and "$29.99" in answer
+    speakers = _answer(
+        "what is the difference between the Mini speaker and the Big speaker?", SPEAKERS
+    )
+    assert speakers is not None and "$49" in speakers and "$99" in speakers
+
+
+def test_a_part_asking_only_a_kind_asks_it_of_what_the_other_parts_name() -> None:
+    camera = PRODUCTS.replace(
+        "learns your schedule.",
+        "learns your schedule. The Door Camera costs $119 with night vision.",
+    )
+    answer = _answer("does the Door Camera see at night? and the price?", camera)
+    assert answer is not None and "$119" in answer and "$149" not in answer
+
+
+def test_a_one_word_name_after_in_or_from_is_where_the_customer_is() -> None:
+    answer = _answer("I have a flat in Springfield, what plan covers up to 3 devices", PLANS)
+    assert answer is not None and "$29.99" in answer
+    assert _answer("do you have a discount for Springfield", PLANS) is None
