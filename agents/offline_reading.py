@@ -25,7 +25,7 @@ _QUESTION_OPENER = re.compile(
     r"tell me|show me|explain|dime|cuentame|explicame|muestrame)\b"
 )
 _REQUEST_MARKER = re.compile(
-    r"\b(can you|could you|would you|will you|please|i want|i wanna|i need|i would like|"
+    r"\b(can you|could you|would you|will you|please|i want|i wanna|(?<!do )i need|i would like|"
     r"i'd like|i d like|id like|let's|lets|quiero|necesito|me gustaria|quisiera|puedes|podrias|"
     r"pueden|podrian|"
     r"por favor|haz|hazme)\b"

@@ -18,7 +18,14 @@ from typing import Any
 
 from agents.offline_reading import without_markers
 from agents.offline_text import WORD, closeness, content_terms, similarities, stem
-from agents.offline_values import destination, mentioned, parameter_value, plain_schema
+from agents.offline_values import (
+    destination,
+    is_place,
+    mentioned,
+    parameter_value,
+    place_names,
+    plain_schema,
+)
 from tools.equivalents import tool_equivalents, with_document_words
 from tools.escalation import ESCALATION_TOOL
 from tools.handoff import asks_for_person
@@ -63,7 +70,7 @@ class ToolBox:
             [text for t in tools for text in (t["name"].replace("_", " "), *_texts(t)[1:])]
         )
         self.kinds = _kind_terms(tools)
-        self.weights = _term_weights(tools, self.kinds)
+        self.weights = _term_weights(tools, self.kinds | _place_terms(tools))
         self.ids = _id_patterns(tools)
 
     def tool(self, name: str) -> dict[str, Any] | None:
@@ -89,6 +96,8 @@ class ToolBox:
                 return None
             if not candidate.get("write"):
                 return candidate
+            if not asked.writes and asked.own and self.asks_which(candidate, question):
+                return candidate  # "what music do I have linked?": it says, then asks which
             if not asked.writes:
                 # A question about a change ("until when can I ask for a refund?") is answered
                 # from the knowledge base, unless a read fits it nearly as well: only a request
@@ -108,13 +117,18 @@ class ToolBox:
 
     def ranked(self, question: str) -> list[tuple[float, int, dict[str, Any]]]:
         """(score, -order, tool) of every tool but the handoff, best first."""
+        scored = [
+            (self.score(question, t), -order, t)
+            for order, t in enumerate(self.tools)
+            if t["name"] != ESCALATION_TOOL  # a handoff only on a request for a person
+        ]
+        # The knowledge base at only its floor loses a tie: a tool that the message's words or
+        # values bring up to the floor ("bump the lobby to 60") fits better than no words at all.
         return sorted(
-            (
-                (self.score(question, t), -order, t)
-                for order, t in enumerate(self.tools)
-                if t["name"] != ESCALATION_TOOL  # a handoff only on a request for a person
+            scored,
+            key=lambda item: (
+                (item[0], item[2]["name"] != KB_TOOL or item[0] > self.min_score, item[1])
             ),
-            key=lambda item: item[:2],
             reverse=True,
         )
 
@@ -181,6 +195,20 @@ class ToolBox:
             and len(_common(known, term)) >= min(len(known), len(term)) - 3
         ]
         return max(forms, key=lambda known: len(_common(known, term)), default=term)
+
+    def asks_which(self, candidate: dict[str, Any], question: str) -> bool:
+        """A change needing an option of a closed set that the message does not name: called
+        without it, the change proposes nothing, it says what the account has and asks which
+        one ("what music services do I have?"). Never a place: "is it in the bedroom?" asks
+        where a thing is, a read says."""
+        schema = candidate["parameters"]
+        closed = [
+            name
+            for name in schema.get("required", [])
+            if plain_schema(schema.get("properties", {}).get(name, {})).get("enum")
+            and not is_place(name)
+        ]
+        return bool(closed) and not self.names_values(candidate, question)
 
     def names_values(self, candidate: dict[str, Any], question: str) -> bool:
         """The message names every closed-set value the change needs (a room, a service)."""
@@ -314,13 +342,25 @@ def _parameter_terms(tools: list[dict[str, Any]]) -> set[str]:
 def _term_weights(tools: list[dict[str, Any]], kinds: set[str]) -> dict[str, float]:
     """Each word of the tools' texts, weighted by how few tools use it: a word every device
     tool has ("speaker") says nothing about which one is meant; "volume" does. A kind of device
-    (`kinds`) names which device, never which tool: "is the camera working" makes "camera" no
-    word of checking a status."""
+    or a room (`kinds`) names which device, never which tool: "is the camera working" makes
+    "camera" no word of checking a status."""
     users: dict[str, int] = {}
     for tool in tools:
         for term in set().union(*(content_terms(t) for t in _texts(tool))) - kinds:
             users[term] = users.get(term, 0) + 1
     return {term: 1.0 / count for term, count in users.items()}
+
+
+def _place_terms(tools: list[dict[str, Any]]) -> set[str]:
+    """The rooms a place parameter names ("bedroom", "dormitorio"): where a device is or goes,
+    never which tool is meant ("the details of the display in my bedroom" moves nothing); a room
+    it goes to counts as a value the message names (`ToolBox.filled`)."""
+    terms: set[str] = set()
+    for tool in tools:
+        for name, spec in tool["parameters"].get("properties", {}).items():
+            if is_place(name):
+                terms |= set().union(*(content_terms(n) for n in place_names(plain_schema(spec))))
+    return terms
 
 
 def _kind_terms(tools: list[dict[str, Any]]) -> set[str]:

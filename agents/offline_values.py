@@ -29,8 +29,7 @@ def parameter_value(name: str, spec: dict[str, Any], question: str, strict: bool
     """The value of one parameter the message names; None when it names none."""
     folded = fold(question)
     kind = spec.get("type", "string")
-    place = any(word in name for word in ("location", "destination", "room"))
-    if place:
+    if is_place(name):
         return destination(folded, spec.get("enum") or [], strict, _synonyms(spec))
     if spec.get("enum"):
         named = mentioned(folded, spec["enum"], _synonyms(spec))
@@ -49,6 +48,18 @@ def parameter_value(name: str, spec: dict[str, Any], question: str, strict: bool
         found = pattern.search(question)
         return found.group(0).upper() if found else None
     return None
+
+
+def is_place(name: str) -> bool:
+    """The parameter is a place a thing goes to (`new_location`, `destination`, `room`)."""
+    return any(word in name for word in ("location", "destination", "room"))
+
+
+def place_names(spec: dict[str, Any]) -> list[str]:
+    """Every name of a place parameter's options: the values and the words its description
+    gives for each ("bedroom (dormitorio, cuarto)")."""
+    named = [str(value).replace("_", " ") for value in spec.get("enum") or []]
+    return named + [word for words in _synonyms(spec).values() for word in words]
 
 
 def mentioned(folded: str, options: list[Any], synonyms: dict[str, list[str]] | None = None) -> Any:

@@ -212,7 +212,9 @@ class SmartHomeActions:
             return customer
         name = self.music.resolve(service)
         if name is None or operation not in ("connect", "disconnect"):
-            return self.say("which_service", context, choices=self.music.listed(context.language))
+            return self.music_on_account(customer, context) + self.say(
+                "which_service", context, choices=self.music.listed(context.language)
+            )
         values = {"service": self.music.name(name, context.language)}
         connected = name in customer.music_services
         if operation == "connect" and connected:
@@ -225,6 +227,17 @@ class SmartHomeActions:
             self.say(f"music_{operation}_propose", context, **values),
             {"customer_id": customer.id},
         )
+
+    def music_on_account(self, customer: Customer, context: CallContext) -> str:
+        """Which music services the account has, before asking which one is meant: "what music
+        do I have connected?" is answered by the question that asks it. "" without the
+        templates."""
+        names = [self.music.name(s, context.language) for s in customer.music_services]
+        joined = self.rooms_or_devices(names, context) if names else ""
+        key = "music_connected" if names else "music_none_connected"
+        if key not in self.env.templates:
+            return ""
+        return self.say(key, context, services=joined) + " "
 
     def apply(self, proposal: Proposal | str, context: CallContext) -> str:
         """Write a planned change (planned again just now, so permissions were checked again)."""

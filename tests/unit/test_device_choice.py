@@ -63,3 +63,36 @@ def test_the_question_lists_only_able_devices_and_restates_the_request() -> None
 def test_without_capabilities_in_the_config_every_device_is_a_candidate() -> None:
     asked = _actions([SPEAKER, CAMERA]).plan_volume(ANN, 30, "")
     assert asked == "Which device should I set to volume 30: Lobby or Door?"
+
+
+def test_asked_with_no_service_it_says_which_ones_the_account_has_then_asks() -> None:
+    customer = Customer(
+        id="c1",
+        name="Ann",
+        phone="+15550100",
+        service_level="enterprise",
+        music_services=["deezer"],
+    )
+    templates = {
+        "which_service": {"en": "Which music service: {choices}?"},
+        "music_connected": {"en": "Connected to your account: {services}."},
+    }
+    env = ToolEnv(
+        "device_support",
+        settings={"music_services": {"deezer": {"en": "Deezer"}, "spotify": {"en": "Spotify"}}},
+        templates=templates,
+    )
+    level = ServiceLevel(
+        level="enterprise",
+        allowed_actions=["music_services"],
+        max_devices=10,
+        support_priority="dedicated",
+    )
+
+    class _Store(_Customers):
+        def get_service_level(self, level_name: str) -> ServiceLevel:
+            return level
+
+    actions = SmartHomeActions(_Store(customer), env)  # type: ignore[arg-type]
+    asked = actions.plan_music(ANN, None)
+    assert asked == "Connected to your account: Deezer. Which music service: Deezer or Spotify?"

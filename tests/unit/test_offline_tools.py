@@ -257,3 +257,43 @@ def test_a_number_is_read_from_a_word_its_description_gives_for_it() -> None:
     assert parameter_value("volume", spec, "louder please") is None
     plain = {"type": "integer", "description": "The new volume, 0 to 100."}
     assert parameter_value("volume", plain, "mute my speaker") is None
+
+
+def test_a_room_names_where_a_device_is_never_which_tool(box: ToolBox) -> None:
+    # "garage" is a word of the move's example, but a room says where, not what to do.
+    assert "garage" not in box.weights and "kitchen" not in box.weights
+    assert box.choose("details of the display in the garage", Asked(writes=False)) != box.tool(
+        "move_device"
+    )
+
+
+def test_the_knowledge_base_at_its_floor_loses_a_tie_to_a_tool_the_message_fills(
+    box: ToolBox,
+) -> None:
+    # No word of the volume tool, but a number it needs: the floor's tie goes to the tool.
+    choice = box.choose("bump the lobby one to 60")
+    assert choice is not None and choice["name"] == "set_volume"
+
+
+def test_a_question_about_ones_own_options_calls_the_change_that_asks_which(box: ToolBox) -> None:
+    asked = Asked(writes=False, own=True)
+    choice = box.choose("which music service do I have?", asked)
+    assert choice is not None and choice["name"] == "music"
+    # ... never a place: where a thing is, a read says
+    assert not box.asks_which(box.tool("move_device") or {}, "is it in the kitchen?")
+
+
+def test_whether_a_step_is_needed_or_what_if_it_fails_is_for_the_knowledge_base() -> None:
+    assert asks_for_knowledge("the router changed, do I need to set it up again?")
+    assert not is_request("do I need to set it up again?")
+    assert asks_for_knowledge("y si nada de eso funciona?")
+    assert asks_for_knowledge("what if that doesn't work?")
+    assert asks_for_knowledge("ya lo reinicie y nada, q mas hacemos?")
+    assert not asks_for_knowledge("how much do I have to pay this month?")
+
+
+def test_whether_a_device_goes_or_how_it_is_reads_as_its_state() -> None:
+    from tools.equivalents import tool_equivalents, with_document_words
+
+    assert "funciona" in with_document_words("el parlante anda?", tool_equivalents())
+    assert "estado" in with_document_words("como esta la camara", tool_equivalents())
