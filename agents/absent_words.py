@@ -17,7 +17,7 @@ from importlib import resources
 import yaml
 
 from agents.passage_reading import Terms
-from tools.equivalents import equivalents
+from tools.equivalents import document_words, equivalents
 from tools.spelling import common_words, dictionary_words
 from tools.text import fold
 
@@ -68,12 +68,7 @@ def _equivalent_words() -> frozenset[str]:
 def standing_for(text: str) -> set[str]:
     """The documents' words the customer's words of the text stand for ("equipos" ->
     "dispositivos"), folded."""
-    folded = f" {' '.join(_WORD.findall(fold(text)))} "
-    return {
-        fold(word)
-        for word, phrases in equivalents().items()
-        if any(f" {' '.join(_WORD.findall(fold(p)))} " in folded for p in phrases)
-    }
+    return {fold(word) for word in document_words(text)}
 
 
 def is_real_word(word: str, real: frozenset[str] | None = None) -> bool:

@@ -161,8 +161,8 @@ def volume_tool(env: ToolEnv) -> BaseTool:
             Field(
                 ge=0,
                 le=100,
-                description="The new volume, 0 (mute, silence, silencia, silenciar, "
-                "silenciala, silencialo) to 100.",
+                # A word's forms count too ("silenciala"): agents.offline_values.mentioned.
+                description="The new volume, 0 (mute, silence, silencia) to 100.",
             ),
         ]
         device: DeviceArg = ""

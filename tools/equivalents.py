@@ -46,11 +46,18 @@ def tool_equivalents() -> dict[str, tuple[str, ...]]:
     return parse_equivalents(_tables().get(TOOLS_KEY))
 
 
+def document_words(query: str, table: dict[str, tuple[str, ...]] | None = None) -> set[str]:
+    """The documents' words the customer's words of the query stand for ("equipos" ->
+    "dispositivos"), whether or not the query also uses them."""
+    pattern, words_of, _ = _matcher(tuple((equivalents() if table is None else table).items()))
+    return {w for m in pattern.finditer(fold(query)) for w in words_of[m.group(1)]}
+
+
 def with_document_words(query: str, table: dict[str, tuple[str, ...]] | None = None) -> str:
     """The query with the documents' word for each customer word it uses."""
     folded = fold(query)
-    pattern, words_of, order = _matcher(tuple((equivalents() if table is None else table).items()))
-    found = {w for m in pattern.finditer(folded) for w in words_of[m.group(1)]}
+    _, _, order = _matcher(tuple((equivalents() if table is None else table).items()))
+    found = document_words(query, table)
     added = [
         w
         for w in sorted(found, key=order.__getitem__)

@@ -233,5 +233,7 @@ def asks_about_assistant(text: str) -> bool:
         return True
     if not reading.request:
         return False
-    clauses = (fold(read_message(c).request) for c in _CLAUSE_BREAK.split(text) if c.strip())
-    return any(_ABOUT_ASSISTANT.search(c.strip()) or _ABOUT_THIS.search(c.strip()) for c in clauses)
+    # The request as a whole ("hola eres un bot"), and each clause of the message ("jaja que
+    # rapido, sos un bot?"): the patterns skip fillers, so no clause is read again for them.
+    texts = [fold(reading.request), *(fold(c) for c in _CLAUSE_BREAK.split(text))]
+    return any(_ABOUT_ASSISTANT.search(t.strip()) or _ABOUT_THIS.search(t.strip()) for t in texts)
