@@ -66,6 +66,7 @@ SPLIT_ORDER = (
     "dev4",
     "dev5",
     "dev6",
+    "dev7",
     "guard",
     "probe",
     "other",

@@ -119,3 +119,24 @@ def test_the_dev6_split_is_new_data() -> None:
         if t in {c.turns[0].input for c in single}
     ]
     assert not single_close, single_close
+
+
+def test_the_dev7_split_is_new_data() -> None:
+    """Dev7 (eleventh round), three more writers: the same rule as dev6 (near copies of other
+    splits' single messages and of held-out turns were dropped when it was added: 47 single
+    messages, 11 conversation turns, without reading the held-out side)."""
+    from evals.hygiene import similarity
+
+    single = [c for c in _split("dev7") if len(c.turns) == 1]
+    assert len(single) >= 340 and {c.language for c in single} == {"en", "es"}
+    held_out = ("test", "holdout", "guard", "blind", "blind2")
+    pool = [t.input for s in held_out for c in _split(s) for t in c.turns]
+    close = [
+        t.input
+        for c in _split("dev7")
+        for t in c.turns
+        if len(normalize(t.input).split()) > 2 and any(similarity(t.input, o) >= 1.0 for o in pool)
+    ]
+    assert not close, close
+    singles = {c.turns[0].input for c in single}
+    assert not [t for t, _ in _near_copies_elsewhere("dev7", min_words=2) if t in singles]
