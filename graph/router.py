@@ -44,6 +44,8 @@ from tools.text import unshout
 
 log = structlog.get_logger(__name__)
 
+ASKS_FOR_PERSON = "asks for a person"  # the reason of a handoff decision
+
 _WORD = re.compile(r"[a-z0-9]+")
 _SUFFIXES = ("ing", "es", "s", "ar", "er", "ir", "os", "as", "a", "o", "e")
 
@@ -310,7 +312,7 @@ class LocalRouter:
         return scores
 
     def route(self, text: str, *, active_agent: str | None = None) -> RouteDecision:
-        text = self._read(text)
+        written, text = text, self._read(text)
         reading = read_message(text)
         if reading.small_talk is not None:
             # "ok", "please" alone say nothing: low confidence, so a conversation keeps its agent.
@@ -318,9 +320,11 @@ class LocalRouter:
             return RouteDecision(
                 agent_id=self.fallback, confidence=sure, reason=f"small talk ({reading.small_talk})"
             )
-        if self.handoff_agent is not None and asks_for_person(text):
+        if self.handoff_agent is not None and (asks_for_person(text) or asks_for_person(written)):
+            # As written too: typo repair may turn a verb form the dictionaries lack into another
+            # one ("que me llame alguien" -> "llamo").
             return RouteDecision(
-                agent_id=self.handoff_agent, confidence=0.9, reason="asks for a person"
+                agent_id=self.handoff_agent, confidence=0.9, reason=ASKS_FOR_PERSON
             )
         if self.semantic is None:
             return self.lexical.route(text, active_agent=active_agent)
@@ -444,6 +448,8 @@ class CascadeRouter:
                 agent_id=active_agent, confidence=max(limit, 0.9), reason="answers the active agent"
             )
         decision = self.local.route(self.with_referent(text, last_reply), active_agent=active_agent)
+        if decision.reason == ASKS_FOR_PERSON:
+            return decision  # whatever the conversation was about ("llámenme por la factura")
         if active_agent and active_agent in self.local.agent_ids:
             clear_switch = (
                 decision.agent_id != active_agent

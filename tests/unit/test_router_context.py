@@ -248,3 +248,15 @@ def test_a_name_does_not_pull_a_message_its_agent_leads_by_far(router: LocalRout
 def test_someone_in_a_condition_is_no_request_for_a_person(router: LocalRouter) -> None:
     text = "la camara me avisa al celu cuando alguien pasa por la puerta?"
     assert router.route(text).agent_id == "device_support"
+
+
+def test_a_request_for_a_person_leaves_the_topic_of_the_conversation(router: LocalRouter) -> None:
+    """A handoff in the middle of a billing conversation that also names the bill goes to the
+    agent that hands over; and it is read as written, before typo repair turns a verb form the
+    dictionaries lack into another ("que me llame" is not "que me llamo")."""
+    cascade = CascadeRouter(router)
+    handoff = "bueno mejor que me llame alguien del equipo por lo del cobro de la factura"
+    assert _route(cascade, handoff, active="billing") == "general"
+    person = "prefiero que me atienda una persona con lo de la factura"
+    assert _route(cascade, person, active="billing") == "general"
+    assert _route(cascade, "y la factura de este mes cuanto es", active="billing") == "billing"
