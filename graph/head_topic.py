@@ -23,6 +23,11 @@ from tools.text import fold
 _TITLE = r"[A-ZÁÉÍÓÚÑ][a-záéíóúñü0-9][\wáéíóúñü]*"
 _CAPITALISED_RUN = re.compile(rf"(?<![\w]){_TITLE}(?:\s+{_TITLE})*(?![\w])")
 _SENTENCE_START = re.compile(r"(?:^|[.!?¿¡:\n]\s*)$")
+# An amount of money in a document's sentence ("$49", "129 dólares", "29,99 USD").
+_AMOUNT = re.compile(
+    r"[$€£]\s?\d|\d(?:[.,]\d{2})?\s*(?:usd|eur|dollars?|d[oó]lares|euros?)\b", re.IGNORECASE
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def capitalised_names(text: str) -> list[str]:
@@ -49,8 +54,19 @@ class HeadTopic:
     ) -> None:
         self._topics = topics
         self._terms = terms
+        texts = list(texts)
         self.names = frozenset(n for _, text in texts for n in capitalised_names(text) if terms(n))
         self._phrases = [n for n in self.names if " " in n]
+        # Names a sentence gives a price: things the business sells ("The Echo Mini costs $49";
+        # not what a plan costing so much includes: "... $29.99 ... with Spotify").
+        self.sold = frozenset(
+            n
+            for _, text in texts
+            for sentence in _SENTENCE_END.split(text)
+            if (amount := _AMOUNT.search(sentence)) is not None
+            for n in capitalised_names(sentence[: amount.start()])
+            if n in self.names
+        )
 
     def named(self, text: str) -> list[str]:
         """The known names a message contains."""
@@ -73,3 +89,14 @@ class HeadTopic:
             rest = re.sub(rf"\b{re.escape(name)}\b", " ", rest)
         head = self._terms(rest)
         return bool(head) and head.isdisjoint(self._topics.terms_of(agent_id))
+
+    def as_sold_thing(self, text: str, thing: str) -> str | None:
+        """`text` with the names of things sold it contains replaced by `thing` ("the product"),
+        or None when it names none: what it asks of a product, whichever product it is."""
+        sold = [n for n in self.named(text) if n in self.sold]
+        if not sold:
+            return None
+        for name in sorted(sold, key=len, reverse=True):
+            pattern = r"\s+".join(re.escape(w) for w in name.split())
+            text = re.sub(rf"(?<!\w){pattern}(?!\w)", thing, fold(text))
+        return text

@@ -30,6 +30,18 @@ def possessive_words() -> frozenset[str]:
     return frozenset(fold(str(w)) for words in data["possessive"].values() for w in words)
 
 
+@lru_cache(maxsize=1)
+def _sold_thing() -> dict[str, str]:
+    data = yaml.safe_load((resources.files("graph") / "ownership.yaml").read_text("utf-8"))
+    return {str(language): str(word) for language, word in data["sold_thing"].items()}
+
+
+def sold_thing(language: str) -> str:
+    """The word for a thing the business sells, in `language` ("product", "producto")."""
+    words = _sold_thing()
+    return words.get(language, words["en"])
+
+
 def has_possessive(text: str) -> bool:
     """The text names something as the customer's own ("my", "mis", "our")."""
     return not possessive_words().isdisjoint(_WORD.findall(fold(text)))

@@ -28,7 +28,7 @@ from graph.argument_values import ArgumentValues
 from graph.confirmations import typed_answer
 from graph.follow_ups import TopicWords, is_follow_up, opens_continuation, refers_back
 from graph.head_topic import HeadTopic
-from graph.ownership import Ownership
+from graph.ownership import Ownership, sold_thing
 from graph.semantic_router import SemanticScorer
 from tools.contrast import request_part
 from tools.embeddings import SentenceEncoder, sentence_encoder
@@ -36,7 +36,7 @@ from tools.equivalents import with_document_words
 from tools.escalation import ESCALATION_TOOL
 from tools.handoff import asks_for_person
 from tools.knowledge import STOPWORDS
-from tools.language import language_identifier, use_names
+from tools.language import detect_language, language_identifier, use_names
 from tools.phatic import Reading, read_message
 from tools.service_actions import fold
 from tools.spelling import Speller
@@ -341,11 +341,7 @@ class LocalRouter:
             and top_score - second_score < self.calibration.name_pull_margin
             and self.head_topic.pulled_by_name(reading.request or text, top)
         ):
-            return RouteDecision(
-                agent_id=self.fallback,
-                confidence=self.calibration.name_pull_confidence,
-                reason=f"a name, not the question, resembles {top}; fallback",
-            )
+            return self._asked_of_a_sold_thing(reading.request or text, top)
         return RouteDecision(
             agent_id=top,
             confidence=self.calibration.confidence(top_score, second_score),
@@ -353,6 +349,27 @@ class LocalRouter:
                 f"closest examples: {top} {top_score:.2f} vs next {second_score:.2f} "
                 f"({self.semantic.closest(reading, top)!r})"
             ),
+        )
+
+    def _asked_of_a_sold_thing(self, text: str, pulled: str) -> RouteDecision:
+        """A message a name alone pulled to `pulled`, routed on what it asks of the thing the name
+        stands for ("the hub display, how much" reads "the product, how much": sales); the
+        fallback agent when it names nothing sold, or still resembles `pulled` read so."""
+        confidence = self.calibration.name_pull_confidence
+        generic = self.head_topic.as_sold_thing(text, sold_thing(detect_language(text)))
+        if generic is not None:
+            scores = self._scores(read_message(generic), generic)
+            top = max(scores, key=lambda agent_id: scores[agent_id])
+            if top != pulled:
+                return RouteDecision(
+                    agent_id=top,
+                    confidence=confidence,
+                    reason=f"asks {top} of a thing sold ({generic!r}); the name resembles {pulled}",
+                )
+        return RouteDecision(
+            agent_id=self.fallback,
+            confidence=confidence,
+            reason=f"a name, not the question, resembles {pulled}; fallback",
         )
 
     async def aroute(self, text: str, *, active_agent: str | None = None) -> RouteDecision:

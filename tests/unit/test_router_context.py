@@ -260,3 +260,16 @@ def test_a_request_for_a_person_leaves_the_topic_of_the_conversation(router: Loc
     person = "prefiero que me atienda una persona con lo de la factura"
     assert _route(cascade, person, active="billing") == "general"
     assert _route(cascade, "y la factura de este mes cuanto es", active="billing") == "billing"
+
+
+def test_a_name_that_pulled_a_message_is_read_as_a_thing_sold(router: LocalRouter) -> None:
+    """A product's name alone made these resemble device support (its texts name every device);
+    what they ask of it, read about "a product", is a sales question. A name the documents give
+    no price (a city, a music service a plan includes) is no thing sold; a topic no agent handles
+    still goes to the fallback."""
+    assert {"hub display", "echo mini", "premium"} <= router.head_topic.sold
+    assert not {"spotify", "san francisco"} & router.head_topic.sold
+    assert router.route("that hub display looks cool ngl, how much?").agent_id == "sales"
+    assert router.route("la hub display esa, cuanto?").agent_id == "sales"
+    assert router.route("how big is the screen on the Hub Display").agent_id == "sales"
+    assert router.route("how long is the warranty on the Home Speaker?").agent_id == "general"
