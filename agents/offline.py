@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -260,11 +261,21 @@ class OfflineChatModel(BaseChatModel):
         # A request for a person is read as written, clause by clause ("persona ya, no un bot").
         choice = toolbox.handoff(focus) or toolbox.choose(text, _asked(focus))
         arguments = toolbox.arguments(choice, focus) if choice else None
-        if before and _continues(focus, choice) and not _searches_itself(toolbox, text, choice):
+        asked_now = _asked(focus)
+        if (
+            before
+            and not asked_now.knowledge  # "¿cuánto se demora eso?" asks the policy itself
+            and _continues(focus, choice)
+            and not _searches_itself(toolbox, text, choice, asked_now)
+        ):
             # A follow-up ("and the thermostat?", "a bit more") repeats what the message before
-            # asked for, with the values it names itself (or else the ones before).
+            # asked for, with the values it names itself (or else the ones before); a question
+            # after a request asks about it, it requests nothing ("¿y me lo devuelven todo?").
             joined = f"{read_message(before).request or before} {text}"
-            choice = toolbox.choose(joined, _asked(f"{before} {focus}")) or choice
+            asked = _asked(f"{before} {focus}")
+            if not asked_now.writes:
+                asked = replace(asked, writes=False, statement=False)
+            choice = toolbox.choose(joined, asked) or choice
             if choice is not None:
                 # A change's reason is the customer's words before too; a search is this one.
                 reason = before if choice.get("write") else ""
@@ -392,11 +403,22 @@ def _also_asked(
     return found
 
 
-def _searches_itself(toolbox: ToolBox, text: str, choice: dict[str, Any] | None) -> bool:
+def _searches_itself(
+    toolbox: ToolBox, text: str, choice: dict[str, Any] | None, asked: Asked | None = None
+) -> bool:
     """A follow-up whose own words find the knowledge base above its floor asks about what it
-    names ("y como es lo de los reembolsos?" after a question about the balance)."""
+    names ("y como es lo de los reembolsos?" after a question about the balance), and so does a
+    question about a change it names (`asked`: what the follow-up itself asks for)."""
     if choice is None or choice["name"] != KB_TOOL:
         return False
+    if not (asked or _asked(text)).writes:
+        best = next((tool for score, _, tool in toolbox.ranked(text)), None)
+        if (
+            best is not None
+            and best.get("write")
+            and toolbox.score(text, best) >= toolbox.min_score
+        ):
+            return True  # a question about a change it names ("¿y me lo devuelven todo?")
     return toolbox.score(text, choice) > toolbox.min_score + OWN_SEARCH_MARGIN
 
 

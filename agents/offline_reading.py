@@ -111,7 +111,8 @@ def is_request(text: str) -> bool:
         return True
     if any(_IMPERATIVE.match(clause) for clause in clauses(folded)):
         return True  # an order in any clause ("it's in the kitchen now, move it there")
-    asking = _QUESTION_OPENER.match(folded) or folded.endswith("?")
+    # Any clause asking ("me lo devuelven todo? o pierdo algo") makes a question of the message.
+    asking = _QUESTION_OPENER.match(folded) or any(_is_question(c) for c in clauses(folded))
     return not asking and bool(_ACTION_WORDS.search(folded) or _TARGET_VALUE.search(folded))
 
 

@@ -106,8 +106,12 @@ class ToolBox:
                 if read is not None and read[0] >= CHANGE_SHARE * score:
                     return read[2]
                 return knowledge_base or (reads[0][2] if reads else None)
-            if not asked.statement or self.names_values(candidate, question):
+            if not asked.statement or (
+                self.names_values(candidate, question) and not self.free_text_only(candidate)
+            ):
                 return candidate
+            # A statement ("I was charged twice") proposes no change it names nothing of: the
+            # next tool that fits reads what it is about (the invoice).
         return None
 
     def handoff(self, message: str) -> dict[str, Any] | None:
@@ -209,6 +213,17 @@ class ToolBox:
             and not is_place(name)
         ]
         return bool(closed) and not self.names_values(candidate, question)
+
+    @staticmethod
+    def free_text_only(candidate: dict[str, Any]) -> bool:
+        """Every value the change needs is free text (a refund's reason): a message can name
+        none of them, so only a request proposes it."""
+        schema = candidate["parameters"]
+        properties = schema.get("properties", {})
+        required = [plain_schema(properties.get(name, {})) for name in schema.get("required", [])]
+        return all(
+            spec.get("type", "string") == "string" and not spec.get("enum") for spec in required
+        )
 
     def names_values(self, candidate: dict[str, Any], question: str) -> bool:
         """The message names every closed-set value the change needs (a room, a service)."""

@@ -297,3 +297,65 @@ def test_whether_a_device_goes_or_how_it_is_reads_as_its_state() -> None:
 
     assert "funciona" in with_document_words("el parlante anda?", tool_equivalents())
     assert "estado" in with_document_words("como esta la camara", tool_equivalents())
+
+
+def test_a_question_in_any_clause_or_offering_a_lesser_alternative_requests_nothing() -> None:
+    assert not is_request("and do they give it all back? or do I lose some")
+    assert not is_request("a repeated charge, is it given back whole or just a part")
+    assert is_request("give me my money back")
+    # "please clarify" asks to be told, it requests no change
+    assert not is_request("how many days do I have to ask for a refund? please clarify")
+
+
+def test_how_long_it_takes_and_where_money_given_back_goes_are_for_the_knowledge_base() -> None:
+    assert asks_for_knowledge("and how long does that take")
+    assert asks_for_knowledge("cuanto se tarda eso")
+    assert asks_for_knowledge("y en cuantos dias llega")
+    assert asks_for_knowledge("y a donde me llega el dinero")
+    assert asks_for_knowledge("where does the money go?")
+    assert asks_for_knowledge("hasta cuando tengo tiempo de reclamar un cargo")
+    assert not asks_for_knowledge("where is my speaker?")
+
+
+def test_a_statement_never_proposes_a_change_it_can_name_nothing_of(box: ToolBox) -> None:
+    """A refund needs only a reason, free text: "I was charged twice" requests nothing, so a read
+    of what it is about answers (a change with a closed value it names is still proposed)."""
+    tools = [
+        *TOOLS[:1],
+        _tool("invoice", "The latest invoice and its charges.", ["a charge on my bill"]),
+        _tool(
+            "refund",
+            "Open a refund request.",
+            ["charged twice", "refund"],
+            True,
+            reason={"type": "string", "required": True},
+        ),
+    ]
+    refunds = ToolBox(tools)
+    chosen = refunds.choose("I was charged twice on my bill", Asked(writes=True, statement=True))
+    assert chosen is not None and chosen["name"] == "invoice"
+    chosen = refunds.choose("I was charged twice, refund it", Asked(writes=True))
+    assert chosen is not None and chosen["name"] == "refund"
+    chosen = box.choose("move the speaker to the kitchen", Asked(writes=True, statement=True))
+    assert chosen is not None and chosen["name"] == "move_device"
+
+
+def test_a_question_after_a_request_asks_about_it_and_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(offline_tools, "similarities", lambda q, texts: [0.0] * len(texts))
+    reason = {"type": "string", "required": True}
+    tools = [
+        *TOOLS[:1],
+        _tool("balance", "What the customer owes.", ["balance", "how much do I owe"]),
+        _tool("refund", "Open a refund request.", ["refund", "give back"], True, reason=reason),
+    ]
+    model = OfflineChatModel().model_copy(update={"bound_tools": tools})
+    for follow_up in ("and how long does that take?", "and do you give back all of it? or not"):
+        messages = [
+            HumanMessage("I was charged twice, refund it please"),
+            AIMessage("Open a refund request?"),
+            HumanMessage(follow_up),
+        ]
+        (call,) = model.invoke(messages).tool_calls
+        assert call["name"] == "search_knowledge_base", follow_up
