@@ -435,7 +435,9 @@ class CascadeRouter:
         head = getattr(self.local, "head_topic", None)
         if not last_reply or head is None or not refers_back(text) or head.named(text):
             return text
-        names = head.named(last_reply)
+        # Only things sold are what "that one" costs or includes: an address in the reply is not
+        # what "how much is that screen" points at.
+        names = [n for n in head.named(last_reply) if n in head.sold]
         return f"{text} ({', '.join(names)})" if names else text
 
     async def aroute(

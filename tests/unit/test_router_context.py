@@ -273,3 +273,13 @@ def test_a_name_that_pulled_a_message_is_read_as_a_thing_sold(router: LocalRoute
     assert router.route("la hub display esa, cuanto?").agent_id == "sales"
     assert router.route("how big is the screen on the Hub Display").agent_id == "sales"
     assert router.route("how long is the warranty on the Home Speaker?").agent_id == "general"
+
+
+def test_what_a_message_points_back_at_is_a_thing_sold_not_an_address(router: LocalRouter) -> None:
+    cascade = CascadeRouter(router)
+    address = "Our office and showroom is at 120 Market Street, Suite 400, San Francisco."
+    assert cascade.with_referent("how much is that screen", address) == "how much is that screen"
+    decision = asyncio.run(
+        cascade.aroute("how much is that screen", active_agent="general", last_reply=address)
+    )
+    assert decision.agent_id == "sales"
