@@ -49,7 +49,7 @@ class CallbackWords:
 @dataclass(frozen=True)
 class HandoffWords:
     reach: frozenset[str]
-    want: frozenset[str]
+    want: tuple[tuple[str, ...], ...]  # words and phrases of wanting
     person: tuple[tuple[str, ...], ...]  # longest first
     someone: frozenset[str]
     negation: frozenset[str]
@@ -65,9 +65,21 @@ class HandoffWords:
     callback: CallbackWords
     channel: frozenset[str]
     condition: frozenset[str] = frozenset()
+    existential: frozenset[str] = frozenset()
+    nobody: frozenset[str] = frozenset()
+    feature: frozenset[str] = frozenset()
+    reached_only: frozenset[str] = frozenset()
+    relative: frozenset[str] = frozenset()
 
     def reaches(self, word: str) -> bool:
         return word in self.reach or word.startswith(self.reach_stems)
+
+    def wants_at(self, words: list[str], end: int) -> bool:
+        """A word or phrase of wanting ends at `end` ("need", "i'd like", "to have")."""
+        return any(
+            len(phrase) <= end + 1 and tuple(words[end + 1 - len(phrase) : end + 1]) == phrase
+            for phrase in self.want
+        )
 
     def reaches_before(self, word: str, previous: str) -> bool:
         """A verb of reaching as it may come before the person: also its -ing form, and its
@@ -82,9 +94,8 @@ class HandoffWords:
     def vocabulary(self) -> frozenset[str]:
         """The words a typo is repaired towards: of reaching, wanting, serving, availability,
         and for a person (not the callback words: "llamarlos" is no "llamarnos")."""
-        return (
-            self.reach | self.want | self.person_words | self.someone | self.serve | self.available
-        )
+        wanting = frozenset(phrase[0] for phrase in self.want if len(phrase) == 1)
+        return self.reach | wanting | self.person_words | self.someone | self.serve | self.available
 
 
 def _bases(word: str, previous: str) -> Iterator[str]:
@@ -111,7 +122,7 @@ def handoff_words() -> HandoffWords:
     call = data["callback"]
     return HandoffWords(
         reach=words(data["reach"]),
-        want=words(data["want"]),
+        want=tuple(sorted({tuple(p.split()) for p in words(data["want"])})),
         person=tuple(person),
         someone=words(data["someone"]),
         negation=words(data["negation"]),
@@ -127,6 +138,11 @@ def handoff_words() -> HandoffWords:
         callback=CallbackWords(*(words(call[k]) for k in CallbackWords.__dataclass_fields__)),
         channel=words(data["channel"]),
         condition=words(data.get("condition", [])),
+        existential=words(data.get("existential", [])),
+        nobody=words(data.get("nobody", [])),
+        feature=words(data.get("feature", [])),
+        reached_only=words(data.get("reached_only", [])),
+        relative=words(data.get("relative", [])),
     )
 
 
@@ -139,8 +155,8 @@ def _base_word(word: str, vocabulary: HandoffWords) -> str:
     """The word of the vocabulary `word` is a typo (one edit, five letters or more, no real
     word) or a plural ("humans", "asesores") of; else `word`."""
     known = vocabulary.vocabulary
-    if word in known:
-        return word
+    if word in known or word in vocabulary.existential:
+        return word  # "habra" is no typo of "habla"
     if len(word) >= MIN_LENGTH:
         repaired = fold(_speller().word(word))
         if repaired in known:
@@ -152,14 +168,25 @@ def _base_word(word: str, vocabulary: HandoffWords) -> str:
     return word
 
 
-def _negated(words: list[str], position: int, negation: frozenset[str]) -> bool:
-    return any(w in negation for w in words[max(0, position - NEGATION_REACH) : position])
+def _negated(
+    words: list[str], position: int, negation: frozenset[str], existential: frozenset[str]
+) -> bool:
+    """A negation governs `position`, unless it asks whether there is one ("¿no hay...?")."""
+    start = max(0, position - NEGATION_REACH)
+    return any(
+        words[i] in negation and (i + 1 >= len(words) or words[i + 1] not in existential)
+        for i in range(start, position)
+    )
 
 
 def _person_at(words: list[str], start: int, vocabulary: HandoffWords) -> str | None:
     """ "person" (a word for a person), "someone", or None at this position."""
     if start and (words[start - 1], words[start]) in vocabulary.manner:
         return None  # "in person", "en persona": how, not who
+    if words[start] in vocabulary.nobody:
+        # "no hay nadie con quien hablar": whether anybody is there, after a word of existence.
+        there = start and words[start - 1] in vocabulary.existential
+        return "someone" if there else None
     if words[start] in vocabulary.someone:
         conditional = start > 0 and words[start - 1] in vocabulary.condition
         follower = words[start + 1] if start + 1 < len(words) else ""
@@ -190,12 +217,20 @@ def _verb_for(words: list[str], start: int, kind: str, vocabulary: HandoffWords)
     """The verb that asks for the person at `start`: of reaching (or, for a word for a person
     nobody owns, of wanting) before it, of reaching (or serving, likewise) after it, or a word
     of availability."""
-    free_person = kind == "person" and (start == 0 or words[start - 1] not in vocabulary.owner)
+    free_person = (
+        kind == "person"
+        and (start == 0 or words[start - 1] not in vocabulary.owner)
+        and words[start] not in vocabulary.reached_only
+    )
+
+    def relative_between(wish: int) -> bool:
+        return any(w in vocabulary.relative for w in words[wish + 1 : start])
+
     before = [
         i
         for i in range(start)
         if vocabulary.reaches_before(words[i], words[i - 1] if i else "")
-        or (free_person and words[i] in vocabulary.want)
+        or (free_person and vocabulary.wants_at(words, i) and not relative_between(i))
     ]
     if before:
         return before[-1]
@@ -229,8 +264,8 @@ def _asks_for_call(words: list[str], vocabulary: HandoffWords) -> bool:
                 and any(w in call.object for w in words[max(0, i - CALL_OBJECT_BEFORE) : i])
             )
         )
-        if asked and not _negated(words, i, vocabulary.negation):
-            return True
+        if asked and not _negated(words, i, vocabulary.negation, vocabulary.existential):
+            return not any(w in vocabulary.feature for w in words[:i])  # "incluye que me llamen?"
     return False
 
 
@@ -248,10 +283,14 @@ def _clause_asks_for_person(words: list[str], vocabulary: HandoffWords) -> bool:
         return False  # how to reach the company by phone or email: contact details
     for start in range(len(words)):
         kind = _person_at(words, start, vocabulary)
-        if kind is None or _negated(words, start, vocabulary.negation):
+        if kind is None or _negated(words, start, vocabulary.negation, vocabulary.existential):
             continue
+        if any(w in vocabulary.feature for w in words[:start]):
+            continue  # what a plan includes or brings ("incluye alguien que me atienda?")
         verb = _verb_for(words, start, kind, vocabulary)
-        if verb is not None and not _negated(words, verb, vocabulary.negation):
+        if verb is not None and not _negated(
+            words, verb, vocabulary.negation, vocabulary.existential
+        ):
             return True
     return False
 

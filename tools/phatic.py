@@ -206,10 +206,10 @@ def _phatic_kind(kinds: list[str]) -> str:
 _ABOUT_ASSISTANT = re.compile(
     r"^(?:(?:mmm+|hmm+|jaja\w*|haha\w*|lol|oye|ok|pero|but|so|y|and|entonces|o sea)\s+)*"
     r"(are you|are u|r u|r you|u a|is this|am i (talking|chatting|speaking|writing)|"
-    r"who am i|what are you|(tu |vos )?eres|(vos )?sos|usted es|es esto|"
+    r"who am i|what are you|(tu |vos )?eres|(vos )?sos|usted es|es usted|es esto|"
     r"estoy (hablando|chateando|escribiendo)|hablo con|con quien hablo|que eres|"
     r"me (estas|esta|estan) (contestando|respondiendo|atendiendo|escribiendo)|"
-    r"me (contesta|responde|atiende)|"
+    r"(esto )?(me|lo|le|nos) (contesta|responde|atiende)|"
     r"(is|are) (this|these|those|you|u) (reply|replies|answer|answers|message|messages))\b"
     r".*\b(bot|robot|ai|ia|human|humano|humana|person|persona|machine|maquina|automatic|"
     r"automated|automatico|automatica|automatizado|automatizada|chatbot|computer|computadora|"
@@ -221,6 +221,13 @@ _ABOUT_THIS = re.compile(
     r"^(?:(?:mmm+|hmm+|jaja\w*|haha\w*|lol|oye|ok|pero|but|so|y|and)\s+)*"
     r"(esto es|es un|is it|is that|it s)\b.*\b(bot|robot|ai|ia|chatbot|machine|maquina|"
     r"contestador|human|humano|humana|real person|persona real|persona de verdad)\b"
+)
+# "esto es automático?", "is this automated?" as the whole clause (not "esto es automático el
+# cobro?", about a payment).
+_THIS_AUTOMATIC = re.compile(
+    r"^(?:(?:mmm+|hmm+|jaja\w*|haha\w*|lol|oye|ok|pero|but|so|y|and)\s+)*"
+    r"(esto es|es esto|is this|this is|is it|it s)\s+(?:(?:un|una|a|an|todo|all)\s+)?"
+    r"(automatico|automatica|automatizado|automatizada|automated|automatic|auto)$"
 )
 _CLAUSE_BREAK = re.compile(r"[,;.!?¿¡:\n]+")
 
@@ -236,4 +243,5 @@ def asks_about_assistant(text: str) -> bool:
     # The request as a whole ("hola eres un bot"), and each clause of the message ("jaja que
     # rapido, sos un bot?"): the patterns skip fillers, so no clause is read again for them.
     texts = [fold(reading.request), *(fold(c) for c in _CLAUSE_BREAK.split(text))]
-    return any(_ABOUT_ASSISTANT.search(t.strip()) or _ABOUT_THIS.search(t.strip()) for t in texts)
+    patterns = (_ABOUT_ASSISTANT, _ABOUT_THIS, _THIS_AUTOMATIC)
+    return any(p.search(t.strip()) for p in patterns for t in texts)

@@ -28,6 +28,7 @@ CLOSE = 0.75
 CLOSE_AFTER_THANKS = 0.6
 MAX_WORDS = 10
 _CLOSING = ("thanks", "goodbye")
+_ASSISTANT = "assistant"
 _DIGIT = re.compile(r"\d")
 _WORDS = re.compile(r"[a-z']+")
 _COMPLAINT = "complaint_words"
@@ -126,6 +127,10 @@ def small_talk_kind(
     )
     floor = CLOSE_AFTER_THANKS if (after_thanks or closing) and not question else CLOSE
     if float(np.min(closest)) >= floor:
+        found_kinds = {kinds[int(b)] for b in best}
+        # A question about the assistant is answered as one, whatever small talk is around it.
+        if _ASSISTANT in found_kinds:
+            return _ASSISTANT
         return kinds[int(best[int(np.argmax(closest))])]
     if not readable:
         return None

@@ -145,3 +145,42 @@ def test_the_offline_model_reads_a_request_for_a_person_as_written(text: str) ->
     model = OfflineChatModel().bind_tools([escalation_tool()])
     reply = model.invoke([SystemMessage("Reply in Spanish."), HumanMessage(text)])
     assert [c["name"] for c in reply.tool_calls] == ["escalate_to_human"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'd like a supervisor to check this",  # a wish of several words
+        "would it be possible to have a live agent",
+        "no habrá un asesor que me pueda atender?",  # a negated word of existence asks politely
+        "isn't there anyone I can talk to?",
+        "¿no hay nadie con quien hablar?",  # "nadie" after it stands for "alguien"
+        "un asesor digo",  # a correction of what was said before
+        "a human I mean",
+        "cómo hago para que me atiendan?",  # a request to be attended
+        "póngame con un supervisor",
+        "ejecutivo porfa",
+        "quiero hablar con un técnico",  # a technician, after a verb of reaching
+    ],
+)
+def test_requests_for_a_person_in_polite_and_corrected_forms(text: str) -> None:
+    assert asks_for_person(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'd like a camera that spots a person at the door",  # the wish is for the camera
+        "quiero una cámara que detecte personas",
+        "I need a technician to install the thermostat",  # an installation, not a handoff
+        "el plan enterprise incluye alguien que me atienda?",  # what a plan comes with
+        "no hay nadie en casa durante el día",  # nobody at home: no person asked for
+        "isn't there a cheaper plan?",
+        "ponme el volumen en 20",
+        "I'd like the premium plan",
+        "can I have a refund",
+        "no me atienden nunca",  # negated
+    ],
+)
+def test_not_requests_for_a_person_in_those_forms(text: str) -> None:
+    assert not asks_for_person(text)

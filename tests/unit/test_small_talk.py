@@ -117,3 +117,33 @@ def test_a_yes_with_nothing_waiting_for_it_is_acknowledged() -> None:
         reply = str(model.invoke([system, HumanMessage(yes)]).content)
         assert reply.startswith("OK." if language == "English" else "De acuerdo."), reply
     assert not agrees("yeah still nothing")
+
+
+def test_regional_greetings_blessings_and_season_wishes_are_small_talk() -> None:
+    assert read_message("buenas, ¿cómo le va?").small_talk == "greeting"
+    assert read_message("hola, disculpen las molestias, ¿cómo están ustedes?").small_talk == (
+        "greeting"
+    )
+    assert read_message("que dios te bendiga mijo").small_talk == "thanks"
+    assert read_message("gracias, dios se lo pague").small_talk == "thanks"
+    assert read_message("felices fiestas a todos").small_talk == "goodbye"
+    assert read_message("happy new year, team!").small_talk == "goodbye"
+    # A request after the wish is still a request.
+    assert read_message("feliz navidad, cuánto cuesta el premium?").small_talk is None
+
+
+def test_well_wishing_after_a_greeting_is_small_talk() -> None:
+    assert read_message("hello, I hope you are all keeping well").small_talk == "greeting"
+    assert read_message("hola, espero que se encuentren bien").small_talk == "greeting"
+    assert read_message("hello, I hope the new plan is cheaper").small_talk is None
+
+
+def test_more_questions_about_the_assistant() -> None:
+    from tools.phatic import asks_about_assistant
+
+    assert asks_about_assistant("hola, esto es automático?")  # "automatic" as the whole clause
+    assert asks_about_assistant("is this automated??")
+    assert not asks_about_assistant("el pago es automatico?")
+    assert asks_about_assistant("¿es usted un robot?")  # "es usted"
+    assert asks_about_assistant("esto lo responde una máquina, no?")  # "lo responde"
+    assert not asks_about_assistant("el altavoz me responde en inglés, es normal?")
