@@ -174,8 +174,10 @@ class Scorer:
         words: set[str] = set()
         parts = SENTENCE_END.split(re.sub(r"\s+", " ", own.strip()))
         # A name in a sentence that only sets the scene ("...my flat in Leeds. What does X cost?")
-        # is not what is asked about.
-        asking = [p for p in parts if p.rstrip().endswith("?")]
+        # or signs the message off ("Thanks, regards, Ann") is not what is asked about.
+        asking = [p for p in parts if p.rstrip().endswith("?")] or [
+            p for p in parts if self.asks(p) or asked_kinds(p)
+        ]
         for part in asking if asking and len(asking) < len(parts) else parts:
             part = re.sub(r"^\W+", "", part)
             for match in CAPITALISED.finditer(part):

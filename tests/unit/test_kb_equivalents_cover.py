@@ -22,3 +22,15 @@ def test_a_customer_phrase_counts_as_the_documents_word() -> None:
     passage = _passage("Pasar a Premium conserva tus dispositivos y ajustes.")
     assert covered(query, [passage])
     assert not covered("si me cambio pierdo lo configurado? ajustes conserva extra", [])
+
+
+def test_a_thing_described_by_what_it_does_gets_the_documents_word() -> None:
+    assert "speaker" in with_document_words("the round thing that talks, is it any good")
+    assert "altavoz" in with_document_words("el aparato que habla cuanto sale")
+    assert "termostato" in with_document_words("algo para manejar la temperatura del depto")
+    assert "display" in with_document_words("which one has a screen?")
+    assert "router" in with_document_words("how close to the internet box")
+    assert "yearly" in with_document_words("is it cheaper to pay the whole year")
+    assert "ano completo" in with_document_words("y si pago todo el ano junto?")
+    # Talking to someone is no speaker.
+    assert "speaker" not in with_document_words("can I talk to someone")

@@ -245,3 +245,25 @@ def test_a_one_word_name_after_in_or_from_is_where_the_customer_is() -> None:
     answer = _answer("I have a flat in Springfield, what plan covers up to 3 devices", PLANS)
     assert answer is not None and "$29.99" in answer
     assert _answer("do you have a discount for Springfield", PLANS) is None
+
+
+def test_a_name_signing_the_message_off_is_not_what_is_asked() -> None:
+    question = (
+        "Good afternoon, I would like to know how much the cheapest plan costs. My grandson "
+        "forgot. Many thanks, kind regards Rosalind"
+    )
+    answer = _answer(question, PLANS)
+    assert answer is not None and "$9.99" in answer
+    # A name no passage knows in the part that asks is still what is asked about.
+    assert _answer("Many thanks. How much is the Rosalind plan?", PLANS) is None
+
+
+def test_a_question_of_size_gets_the_sentence_stating_a_measure() -> None:
+    displays = (
+        "# Products\n\nThe Wall Display costs $129 and has a recipe mode. The Wall Display is a "
+        "10-inch screen.\n[source: products]"
+    )
+    assert "size" in asked_kinds("what size is the screen?")
+    assert "size" in stated_kinds("a 10-inch screen") and "size" in stated_kinds("de 7 pulgadas")
+    answer = _answer("what is the size of the Wall Display?", displays)
+    assert answer is not None and "10-inch" in answer
