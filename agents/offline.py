@@ -33,7 +33,13 @@ from pydantic import Field
 
 from agents.canned import canned
 from agents.kb_query import FOLLOW_UP_WORDS, follow_up_query, opens_follow_up
-from agents.offline_reading import about_own, asks_for_knowledge, asks_question, is_request
+from agents.offline_reading import (
+    about_own,
+    asks_for_knowledge,
+    asks_question,
+    is_request,
+    repeats,
+)
 from agents.offline_text import (
     SEMANTIC_WEIGHT,
     UNRELATED,
@@ -262,6 +268,9 @@ class OfflineChatModel(BaseChatModel):
         choice = toolbox.handoff(focus) or toolbox.choose(text, _asked(focus))
         arguments = toolbox.arguments(choice, focus) if choice else None
         asked_now = _asked(focus)
+        if choice and choice.get("write") and arguments is not None and not asked_now.writes:
+            # A question about one's options of a change gets the list and "which one?".
+            arguments = toolbox.without_options(choice, arguments)
         if (
             before
             and not asked_now.knowledge  # "¿cuánto se demora eso?" asks the policy itself
@@ -276,7 +285,10 @@ class OfflineChatModel(BaseChatModel):
             if not asked_now.writes:
                 asked = replace(asked, writes=False, statement=False)
             choice = toolbox.choose(joined, asked) or choice
-            if choice is not None:
+            if choice is not None and repeats(focus):
+                # "lo mismo pa la pantalla": this message's thing, the values before.
+                arguments = toolbox.carried(choice, focus, read_message(before).request or before)
+            elif choice is not None:
                 # A change's reason is the customer's words before too; a search is this one.
                 reason = before if choice.get("write") else ""
                 arguments = toolbox.arguments(choice, focus, reason)
@@ -286,6 +298,10 @@ class OfflineChatModel(BaseChatModel):
         if choice["name"] == KB_TOOL and arguments and before:
             # The query says what an elliptical follow-up leaves out ("y los sábados?").
             arguments["query"] = follow_up_query(str(arguments.get("query") or focus), before)
+        if arguments is None and choice.get("write"):
+            # "bajale un poco": the change is called without the level, and says (after checking
+            # the plan allows it) which levels there are and asks which one.
+            arguments = toolbox.arguments(choice, focus, unnamed=True)
         if arguments is None:
             return AIMessage(content=canned("need_number", language))
         calls = [(choice, arguments), *_also_asked(toolbox, focus, choice)]
@@ -425,6 +441,8 @@ def _searches_itself(
 def _continues(focus: str, choice: dict[str, Any] | None) -> bool:
     """`focus` continues the message before it: it opens as a follow-up ("and the thermostat?",
     "y para premium?"), or is a few words that find no tool of their own ("a bit more")."""
+    if repeats(focus):
+        return True  # "the same for the kitchen one": the change before, for another thing
     if choice is not None and choice["name"] != "search_knowledge_base":
         return False  # words of its own that find a tool: a message of its own
     return opens_follow_up(focus) or len(_WORD.findall(fold(focus))) <= FOLLOW_UP_WORDS

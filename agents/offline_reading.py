@@ -128,6 +128,12 @@ def asks_permission(text: str) -> bool:
     return False
 
 
+def repeats(text: str) -> bool:
+    """The message asks for the change just asked for again, for another thing ("the same for
+    the kitchen one", "lo mismo pa la pantalla"): read with the message before it."""
+    return bool(_patterns()["same_again"].search(_folded(text)))
+
+
 def about_own(text: str) -> bool:
     """The message speaks of the customer's own account or things ("my bill", "do I owe",
     "¿cuánto debo?"): a question about them is read from the account."""

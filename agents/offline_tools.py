@@ -25,6 +25,7 @@ from agents.offline_values import (
     parameter_value,
     place_names,
     plain_schema,
+    room_phrase,
 )
 from tools.equivalents import tool_equivalents, with_document_words
 from tools.escalation import ESCALATION_TOOL
@@ -72,6 +73,7 @@ class ToolBox:
         self.kinds = _kind_terms(tools)
         self.weights = _term_weights(tools, self.kinds | _place_terms(tools))
         self.ids = _id_patterns(tools)
+        self.rooms = _room_names(tools)
 
     def tool(self, name: str) -> dict[str, Any] | None:
         return next((t for t in self.tools if t["name"] == name), None)
@@ -201,18 +203,28 @@ class ToolBox:
         return max(forms, key=lambda known: len(_common(known, term)), default=term)
 
     def asks_which(self, candidate: dict[str, Any], question: str) -> bool:
-        """A change needing an option of a closed set that the message does not name: called
-        without it, the change proposes nothing, it says what the account has and asks which
-        one ("what music services do I have?"). Never a place: "is it in the bedroom?" asks
-        where a thing is, a read says."""
+        """A change needing an option of a closed set, asked about (the caller knows it is a
+        question about one's own): called without its options (`without_options`), the change
+        proposes nothing, it says what the account has and asks which one ("what music services
+        do I have?"; "do I have Deezer linked?" names one, and the list answers it too). Never a
+        place: "is it in the bedroom?" asks where a thing is, a read says."""
         schema = candidate["parameters"]
-        closed = [
-            name
-            for name in schema.get("required", [])
-            if plain_schema(schema.get("properties", {}).get(name, {})).get("enum")
+        return any(
+            plain_schema(schema.get("properties", {}).get(name, {})).get("enum")
             and not is_place(name)
-        ]
-        return bool(closed) and not self.names_values(candidate, question)
+            for name in schema.get("required", [])
+        )
+
+    @staticmethod
+    def without_options(candidate: dict[str, Any], arguments: dict[str, Any]) -> dict[str, Any]:
+        """`arguments` without the closed-set options a change proposes (the service, connect or
+        disconnect), places aside: a question about them gets the list and "which one?"."""
+        properties = candidate["parameters"].get("properties", {})
+        return {
+            name: value
+            for name, value in arguments.items()
+            if is_place(name) or not plain_schema(properties.get(name, {})).get("enum")
+        }
 
     @staticmethod
     def free_text_only(candidate: dict[str, Any]) -> bool:
@@ -221,7 +233,8 @@ class ToolBox:
         schema = candidate["parameters"]
         properties = schema.get("properties", {})
         required = [plain_schema(properties.get(name, {})) for name in schema.get("required", [])]
-        return all(
+        # A change needing no value at all is named whole by the message ("take it away").
+        return bool(required) and all(
             spec.get("type", "string") == "string" and not spec.get("enum") for spec in required
         )
 
@@ -235,11 +248,11 @@ class ToolBox:
         return True
 
     def arguments(
-        self, candidate: dict[str, Any], question: str, before: str = ""
+        self, candidate: dict[str, Any], question: str, before: str = "", unnamed: bool = False
     ) -> dict[str, Any] | None:
-        """Arguments from the schema; None when a required number is missing. Free text (a
-        reason) is the customer's words, with their message `before` when this one continues
-        it."""
+        """Arguments from the schema; None when a required number is missing (left out with
+        `unnamed`: the change asks for it itself). Free text (a reason) is the customer's words,
+        with their message `before` when this one continues it."""
         schema = candidate["parameters"]
         required = set(schema.get("required", []))
         arguments: dict[str, Any] = {}
@@ -250,12 +263,37 @@ class ToolBox:
                 value = self.device_words(candidate, question) or None
             if value is None and name in required:
                 if spec.get("type") in ("integer", "number"):
+                    if unnamed:
+                        continue
                     return None
                 if not spec.get("enum"):
                     value = f"{before} {question}".strip()  # the customer's own words
             if value is not None:
                 arguments[name] = value
         return arguments
+
+    def carried(self, candidate: dict[str, Any], focus: str, before: str) -> dict[str, Any] | None:
+        """Arguments of a change asked for again for another thing ("lo mismo pa la pantalla del
+        cuarto" after "bajalo a 30"): each value `focus` names, else the one `before` named;
+        None when a required number is in neither."""
+        then = self.arguments(candidate, before) or {}
+        schema = candidate["parameters"]
+        properties = schema.get("properties", {})
+        merged: dict[str, Any] = {}
+        for name in properties:
+            spec = plain_schema(properties[name])
+            value = parameter_value(name, spec, focus, strict=True)
+            if name == "device":
+                value = self.device_words(candidate, focus) or None
+            if value is None:
+                value = then.get(name)
+            if value is None and name in schema.get("required", []):
+                if spec.get("type") in ("integer", "number"):
+                    return None
+                continue
+            if value is not None:
+                merged[name] = value
+        return merged
 
     def device_words(self, candidate: dict[str, Any], question: str) -> str:
         """The words naming a device: the message without function words, numbers, the place it
@@ -269,6 +307,7 @@ class ToolBox:
         own = set().union(*(content_terms(t) for t in _texts(candidate))) - keep
         folded = without_markers(read_message(question).request or question)
         going = destination(without_markers(question), [], strict=False)
+        going = going or room_phrase(without_markers(question), self.rooms)
         if going:
             folded = folded.replace(going, " ")
         expand = shorthand()
@@ -364,6 +403,17 @@ def _term_weights(tools: list[dict[str, Any]], kinds: set[str]) -> dict[str, flo
         for term in set().union(*(content_terms(t) for t in _texts(tool))) - kinds:
             users[term] = users.get(term, 0) + 1
     return {term: 1.0 / count for term, count in users.items()}
+
+
+def _room_names(tools: list[dict[str, Any]]) -> list[str]:
+    """Every name the place parameters give a room ("bedroom", "dormitorio", "cuarto")."""
+    return [
+        name
+        for tool in tools
+        for key, spec in tool["parameters"].get("properties", {}).items()
+        if is_place(key)
+        for name in place_names(plain_schema(spec))
+    ]
 
 
 def _place_terms(tools: list[dict[str, Any]]) -> set[str]:

@@ -21,6 +21,9 @@ _ARTICLE = r"(?:the\s+|my\s+|our\s+|el\s+|la\s+|mi\s+|los\s+|las\s+)?"
 # request ("put it in the bedroom"): "the one in the kitchen" says where it is.
 _TO = r"(?:to|into|onto|al|a la|a el|a mi|hacia)"
 _IN = r"(?:in|en)"
+# "for" / "para" / "pa" / "pal" name where a thing goes only before a room's name ("pasalo pal
+# cuarto", "llevar el altavoz pa la cocina"), never before anything else ("para el plan").
+_FOR = r"(?:pal|pa|para)"
 _PLACE = r"([a-z ]{3,30}?)(?=[.?!,;]|$| please| por favor| pls| porfa| and | y )"
 _NOT_A_PLACE = frozenset(STOPWORDS) | {"you", "it", "me", "us", "them", "bug", "bother", "ask"}
 
@@ -40,6 +43,7 @@ def parameter_value(name: str, spec: dict[str, Any], question: str, strict: bool
         if number:
             return int(number.group(1))
         said = mentioned(text, [], _number_words(spec))  # "mute" for 0, as described
+        said = said if said is not None else _said_in_any_form(text, _number_words(spec))
         return int(said) if said is not None else None
     if kind != "string" or name == "device":
         return None
@@ -93,6 +97,17 @@ def _synonyms(spec: dict[str, Any]) -> dict[str, list[str]]:
     return found
 
 
+def _said_in_any_form(folded: str, words: dict[str, list[str]]) -> str | None:
+    """The number a described word stands for, in another form of the word: "silencio" or
+    "silenciala" for "silencia" (the word without its last vowel, at least six letters left)."""
+    for number, names in words.items():
+        for name in names:
+            root = re.sub(r"[aeiou]$", "", name)
+            if len(root) >= 6 and re.search(rf"\b{re.escape(root)}\w*", folded):
+                return number
+    return None
+
+
 def _number_words(spec: dict[str, Any]) -> dict[str, list[str]]:
     """Words for a number, from its description: "0 (mute, silence) to 100"."""
     described = fold(str(spec.get("description", "")))
@@ -110,12 +125,11 @@ def destination(
     closed set (or a name the description gives it) first, else a short phrase."""
     going = re.sub(rf"\b{_ORIGIN}\s+{_ARTICLE}[a-z]+(?:\s(?:room|de \w+))?", " ", folded)
     prepositions = [_TO] if strict else [_TO, _IN]
-    found = [
-        match.group(1).strip()
-        for preposition in prepositions
-        for match in re.finditer(rf"\b{preposition}\s+{_ARTICLE}{_PLACE}", going)
-    ]
-    for place in found:
+    found = _after(prepositions, going)
+    names = names or {}
+    rooms_named = [n for r in rooms for n in [str(r).replace("_", " "), *names.get(str(r), [])]]
+    for_room = [p for p in _after([_FOR], going) if _opens_with_room(p, rooms_named)]
+    for place in [*found, *for_room]:
         named = mentioned(place, rooms, names) if rooms else None
         if named is not None:
             return str(named)
@@ -125,6 +139,29 @@ def destination(
             return place
     named = mentioned(going, rooms, names) if rooms and not strict else None
     return str(named) if named is not None else None
+
+
+def _after(prepositions: list[str], folded: str) -> list[str]:
+    """The short phrases right after any of `prepositions` (and an article)."""
+    return [
+        match.group(1).strip()
+        for preposition in prepositions
+        for match in re.finditer(rf"\b{preposition}\s+{_ARTICLE}{_PLACE}", folded)
+    ]
+
+
+def room_phrase(folded: str, names: list[str]) -> str | None:
+    """ "pa" / "para" and the words after it naming one of the rooms `names` (`place_names`), as
+    written: where a thing goes, no words of the thing itself."""
+    for match in re.finditer(rf"\b{_FOR}\s+{_ARTICLE}{_PLACE}", folded):
+        if _opens_with_room(match.group(1), names):
+            return match.group(0)
+    return None
+
+
+def _opens_with_room(phrase: str, names: list[str]) -> bool:
+    """`phrase` starts with a room's name ("cuarto de una vez"; not "pantalla del cuarto")."""
+    return any(re.match(rf"{re.escape(fold(name))}\b", phrase) for name in names)
 
 
 def plain_schema(spec: dict[str, Any]) -> dict[str, Any]:

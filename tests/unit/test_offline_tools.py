@@ -359,3 +359,73 @@ def test_a_question_after_a_request_asks_about_it_and_changes_nothing(
         ]
         (call,) = model.invoke(messages).tool_calls
         assert call["name"] == "search_knowledge_base", follow_up
+
+
+def test_a_question_naming_an_option_of_ones_own_gets_the_list(box: ToolBox) -> None:
+    # "do I have Deezer linked?" names the service: the change is called without its options,
+    # so it says what the account has (and asks which), never proposing to connect it.
+    music = box.tool("music") or {}
+    choice = box.choose("do I have deezer linked?", Asked(writes=False, own=True))
+    assert choice is not None and choice["name"] == "music"
+    assert box.without_options(music, {"service": "deezer", "operation": "connect"}) == {}
+    move = box.tool("move_device") or {}
+    assert box.without_options(move, {"new_location": "kitchen", "device": "x"}) == {
+        "new_location": "kitchen",
+        "device": "x",
+    }
+
+
+def test_pa_and_para_name_where_a_thing_goes_only_before_a_room() -> None:
+    names = {"bedroom": ["cuarto", "dormitorio"]}
+    assert destination("y pasalo pal cuarto de una vez", ROOMS, True, names) == "bedroom"
+    assert destination("lleva el altavoz pa la kitchen", ROOMS, True, names) == "kitchen"
+    assert destination("cuanto cuesta el plan para la empresa", ROOMS, True, names) is None
+    # the room names where the thing is, not where it goes
+    assert destination("lo mismo pa la pantalla del cuarto", ROOMS, True, names) is None
+
+
+def test_the_same_change_again_for_another_thing_is_read_as_a_follow_up() -> None:
+    from agents.offline_reading import repeats
+
+    assert repeats("the same for the kitchen one")
+    assert repeats("lo mismo pa la pantalla")
+    assert repeats("igual con el de la sala")
+    assert not repeats("sigue lo mismo")  # still the same: no thing after it
+    assert not repeats("it's the same")
+
+
+def test_a_change_asked_again_keeps_the_values_before_for_the_thing_named_now(
+    box: ToolBox,
+) -> None:
+    volume = box.tool("set_volume") or {}
+    carried = box.carried(volume, "same for the bedroom display", "set the kitchen speaker to 20")
+    assert carried == {"volume": 20, "device": "bedroom display"}
+    assert box.carried(volume, "same for the display", "turn it down") is None
+
+
+def test_a_change_missing_its_level_is_called_without_it_when_asked(box: ToolBox) -> None:
+    volume = box.tool("set_volume") or {}
+    assert box.arguments(volume, "turn the speaker down a bit") is None
+    assert "volume" not in (
+        box.arguments(volume, "turn the speaker down", unnamed=True) or {"volume": 1}
+    )
+
+
+def test_a_number_word_counts_in_another_form() -> None:
+    from agents.offline_values import parameter_value
+
+    spec = {"type": "integer", "description": "The new volume, 0 (mute, silence, silencia) to 100."}
+    assert parameter_value("volume", spec, "silencio al de la cocina porfa") == 0
+    assert parameter_value("volume", spec, "ponlo mas suave") is None
+
+
+def test_a_same_again_follow_up_repeats_the_change_for_the_thing_it_names() -> None:
+    model = OfflineChatModel().model_copy(update={"bound_tools": TOOLS})
+    messages = [
+        HumanMessage("set the kitchen speaker volume to 20"),
+        AIMessage("Set the volume of your kitchen speaker from 50 to 20?"),
+        HumanMessage("now the same for the bedroom display"),
+    ]
+    (call,) = model.invoke(messages).tool_calls
+    assert call["name"] == "set_volume"
+    assert call["args"] == {"volume": 20, "device": "bedroom display"}
