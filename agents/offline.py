@@ -286,7 +286,7 @@ class OfflineChatModel(BaseChatModel):
                 asked = replace(asked, writes=False, statement=False)
             choice = toolbox.choose(joined, asked) or choice
             if choice is not None and repeats(focus):
-                # "lo mismo pa la pantalla": this message's thing, the values before.
+                # "haz lo mismo con la bocina": this message's thing, the values before.
                 arguments = toolbox.carried(choice, focus, read_message(before).request or before)
             elif choice is not None:
                 # A change's reason is the customer's words before too; a search is this one.
@@ -299,7 +299,7 @@ class OfflineChatModel(BaseChatModel):
             # The query says what an elliptical follow-up leaves out ("y los sábados?").
             arguments["query"] = follow_up_query(str(arguments.get("query") or focus), before)
         if arguments is None and choice.get("write"):
-            # "bajale un poco": the change is called without the level, and says (after checking
+            # "turn it down a little": the change is called without the level, and says (after checking
             # the plan allows it) which levels there are and asks which one.
             arguments = toolbox.arguments(choice, focus, unnamed=True)
         if arguments is None:

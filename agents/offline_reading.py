@@ -130,7 +130,7 @@ def asks_permission(text: str) -> bool:
 
 def repeats(text: str) -> bool:
     """The message asks for the change just asked for again, for another thing ("the same for
-    the kitchen one", "lo mismo pa la pantalla"): read with the message before it."""
+    the kitchen one", "haz lo mismo con la bocina"): read with the message before it."""
     return bool(_patterns()["same_again"].search(_folded(text)))
 
 

@@ -21,8 +21,8 @@ _ARTICLE = r"(?:the\s+|my\s+|our\s+|el\s+|la\s+|mi\s+|los\s+|las\s+)?"
 # request ("put it in the bedroom"): "the one in the kitchen" says where it is.
 _TO = r"(?:to|into|onto|al|a la|a el|a mi|hacia)"
 _IN = r"(?:in|en)"
-# "for" / "para" / "pa" / "pal" name where a thing goes only before a room's name ("pasalo pal
-# cuarto", "llevar el altavoz pa la cocina"), never before anything else ("para el plan").
+# "for" / "para" / "pa" / "pal" name where a thing goes only before a room's name ("mandalo pal
+# dormitorio", "la bocina para la oficina"), never before anything else ("para el plan").
 _FOR = r"(?:pal|pa|para)"
 _PLACE = r"([a-z ]{3,30}?)(?=[.?!,;]|$| please| por favor| pls| porfa| and | y )"
 _NOT_A_PLACE = frozenset(STOPWORDS) | {"you", "it", "me", "us", "them", "bug", "bother", "ask"}

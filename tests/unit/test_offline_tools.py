@@ -362,7 +362,7 @@ def test_a_question_after_a_request_asks_about_it_and_changes_nothing(
 
 
 def test_a_question_naming_an_option_of_ones_own_gets_the_list(box: ToolBox) -> None:
-    # "do I have Deezer linked?" names the service: the change is called without its options,
+    # "is deezer on my account?" names the service: the change is called without its options,
     # so it says what the account has (and asks which), never proposing to connect it.
     music = box.tool("music") or {}
     choice = box.choose("do I have deezer linked?", Asked(writes=False, own=True))
@@ -377,18 +377,18 @@ def test_a_question_naming_an_option_of_ones_own_gets_the_list(box: ToolBox) -> 
 
 def test_pa_and_para_name_where_a_thing_goes_only_before_a_room() -> None:
     names = {"bedroom": ["cuarto", "dormitorio"]}
-    assert destination("y pasalo pal cuarto de una vez", ROOMS, True, names) == "bedroom"
-    assert destination("lleva el altavoz pa la kitchen", ROOMS, True, names) == "kitchen"
+    assert destination("mandalo pal dormitorio ahora", ROOMS, True, names) == "bedroom"
+    assert destination("quiero la bocina para la kitchen", ROOMS, True, names) == "kitchen"
     assert destination("cuanto cuesta el plan para la empresa", ROOMS, True, names) is None
     # the room names where the thing is, not where it goes
-    assert destination("lo mismo pa la pantalla del cuarto", ROOMS, True, names) is None
+    assert destination("igual para la bocina del dormitorio", ROOMS, True, names) is None
 
 
 def test_the_same_change_again_for_another_thing_is_read_as_a_follow_up() -> None:
     from agents.offline_reading import repeats
 
     assert repeats("the same for the kitchen one")
-    assert repeats("lo mismo pa la pantalla")
+    assert repeats("haz lo mismo con la bocina")
     assert repeats("igual con el de la sala")
     assert not repeats("sigue lo mismo")  # still the same: no thing after it
     assert not repeats("it's the same")
