@@ -299,8 +299,8 @@ class OfflineChatModel(BaseChatModel):
             # The query says what an elliptical follow-up leaves out ("y los sábados?").
             arguments["query"] = follow_up_query(str(arguments.get("query") or focus), before)
         if arguments is None and choice.get("write"):
-            # "turn it down a little": the change is called without the level, and says (after checking
-            # the plan allows it) which levels there are and asks which one.
+            # "turn it down a little": the change is called without the level, and says (after
+            # checking the plan allows it) which levels there are and asks which one.
             arguments = toolbox.arguments(choice, focus, unnamed=True)
         if arguments is None:
             return AIMessage(content=canned("need_number", language))

@@ -273,9 +273,9 @@ class ToolBox:
         return arguments
 
     def carried(self, candidate: dict[str, Any], focus: str, before: str) -> dict[str, Any] | None:
-        """Arguments of a change asked for again for another thing ("the same for the
-        bedroom display" after "set the kitchen one to 20"): each value `focus` names, else the one `before` named;
-        None when a required number is in neither."""
+        """Arguments of a change asked for again for another thing ("the same for the bedroom
+        display" after "set the kitchen one to 20"): each value `focus` names, else the one
+        `before` named; None when a required number is in neither."""
         then = self.arguments(candidate, before) or {}
         schema = candidate["parameters"]
         properties = schema.get("properties", {})
