@@ -285,6 +285,9 @@ class OfflineChatModel(BaseChatModel):
             if not asked_now.writes:
                 asked = replace(asked, writes=False, statement=False)
             choice = toolbox.choose(joined, asked) or choice
+            previous = toolbox.choose(read_message(before).request or before, _asked(before))
+            if previous and not previous.get("write") and toolbox.names_only_things(focus):
+                choice = previous  # "and the one in the office?": the same read, of it
             if choice is not None and repeats(focus):
                 # "haz lo mismo con la bocina": this message's thing, the values before.
                 arguments = toolbox.carried(choice, focus, read_message(before).request or before)
@@ -425,8 +428,8 @@ def _searches_itself(
     """A follow-up whose own words find the knowledge base above its floor asks about what it
     names ("y como es lo de los reembolsos?" after a question about the balance), and so does a
     question about a change it names (`asked`: what the follow-up itself asks for)."""
-    if choice is None or choice["name"] != KB_TOOL:
-        return False
+    if choice is None or choice["name"] != KB_TOOL or toolbox.names_only_things(text):
+        return False  # "and the one in the office?" names a thing, no change nor topic
     if not (asked or _asked(text)).writes:
         best = next((tool for score, _, tool in toolbox.ranked(text)), None)
         if (

@@ -43,6 +43,7 @@ _DEVICE_ID = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b|\b[a-z]+-\d+\b")
 CHANGE_SHARE = 0.5  # a read scoring this share of a change's score answers a question about it
 OWN_SHARE = 0.5  # a read of the account scoring this share of the minimum answers about one's own
 FILLED_WEIGHT = 1.0  # a required value the message names counts as a shared word
+_ONE = frozenset({"one", "ones", "uno", "una", "otro", "otra"})  # "the one in the office"
 PREFIX = 5  # words sharing this many first letters may be forms of one word (refund, refunded)
 
 __all__ = ["KB_TOOL", "Asked", "ToolBox", "destination", "mentioned", "unclitic"]
@@ -71,7 +72,8 @@ class ToolBox:
             [text for t in tools for text in (t["name"].replace("_", " "), *_texts(t)[1:])]
         )
         self.kinds = _kind_terms(tools)
-        self.weights = _term_weights(tools, self.kinds | _place_terms(tools))
+        self.places = _place_terms(tools)
+        self.weights = _term_weights(tools, self.kinds | self.places)
         self.ids = _id_patterns(tools)
         self.rooms = _room_names(tools)
 
@@ -155,6 +157,13 @@ class ToolBox:
         if candidate["name"] == KB_TOOL:
             score = max(score, self.min_score)  # any real question may be in the KB
         return score + FILLED_WEIGHT * self.filled(candidate, question)
+
+    def names_only_things(self, question: str) -> bool:
+        """The message names a kind of device or a room and no word of any tool ("and the one
+        in the office?", "y el termostato?"): it asks what the message before asked, of it."""
+        terms = self.terms(question) - _ONE
+        things = self.kinds | self.places
+        return bool(terms & things) and not any(t in self.weights for t in terms - things)
 
     def names_id(self, question: str) -> bool:
         """The message names a record by an id of a known shape ("INV-1102")."""
@@ -308,7 +317,7 @@ class ToolBox:
         folded = without_markers(read_message(question).request or question)
         going = destination(without_markers(question), [], strict=False)
         going = going or room_phrase(without_markers(question), self.rooms)
-        if going:
+        if going and candidate.get("write"):  # a read's room says where the device is
             folded = folded.replace(going, " ")
         expand = shorthand()
         words: list[str] = []

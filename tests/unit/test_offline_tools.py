@@ -429,3 +429,16 @@ def test_a_same_again_follow_up_repeats_the_change_for_the_thing_it_names() -> N
     (call,) = model.invoke(messages).tool_calls
     assert call["name"] == "set_volume"
     assert call["args"] == {"volume": 20, "device": "bedroom display"}
+
+
+def test_a_follow_up_naming_only_a_thing_asks_the_same_read_of_it(box: ToolBox) -> None:
+    assert box.names_only_things("and the one in the office?")
+    assert not box.names_only_things("and can you move it to the office?")
+    model = OfflineChatModel().model_copy(update={"bound_tools": TOOLS})
+    messages = [
+        HumanMessage("is the living room speaker online?"),
+        AIMessage("Your speaker in the living room is online."),
+        HumanMessage("and the one in the office?"),
+    ]
+    (call,) = model.invoke(messages).tool_calls
+    assert call["name"] == "check_status" and "office" in call["args"]["device"]
