@@ -134,6 +134,13 @@ def repeats(text: str) -> bool:
     return bool(_patterns()["same_again"].search(_folded(text)))
 
 
+def asks_leave(text: str) -> bool:
+    """Some clause asks whether one may ("can I play X on it?", "¿puedo tener Y?"), whatever
+    follows: what is possible, not what one has."""
+    permission = _patterns()["permission"]
+    return any(permission.search(clause) for clause in clauses(text))
+
+
 def about_own(text: str) -> bool:
     """The message speaks of the customer's own account or things ("my bill", "do I owe",
     "¿cuánto debo?"): a question about them is read from the account."""

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from agents.offline_reading import without_markers
+from agents.offline_reading import asks_leave, without_markers
 from agents.offline_text import WORD, closeness, content_terms, similarities, stem
 from agents.offline_values import (
     destination,
@@ -100,8 +100,15 @@ class ToolBox:
                 return None
             if not candidate.get("write"):
                 return candidate
-            if not asked.writes and asked.own and self.asks_which(candidate, question):
-                return candidate  # "what music do I have linked?": it says, then asks which
+            # "what music do I have linked?": it says, then asks which; an option named in
+            # asking whether one may have it ("can I play X?") is what is possible: not listed.
+            if (
+                not asked.writes
+                and asked.own
+                and self.asks_which(candidate, question)
+                and not (self.names_values(candidate, question) and asks_leave(question))
+            ):
+                return candidate
             if not asked.writes:
                 # A question about a change ("until when can I ask for a refund?") is answered
                 # from the knowledge base, unless a read fits it nearly as well: only a request

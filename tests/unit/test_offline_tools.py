@@ -368,6 +368,9 @@ def test_a_question_naming_an_option_of_ones_own_gets_the_list(box: ToolBox) -> 
     choice = box.choose("do I have deezer linked?", Asked(writes=False, own=True))
     assert choice is not None and choice["name"] == "music"
     assert box.without_options(music, {"service": "deezer", "operation": "connect"}) == {}
+    # whether one may have it is what is possible, not what one has
+    maybe = box.choose("can I have deezer on it?", Asked(writes=False, own=True))
+    assert maybe is not None and maybe["name"] != "music"
     move = box.tool("move_device") or {}
     assert box.without_options(move, {"new_location": "kitchen", "device": "x"}) == {
         "new_location": "kitchen",
