@@ -37,12 +37,19 @@ def words_before() -> frozenset[str]:
     return _lists().get("before", frozenset())
 
 
-def asked_about(words: list[str]) -> list[str]:
-    """The words right after a word of `words_before`, a determiner between them skipped."""
+def for_whom() -> frozenset[str]:
+    """Two-word phrases right before whom an offer is for (`absent_words.yaml`)."""
+    return _lists().get("for_whom", frozenset())
+
+
+def asked_about(words: list[str], before: frozenset[str] | None = None) -> list[str]:
+    """The words right after a word or a two-word phrase of `before` (`words_before` by
+    default), a determiner between them skipped."""
     skipped = _lists().get("skipped", frozenset())
+    before = words_before() if before is None else before
     found = []
     for i, word in enumerate(words[:-1]):
-        if word in words_before():
+        if word in before or (i and f"{words[i - 1]} {word}" in before):
             after = words[i + 1 : i + 3]
             found.append(after[1] if after[0] in skipped and len(after) > 1 else after[0])
     return found
@@ -83,16 +90,17 @@ def absent_words(
     passages: str,
     terms: Terms,
     real: frozenset[str] | None = None,
+    before: frozenset[str] | None = None,
 ) -> set[str]:
-    """The terms of the question's real words that name what it asks about (`asked_about`)
-    and that no passage uses (`passages`: their text, in either language) in any form (the same
-    first letters), nor stand for a documents' word."""
+    """The terms of the question's real words that name what it asks about (`asked_about`,
+    after the words of `before`) and that no passage uses (`passages`: their text, in either
+    language) in any form (the same first letters), nor stand for a documents' word."""
     written = set(_WORD.findall(fold(passages)))
     vocabulary = {t for w in written for t in terms(w)}
     prefixes = {w[:PREFIX] for w in written if len(w) >= PREFIX}
     ordinary = common_words() | _equivalent_words()
     found: set[str] = set()
-    for word in asked_about(_WORD.findall(fold(question))):
+    for word in asked_about(_WORD.findall(fold(question)), before):
         if len(word) < MIN_LENGTH or word in ordinary:
             continue
         stems = terms(word)

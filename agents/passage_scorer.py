@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from agents.absent_words import absent_words, standing_for
+from agents.absent_words import absent_words, for_whom, standing_for
 from agents.passage_reading import (
     CAPITALISED,
     DIGIT,
@@ -100,7 +100,13 @@ class Scorer:
         topic = self._topic(own, named)
         # The documents' words for the customer's ("trial" -> "free") cover it too.
         documents = self.terms(with_document_words(own)) - self.terms(own)
-        foreign = self._foreign_names(own, sentences)
+        # Whom an offer is asked for, when no passage names it ("descuento pa jubilados"), is as
+        # specific as a name no passage knows: no sentence on another group's offer answers.
+        foreign = self._foreign_names(own, sentences) | (
+            absent_words(own, self.passages, self.terms, before=for_whom())
+            if self.passages
+            else set()
+        )
         mentioned = self._named(focus or question) if whole else set()  # its scene's too
         stood = frozenset(self.terms(" ".join(standing_for(own))))
         absent = self._absent(own, focus or question, stood)

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from agents.absent_words import absent_words, asked_about, is_real_word
+from agents.absent_words import absent_words, asked_about, for_whom, is_real_word
 from agents.passages import Scorer, best_passage_answer
 
 PRODUCTS = (
@@ -56,3 +56,25 @@ def test_a_sentence_sharing_only_a_thing_with_a_question_on_an_absent_thing_is_n
 
     assert answer("does the thermostat have bluetooth?") is None
     assert answer("does the thermostat learn my schedule?") is not None
+
+
+def test_an_offer_for_a_group_no_passage_names_is_answered_by_no_other_groups_offer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    promotions = (
+        "# Promotions\n\nStudents get 20% off any plan with a valid student email.\n"
+        "[source: promotions]"
+    )
+    real = frozenset({"student", "teacher", "nurse", "discount"})
+    monkeypatch.setattr("agents.absent_words._real_words", lambda: real)
+    assert asked_about("hay descuento pa jubilados".split(), for_whom()) == ["jubilados"]
+    assert absent_words("any discount for nurses?", promotions, _terms, real, for_whom()) == {
+        "nurse"
+    }
+    scorer = Scorer(_terms, lambda q, texts: [0.0] * len(texts), lambda c: 0.0, _asks)
+
+    def answer(question: str) -> str | None:
+        return best_passage_answer(question, promotions, question, "en", scorer, lambda s, _: s)
+
+    assert answer("is there a discount for teachers?") is None
+    assert answer("is there a discount for students?") is not None
