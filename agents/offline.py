@@ -277,25 +277,7 @@ class OfflineChatModel(BaseChatModel):
             and _continues(focus, choice)
             and not _searches_itself(toolbox, text, choice, asked_now)
         ):
-            # A follow-up ("and the thermostat?", "a bit more") repeats what the message before
-            # asked for, with the values it names itself (or else the ones before); a question
-            # after a request asks about it, it requests nothing ("¿y me lo devuelven todo?").
-            joined = f"{read_message(before).request or before} {text}"
-            asked = _asked(f"{before} {focus}")
-            if not asked_now.writes:
-                asked = replace(asked, writes=False, statement=False)
-            choice = toolbox.choose(joined, asked) or choice
-            previous = toolbox.choose(read_message(before).request or before, _asked(before))
-            if previous and not previous.get("write") and toolbox.names_only_things(focus):
-                choice = previous  # "and the one in the office?": the same read, of it
-            if choice is not None and repeats(focus):
-                # "haz lo mismo con la bocina": this message's thing, the values before.
-                arguments = toolbox.carried(choice, focus, read_message(before).request or before)
-            elif choice is not None:
-                # A change's reason is the customer's words before too; a search is this one.
-                reason = before if choice.get("write") else ""
-                arguments = toolbox.arguments(choice, focus, reason)
-                arguments = arguments or toolbox.arguments(choice, f"{before} {focus}")
+            choice, arguments = _follow_up_call(toolbox, focus, before, choice, asked_now)
         if choice is None:
             return AIMessage(content=canned(self._unknown_or_small_talk(focus), language))
         if choice["name"] == KB_TOOL and arguments and before:
@@ -439,6 +421,32 @@ def _searches_itself(
         ):
             return True  # a question about a change it names ("¿y me lo devuelven todo?")
     return toolbox.score(text, choice) > toolbox.min_score + OWN_SEARCH_MARGIN
+
+
+def _follow_up_call(
+    toolbox: ToolBox, focus: str, before: str, choice: dict[str, Any] | None, asked_now: Asked
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The tool and arguments of a follow-up ("and the thermostat?", "a bit more"): what the
+    message `before` asked for, with the values this one names itself (or else the ones before);
+    a question after a request asks about it, it requests nothing ("¿y me lo devuelven todo?")."""
+    text = read_message(focus).request or focus
+    earlier = read_message(before).request or before
+    asked = _asked(f"{before} {focus}")
+    if not asked_now.writes:
+        asked = replace(asked, writes=False, statement=False)
+    choice = toolbox.choose(f"{earlier} {text}", asked) or choice
+    previous = toolbox.choose(earlier, _asked(before))
+    if previous and not previous.get("write") and toolbox.names_only_things(focus):
+        choice = previous  # "and the one in the office?": the same read, of it
+    if choice is None:
+        return None, None
+    if repeats(focus):
+        # "haz lo mismo con la bocina": this message's thing, the values before.
+        return choice, toolbox.carried(choice, focus, earlier)
+    # A change's reason is the customer's words before too; a search is this one.
+    reason = before if choice.get("write") else ""
+    arguments = toolbox.arguments(choice, focus, reason)
+    return choice, arguments or toolbox.arguments(choice, f"{before} {focus}")
 
 
 def _continues(focus: str, choice: dict[str, Any] | None) -> bool:

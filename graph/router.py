@@ -440,16 +440,11 @@ class CascadeRouter:
         names = [n for n in head.named(last_reply) if n in head.sold]
         return f"{text} ({', '.join(names)})" if names else text
 
-    async def aroute(
-        self,
-        text: str,
-        *,
-        active_agent: str | None = None,
-        threshold: float | None = None,
-        last_reply: str | None = None,
-    ) -> RouteDecision:
-        """`last_reply`: the reply the customer got before this message, if any."""
-        limit = self.threshold if threshold is None else threshold
+    def _said_to_whoever_asked(
+        self, text: str, active_agent: str | None, limit: float
+    ) -> RouteDecision | None:
+        """Small talk that closes or opens (to the fallback agent, whoever had the conversation)
+        and an answer to what the active agent asked or proposed (to it); None for the rest."""
         reading = read_message(text)
         small_talk = reading.small_talk
         if small_talk in CLOSING_SMALL_TALK:
@@ -466,6 +461,21 @@ class CascadeRouter:
             return RouteDecision(
                 agent_id=active_agent, confidence=max(limit, 0.9), reason="answers the active agent"
             )
+        return None
+
+    async def aroute(
+        self,
+        text: str,
+        *,
+        active_agent: str | None = None,
+        threshold: float | None = None,
+        last_reply: str | None = None,
+    ) -> RouteDecision:
+        """`last_reply`: the reply the customer got before this message, if any."""
+        limit = self.threshold if threshold is None else threshold
+        said = self._said_to_whoever_asked(text, active_agent, limit)
+        if said is not None:
+            return said
         decision = self.local.route(self.with_referent(text, last_reply), active_agent=active_agent)
         if decision.reason == ASKS_FOR_PERSON:
             return decision  # whatever the conversation was about ("llámenme por la factura")
