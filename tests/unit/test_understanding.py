@@ -27,6 +27,8 @@ def test_typos_are_repaired_towards_known_words_and_real_words_are_left_alone() 
     assert speller.correct("which card are you charging") == "which card are you charging"
     assert speller.correct("wher r u") == "where are you"  # chat shorthand
     assert speller.correct("INV-1102 for 59.98") == "INV-1102 for 59.98"
+    # Slang that only colours a message stands for no word to match.
+    assert speller.correct("ngl premium is lowkey nice").split() == ["premium", "is", "nice"]
 
 
 def test_the_longest_phatic_phrase_wins_at_either_end() -> None:
