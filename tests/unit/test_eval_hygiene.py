@@ -95,48 +95,34 @@ def test_the_blind2_split_is_no_near_copy_of_any_other_split() -> None:
     assert not close, f"{len(close)} blind2 inputs near a copy elsewhere (not printed: held out)"
 
 
-def test_the_dev6_split_is_new_data() -> None:
-    """Dev6 (tenth round) was written by three new writers: its single messages are near copies
-    of no other split's input, and no turn of it is a near copy of a held-out input (tuning on
-    dev6 would otherwise be tuning on held-out data). Near copies were dropped when it was
-    added (49 single messages, 14 conversation turns), without reading the held-out side."""
-    single = [c for c in _split("dev6") if len(c.turns) == 1]
-    assert len(single) >= 350 and {c.language for c in single} == {"en", "es"}
-    held_out = ("test", "holdout", "guard", "blind", "blind2")
-    pool = [t.input for s in held_out for c in _split(s) for t in c.turns]
+def _assert_new_data(split: str, min_single: int) -> None:
+    """A split written by new writers: no turn of it is a near copy of a held-out input (tuning
+    on it would otherwise be tuning on held-out data), and its single messages are near copies of
+    no other split's input."""
     from evals.hygiene import similarity
 
-    close = [
-        t.input
-        for c in _split("dev6")
-        for t in c.turns
-        if len(normalize(t.input).split()) > 2 and any(similarity(t.input, o) >= 1.0 for o in pool)
-    ]
-    assert not close, close
-    single_close = [
-        t
-        for t, _ in _near_copies_elsewhere("dev6", min_words=2)
-        if t in {c.turns[0].input for c in single}
-    ]
-    assert not single_close, single_close
-
-
-def test_the_dev7_split_is_new_data() -> None:
-    """Dev7 (eleventh round), three more writers: the same rule as dev6 (near copies of other
-    splits' single messages and of held-out turns were dropped when it was added: 47 single
-    messages, 11 conversation turns, without reading the held-out side)."""
-    from evals.hygiene import similarity
-
-    single = [c for c in _split("dev7") if len(c.turns) == 1]
-    assert len(single) >= 340 and {c.language for c in single} == {"en", "es"}
+    single = [c for c in _split(split) if len(c.turns) == 1]
+    assert len(single) >= min_single and {c.language for c in single} == {"en", "es"}
     held_out = ("test", "holdout", "guard", "blind", "blind2")
     pool = [t.input for s in held_out for c in _split(s) for t in c.turns]
     close = [
         t.input
-        for c in _split("dev7")
+        for c in _split(split)
         for t in c.turns
         if len(normalize(t.input).split()) > 2 and any(similarity(t.input, o) >= 1.0 for o in pool)
     ]
     assert not close, close
     singles = {c.turns[0].input for c in single}
-    assert not [t for t, _ in _near_copies_elsewhere("dev7", min_words=2) if t in singles]
+    assert not [t for t, _ in _near_copies_elsewhere(split, min_words=2) if t in singles]
+
+
+def test_the_dev6_split_is_new_data() -> None:
+    """Dev6 (tenth round), three new writers. Near copies were dropped when it was added (49
+    single messages, 14 conversation turns), without reading the held-out side."""
+    _assert_new_data("dev6", 350)
+
+
+def test_the_dev7_split_is_new_data() -> None:
+    """Dev7 (eleventh round), three more writers: near copies dropped when it was added (47 single
+    messages, 11 conversation turns), without reading the held-out side."""
+    _assert_new_data("dev7", 340)
