@@ -72,10 +72,13 @@ class ToolBox:
             [text for t in tools for text in (t["name"].replace("_", " "), *_texts(t)[1:])]
         )
         self.kinds = _kind_terms(tools)
-        self.places = _place_terms(tools)
+        self.rooms = _room_names(tools)
+        # The rooms' words: where a device is or goes, never which tool is meant ("the details of
+        # the display in my bedroom" moves nothing); a room it goes to counts as a value the
+        # message names (`ToolBox.filled`).
+        self.places: set[str] = set().union(*(content_terms(n) for n in self.rooms))
         self.weights = _term_weights(tools, self.kinds | self.places)
         self.ids = _id_patterns(tools)
-        self.rooms = _room_names(tools)
 
     def tool(self, name: str) -> dict[str, Any] | None:
         return next((t for t in self.tools if t["name"] == name), None)
@@ -430,18 +433,6 @@ def _room_names(tools: list[dict[str, Any]]) -> list[str]:
         if is_place(key)
         for name in place_names(plain_schema(spec))
     ]
-
-
-def _place_terms(tools: list[dict[str, Any]]) -> set[str]:
-    """The rooms a place parameter names ("bedroom", "dormitorio"): where a device is or goes,
-    never which tool is meant ("the details of the display in my bedroom" moves nothing); a room
-    it goes to counts as a value the message names (`ToolBox.filled`)."""
-    terms: set[str] = set()
-    for tool in tools:
-        for name, spec in tool["parameters"].get("properties", {}).items():
-            if is_place(name):
-                terms |= set().union(*(content_terms(n) for n in place_names(plain_schema(spec))))
-    return terms
 
 
 def _kind_terms(tools: list[dict[str, Any]]) -> set[str]:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 
 from graph.follow_ups import TopicWords
 from graph.ownership import has_possessive
+from tools.answer_kinds import AMOUNT
 from tools.text import fold
 
 # A run of capitalised words: a capital then lower-case letters or digits ("Home Speaker", "Hub
@@ -23,10 +24,6 @@ from tools.text import fold
 _TITLE = r"[A-ZÁÉÍÓÚÑ][a-záéíóúñü0-9][\wáéíóúñü]*"
 _CAPITALISED_RUN = re.compile(rf"(?<![\w]){_TITLE}(?:\s+{_TITLE})*(?![\w])")
 _SENTENCE_START = re.compile(r"(?:^|[.!?¿¡:\n]\s*)$")
-# An amount of money in a document's sentence ("$49", "129 dólares", "29,99 USD").
-_AMOUNT = re.compile(
-    r"[$€£]\s?\d|\d(?:[.,]\d{2})?\s*(?:usd|eur|dollars?|d[oó]lares|euros?)\b", re.IGNORECASE
-)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -63,7 +60,7 @@ class HeadTopic:
             n
             for _, text in texts
             for sentence in _SENTENCE_END.split(text)
-            if (amount := _AMOUNT.search(sentence)) is not None
+            if (amount := AMOUNT.search(sentence)) is not None
             for n in capitalised_names(sentence[: amount.start()])
             if n in self.names
         )
@@ -96,7 +93,8 @@ class HeadTopic:
         sold = [n for n in self.named(text) if n in self.sold]
         if not sold:
             return None
+        folded = fold(text)
         for name in sorted(sold, key=len, reverse=True):
             pattern = r"\s+".join(re.escape(w) for w in name.split())
-            text = re.sub(rf"(?<!\w){pattern}(?!\w)", thing, fold(text))
-        return text
+            folded = re.sub(rf"(?<!\w){pattern}(?!\w)", thing, folded)
+        return folded

@@ -320,7 +320,9 @@ class LocalRouter:
             return RouteDecision(
                 agent_id=self.fallback, confidence=sure, reason=f"small talk ({reading.small_talk})"
             )
-        if self.handoff_agent is not None and (asks_for_person(text) or asks_for_person(written)):
+        if self.handoff_agent is not None and (
+            asks_for_person(text) or (written != text and asks_for_person(written))
+        ):
             # As written too: typo repair may turn a verb form the dictionaries lack into another
             # one ("que me llame alguien" -> "llamo").
             return RouteDecision(

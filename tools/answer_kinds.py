@@ -26,8 +26,10 @@ STEPS = "steps"  # not a kind: the first of a series of steps
 FILLER = "filler"  # not a kind: words that say how a message is said, not what it is about
 EXTREME = "extreme"  # not a kind: the lowest or highest amount asked for ("the cheapest")
 LOWEST, HIGHEST = "lowest", "highest"
-_AMOUNT = re.compile(
-    r"[$€£]\s?(\d+(?:[.,]\d+)?)|(\d+(?:[.,]\d+)?)\s?(?:dollars?|dolares|usd|euros?)\b"
+# An amount of money ("$49", "129 dólares", "9,99 USD"), in a folded text or as written.
+AMOUNT = re.compile(
+    r"[$€£]\s?(\d+(?:[.,]\d+)?)|(\d+(?:[.,]\d+)?)\s?(?:dollars?|d[oó]lares|usd|eur|euros?)\b",
+    re.IGNORECASE,
 )
 
 
@@ -209,7 +211,7 @@ def asked_extreme(
 
 def stated_amount(sentence: str) -> float | None:
     """The first amount of money a sentence states ("costs $49" -> 49.0, "9,99 dólares" -> 9.99)."""
-    match = _AMOUNT.search(fold(sentence))
+    match = AMOUNT.search(fold(sentence))
     if match is None:
         return None
     return float((match.group(1) or match.group(2)).replace(",", "."))
