@@ -67,6 +67,7 @@ SPLIT_ORDER = (
     "dev5",
     "dev6",
     "dev7",
+    "dev8",
     "guard",
     "probe",
     "other",

@@ -126,3 +126,9 @@ def test_the_dev7_split_is_new_data() -> None:
     """Dev7 (eleventh round), three more writers: near copies dropped when it was added (47 single
     messages, 11 conversation turns), without reading the held-out side."""
     _assert_new_data("dev7", 340)
+
+
+def test_the_dev8_split_is_new_data() -> None:
+    """Dev8 (twelfth round), three more writers: near copies dropped when it was added (62 single
+    messages, 26 conversation turns), without reading the held-out side."""
+    _assert_new_data("dev8", 250)
