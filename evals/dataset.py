@@ -33,6 +33,9 @@ class Turn(BaseModel):
     required_facts: list[str] = Field(default_factory=list)
     kb_source: str | None = None
     refusal: bool = False
+    # The language this turn is written in, when the customer switches away from the
+    # conversation's (a bilingual customer): the reply is due in it. None: the conversation's.
+    language: Literal["en", "es"] | None = None
 
 
 class Conversation(BaseModel):
@@ -111,8 +114,8 @@ DATASETS = (
 # (never tuned on, never read). Dev5: 260 single messages and 20 conversations (110 and 10 English,
 # 150 and 10 Spanish) by two more writers the same way, in the ninth round, conversations pointing
 # back at what was said before; all tuned on (it checks the round's mechanisms on fresh data).
-# Dev6 (tenth round), dev7 (eleventh) and dev8 (twelfth): written by three new writers each at the start of the
-# round, measured before anything was tuned on them, then tuned on.
+# Dev6 (tenth round), dev7 (eleventh) and dev8 (twelfth): written by three new writers each at
+# the start of the round, measured before anything was tuned on them, then tuned on.
 SPLITS: dict[str, tuple[str, ...]] = {
     "dev": ("single_turn", "conversations"),
     "test": ("test_single_turn", "test_conversations"),

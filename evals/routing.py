@@ -50,7 +50,7 @@ async def score_routing(router: _Routes, conversations: list[Conversation]) -> R
             decision = await router.aroute(turn.input, active_agent=active)
             active = decision.agent_id
             ok = decision.agent_id == turn.agent
-            lang = conversation.language
+            lang = turn.language or conversation.language
             score.add(["all", lang, turn.agent, kind, f"{kind}:{lang}"], ok)
             if not ok:
                 score.misses.append((conversation.id, turn.input, turn.agent, decision.agent_id))

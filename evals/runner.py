@@ -117,6 +117,7 @@ async def run_evals(
                 number = account
                 await _fresh_thread(graph, thread_id_for(number, wa_id))
                 for position, turn in enumerate(conversation.turns):
+                    language = turn.language or conversation.language
                     started = time.perf_counter()
                     try:
                         result = await run_turn(
@@ -129,12 +130,10 @@ async def run_evals(
                         error = None
                     except Exception as failure:
                         log.error("eval turn failed", case=conversation.id, error=repr(failure))
-                        result = TurnResult(
-                            "", None, [], [], [], False, None, conversation.language, None, {}
-                        )
+                        result = TurnResult("", None, [], [], [], False, None, language, None, {})
                         error = repr(failure)[:300]
                     latency = (time.perf_counter() - started) * 1000
-                    scores = evaluate_turn(turn, result, conversation.language)
+                    scores = evaluate_turn(turn, result, language)
                     if options.judge is not None:
                         judged = await _judge(options.judge, turn, result)
                         if judged:
@@ -166,7 +165,7 @@ def _record(
     return {
         "id": conversation.id,
         "turn": position,
-        "language": conversation.language,
+        "language": turn.language or conversation.language,
         "difficulty": conversation.difficulty,
         "tags": conversation.tags,
         "customer": conversation.customer,
