@@ -168,15 +168,26 @@ def _base_word(word: str, vocabulary: HandoffWords) -> str:
     return word
 
 
-def _negated(
-    words: list[str], position: int, negation: frozenset[str], existential: frozenset[str]
-) -> bool:
-    """A negation governs `position`, unless it asks whether there is one ("¿no hay...?")."""
+def _negated(words: list[str], position: int, vocabulary: HandoffWords) -> bool:
+    """A negation governs `position`, unless it asks whether there is one ("¿no hay...?") or
+    belongs to a condition that ends before it ("si no jala, pásame con un técnico": the
+    condition's verb stands between them)."""
     start = max(0, position - NEGATION_REACH)
     return any(
-        words[i] in negation and (i + 1 >= len(words) or words[i + 1] not in existential)
+        words[i] in vocabulary.negation
+        and (i + 1 >= len(words) or words[i + 1] not in vocabulary.existential)
+        and not _conditional_negation(words, i, position, vocabulary)
         for i in range(start, position)
     )
+
+
+def _conditional_negation(
+    words: list[str], negation: int, position: int, vocabulary: HandoffWords
+) -> bool:
+    """The negation at `negation` opens a condition ("if it doesn't work", "si de plano no
+    jala") whose own verb comes before `position`."""
+    opened = any(w in vocabulary.condition for w in words[max(0, negation - 3) : negation])
+    return opened and position - negation > 1
 
 
 def _person_at(words: list[str], start: int, vocabulary: HandoffWords) -> str | None:
@@ -264,7 +275,7 @@ def _asks_for_call(words: list[str], vocabulary: HandoffWords) -> bool:
                 and any(w in call.object for w in words[max(0, i - CALL_OBJECT_BEFORE) : i])
             )
         )
-        if asked and not _negated(words, i, vocabulary.negation, vocabulary.existential):
+        if asked and not _negated(words, i, vocabulary):
             return not any(w in vocabulary.feature for w in words[:i])  # "incluye que me llamen?"
     return False
 
@@ -283,14 +294,12 @@ def _clause_asks_for_person(words: list[str], vocabulary: HandoffWords) -> bool:
         return False  # how to reach the company by phone or email: contact details
     for start in range(len(words)):
         kind = _person_at(words, start, vocabulary)
-        if kind is None or _negated(words, start, vocabulary.negation, vocabulary.existential):
+        if kind is None or _negated(words, start, vocabulary):
             continue
         if any(w in vocabulary.feature for w in words[:start]):
             continue  # what a plan includes or brings ("incluye alguien que me atienda?")
         verb = _verb_for(words, start, kind, vocabulary)
-        if verb is not None and not _negated(
-            words, verb, vocabulary.negation, vocabulary.existential
-        ):
+        if verb is not None and not _negated(words, verb, vocabulary):
             return True
     return False
 

@@ -161,6 +161,9 @@ def test_the_offline_model_reads_a_request_for_a_person_as_written(text: str) ->
         "póngame con un supervisor",
         "ejecutivo porfa",
         "quiero hablar con un técnico",  # a technician, after a verb of reaching
+        "y si no funciona pásame con un asesor",  # the negation is the condition's
+        "if it doesn't work put me through to an agent",
+        "¿hay algún asesor libre? tengo dudas",  # availability
     ],
 )
 def test_requests_for_a_person_in_polite_and_corrected_forms(text: str) -> None:
@@ -180,6 +183,8 @@ def test_requests_for_a_person_in_polite_and_corrected_forms(text: str) -> None:
         "I'd like the premium plan",
         "can I have a refund",
         "no me atienden nunca",  # negated
+        "no quiero hablar con un asesor",
+        "I don't need a person, just the price",
     ],
 )
 def test_not_requests_for_a_person_in_those_forms(text: str) -> None:
