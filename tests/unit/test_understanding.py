@@ -29,6 +29,9 @@ def test_typos_are_repaired_towards_known_words_and_real_words_are_left_alone() 
     assert speller.correct("INV-1102 for 59.98") == "INV-1102 for 59.98"
     # Slang that only colours a message stands for no word to match.
     assert speller.correct("ngl premium is lowkey nice").split() == ["premium", "is", "nice"]
+    # Abbreviations written in chat ("dcto", "ppl") are read as the words they shorten.
+    assert speller.correct("hay dcto pa estudiantes") == "hay descuento pa estudiantes"
+    assert speller.correct("can i talk to real ppl") == "can i talk to real people"
 
 
 def test_the_longest_phatic_phrase_wins_at_either_end() -> None:
