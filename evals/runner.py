@@ -36,7 +36,7 @@ from evals.dataset import (
 )
 from evals.evaluators import EvalResult, evaluate_turn
 from graph import SupervisorGraph, TurnResult, run_turn, thread_id_for
-from stores import Stores, seed_demo
+from stores import Stores, demo_customers, seed_demo
 
 log = structlog.get_logger(__name__)
 
@@ -94,6 +94,9 @@ async def run_evals(
         splits |= dict.fromkeys((c.id for c in loaded), split_of(name))
     chosen = select(conversations, options.tags, options.limit)
     seed_demo(stores.customers)
+    # Each conversation of a demo customer starts from the seeded record: a change another case
+    # confirmed (a volume, a room) must not decide this one's answer, whatever the run's order.
+    seeded = {customer.phone: customer for customer in demo_customers()}
     rng = random.Random(options.seed)
     run_id = uuid.uuid4().hex[:10]
     unknown_numbers = {c.id: str(19_000_000_000 + rng.randrange(10**9)) for c in chosen}
@@ -116,6 +119,10 @@ async def run_evals(
                 # starts on a fresh thread.
                 number = account
                 await _fresh_thread(graph, thread_id_for(number, wa_id))
+                if conversation.customer in seeded:
+                    await asyncio.to_thread(
+                        stores.customers.put_customer, seeded[conversation.customer]
+                    )
                 for position, turn in enumerate(conversation.turns):
                     language = turn.language or conversation.language
                     started = time.perf_counter()
