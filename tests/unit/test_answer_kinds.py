@@ -140,3 +140,11 @@ def test_the_cheapest_asks_for_the_lowest_amount() -> None:
     assert stated_amount("The plan costs $29.99 per month") == 29.99
     assert stated_amount("cuesta 9,99 dólares al mes") == 9.99
     assert stated_amount("up to 10 devices") is None
+
+
+def test_how_much_time_asks_how_long_not_how_much_money() -> None:
+    assert asked_kinds("y cuánto tiempo tengo para pedirlo?") == {"duration"}
+    assert asked_kinds("how long does a refund take") == {"duration"}
+    assert asked_kinds("cuánto cuesta y cuánto tarda el envío?") == {"amount", "duration"}
+    assert stated_kinds("Puedes pedirlo dentro de los 30 días siguientes.") == {"duration"}
+    assert "duration" not in stated_kinds("Abrimos de 9 a 18 horas.")  # a clock time
