@@ -88,11 +88,12 @@ def passage_sentences(text: str, language: str) -> list[Sentence]:
     in the ranking; headings apart."""
     pieces = re.split(r"\[source: ([^\]]+)\]", text)
     blocks = [(i // 2, pieces[i], pieces[i + 1]) for i in range(0, len(pieces) - 1, 2)]
-    # The reply is in the customer's language: a passage in another language (a translation the
-    # knowledge base also returned) is quoted only when no passage is in theirs.
+    # The reply is in the customer's language, and this model does not translate: a passage in
+    # another language (a translation the knowledge base also returned, or a document only the
+    # other language has) is never quoted; with none in theirs, the answer is "I don't know".
     own = [b for b in blocks if detect_language(b[1], default="en") == language]
     found = []
-    for index, body, source in own or blocks:
+    for index, body, source in own if language in ("en", "es") else blocks:
         lines = body.splitlines()
         heading = " ".join(line for line in lines if line.startswith("#"))
         prose = re.sub(r"\s+", " ", " ".join(line for line in lines if not line.startswith("#")))

@@ -267,3 +267,21 @@ def test_a_question_of_size_gets_the_sentence_stating_a_measure() -> None:
     assert "size" in stated_kinds("a 10-inch screen") and "size" in stated_kinds("de 7 pulgadas")
     answer = _answer("what is the size of the Wall Display?", displays)
     assert answer is not None and "10-inch" in answer
+
+
+def test_a_passage_in_another_language_than_the_customers_is_never_quoted() -> None:
+    """This model does not translate: with only an English passage, a Spanish question gets no
+    sentence (the caller says "I don't know" in Spanish), and the Spanish passage wins when both
+    came back."""
+    question = "¿cuánto cuesta el plan Premium al mes?"
+    spanish = (
+        "# Planes\n\nEl plan Premium cuesta 29,99 dólares al mes e incluye hasta 3 "
+        "dispositivos.\n[source: planes]"
+    )
+
+    def answer(text: str) -> str | None:
+        return best_passage_answer(question, text, question, "es", SCORER, lambda s, _: f"({s})")
+
+    assert answer(PLANS) is None
+    both = answer(f"{PLANS}\n\n{spanish}")
+    assert both is not None and "29,99 dólares" in both and "$29.99" not in both
