@@ -50,9 +50,23 @@ ADDRESS = "address"
 
 @lru_cache(maxsize=1)
 def _phrase_lists() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Kind -> phrases as word tuples, longest first, each also with its words spelled out as a
+    message's are ("por la info" is read as "por la information")."""
     data = yaml.safe_load((resources.files("tools") / "phatic.yaml").read_text("utf-8"))
+    short = shorthand()
+
+    def spelled(phrase: str) -> tuple[str, ...]:
+        words = [short.get(w, w) for w in phrase.split()]
+        return tuple(word for w in words for word in w.split())
+
     return {
-        kind: tuple(sorted({tuple(p.split()) for p in phrases}, key=len, reverse=True))
+        kind: tuple(
+            sorted(
+                {form for p in phrases for form in (tuple(p.split()), spelled(p))},
+                key=len,
+                reverse=True,
+            )
+        )
         for kind, phrases in data.items()
     }
 
@@ -98,6 +112,7 @@ def _strip(words: list[str], kinds: list[str]) -> list[str]:
                 else:
                     continue
                 break
+        found = found or _spoken_to_at_end(words)
         if found is None:
             break
         size, at_start, kind = found
@@ -105,6 +120,33 @@ def _strip(words: list[str], kinds: list[str]) -> list[str]:
         if kind != ADDRESS:
             kinds.append(kind)
     return words
+
+
+def _thanks_within(text: str) -> bool:
+    """A thanks phrase anywhere in the message, not only at an end ("bueno pues muchísimas
+    gracias, ya quedó todo funcionando")."""
+    words = [folded for folded, _ in _tokens(text)]
+    return any(
+        tuple(words[i : i + len(phrase)]) == phrase
+        for phrase in _phrase_lists()["thanks"]
+        for i in range(len(words) - len(phrase) + 1)
+    )
+
+
+def _spoken_to_at_end(words: list[str]) -> tuple[int, bool, str] | None:
+    """A thanks, greeting or goodbye with whom or what it is for after it, closing the clause
+    ("ya se conectó, muchas gracias por la paciencia", "ya anda todo, gracias genia"): its size
+    and kind, or None."""
+    lists = _phrase_lists()
+    for address in lists[ADDRESS]:
+        if len(words) <= len(address) or tuple(words[-len(address) :]) != address:
+            continue
+        before = words[: -len(address)]
+        for kind in _SPOKEN:
+            for phrase in lists.get(kind, ()):
+                if len(before) >= len(phrase) and tuple(before[-len(phrase) :]) == phrase:
+                    return len(phrase) + len(address), False, kind
+    return None
 
 
 @lru_cache(maxsize=1)
@@ -150,7 +192,7 @@ def read_message(text: str) -> Reading:
     pairs_read = [(c + q, s + q) for c, s, q in zip(clauses, segments, asks, strict=True)]
     by_meaning = small_talk_kind(
         pairs_read,
-        after_thanks=bool({"thanks", "goodbye"} & set(kinds)),
+        after_thanks=bool({"thanks", "goodbye"} & set(kinds)) or _thanks_within(text),
         question="?" in text,
         whole=text,
     )

@@ -106,6 +106,8 @@ def small_talk_kind(
     the two readings counts. A clause that is itself a thanks or goodbye ("eso era todo") lowers
     the floor for the others as a thanks phrase does; `whole`, the whole message, is read too:
     close enough as a whole, it is small talk though no clause alone is."""
+    # A whole clause too long to read as one sentence is read without its phatic words only.
+    clauses = [(c if len(c.split()) <= MAX_WORDS else s, s) for c, s in clauses]
     texts = [_expanded(text) for pair in clauses for text in pair]
     if not clauses or any(len(c.split()) > MAX_WORDS or _DIGIT.search(c) for c in texts):
         return None

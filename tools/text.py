@@ -32,13 +32,20 @@ def unshout(text: str) -> str:
 _STRETCHED = re.compile(r"([a-záéíóúñü])\1+$")
 
 
+_HELD = re.compile(r"([a-z])\1{2,}")
+
+
 def unstretched(word: str, known: Container[str]) -> str:
-    """A word typed with its last letter held ("graciassss", "holaaa") as the `known` word it
-    stretches; any other word, and a known word ("all", "see"), as it is."""
+    """A word typed with a letter held ("graciassss", "holaaa", "graciaaas") as the `known` word
+    it stretches; any other word, and a known word ("all", "see"), as it is."""
     if word in known:
         return word
     cut = _STRETCHED.sub(r"\1", word)
-    return cut if cut in known else word
+    if cut in known:
+        return cut
+    # A letter held inside the word ("graciaaas", "muuuchas", "thaaanks").
+    held = _HELD.sub(r"\1", word)
+    return held if held in known else word
 
 
 __all__ = ["fold", "unshout", "unstretched"]

@@ -147,3 +147,25 @@ def test_more_questions_about_the_assistant() -> None:
     assert asks_about_assistant("¿es usted un robot?")  # "es usted"
     assert asks_about_assistant("esto lo responde una máquina, no?")  # "lo responde"
     assert not asks_about_assistant("el altavoz me responde en inglés, es normal?")
+
+
+def test_thanks_with_what_it_is_for_or_inside_the_message_is_small_talk() -> None:
+    # Whom or what the thanks is for closes the clause after it.
+    assert read_message("ya se conectó, muchas gracias por la paciencia").small_talk == "thanks"
+    assert read_message("thanks for the info mate").small_talk == "thanks"
+    # A letter held inside the word, praise as address, a well-wish of other words.
+    assert read_message("graciaaas genio, ya anda todo").small_talk == "thanks"
+    assert (
+        read_message("bueno pues muchísimas gracias ya quedó todo que tengas bonito día").small_talk
+        == "thanks"
+    )
+    # Sign-offs of a letter close the message.
+    assert read_message("Muchas gracias por la respuesta. Saludos cordiales.").small_talk
+    reading = read_message(
+        "Estimados: ¿las facturas pueden salir a nombre de la empresa? Quedo atento."
+    )
+    assert reading.small_talk is None and "goodbye" in reading.phatic
+    # A request, a question or a problem after the thanks is still one.
+    assert read_message("gracias por la info, y cuánto cuesta?").small_talk is None
+    assert read_message("gracias pero el altavoz sigue sin sonar").small_talk is None
+    assert read_message("thanks, now move the speaker to the kitchen").small_talk is None
