@@ -164,6 +164,8 @@ def test_the_offline_model_reads_a_request_for_a_person_as_written(text: str) ->
         "y si no funciona pásame con un asesor",  # the negation is the condition's
         "if it doesn't work put me through to an agent",
         "¿hay algún asesor libre? tengo dudas",  # availability
+        "ok quiero que me marquen",  # "marcar": to call, in Mexico and Central America
+        "a qué hora me pueden llamar?",  # a call back, whatever the hour
     ],
 )
 def test_requests_for_a_person_in_polite_and_corrected_forms(text: str) -> None:
@@ -185,6 +187,9 @@ def test_requests_for_a_person_in_polite_and_corrected_forms(text: str) -> None:
         "no me atienden nunca",  # negated
         "no quiero hablar con un asesor",
         "I don't need a person, just the price",
+        "y a qué hora atienden personas de verdad",  # the opening hours
+        "what time do your agents start working?",
+        "el altavoz marca la hora?",
     ],
 )
 def test_not_requests_for_a_person_in_those_forms(text: str) -> None:
