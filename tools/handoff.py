@@ -70,7 +70,6 @@ class HandoffWords:
     feature: frozenset[str] = frozenset()
     reached_only: frozenset[str] = frozenset()
     relative: frozenset[str] = frozenset()
-    hours_asked: tuple[tuple[str, ...], ...] = ()  # "a qué hora atienden": opening hours
 
     def reaches(self, word: str) -> bool:
         return word in self.reach or word.startswith(self.reach_stems)
@@ -144,7 +143,6 @@ def handoff_words() -> HandoffWords:
         feature=words(data.get("feature", [])),
         reached_only=words(data.get("reached_only", [])),
         relative=words(data.get("relative", [])),
-        hours_asked=tuple(tuple(p.split()) for p in words(data.get("hours_asked", []))),
     )
 
 
@@ -282,11 +280,6 @@ def _asks_for_call(words: list[str], vocabulary: HandoffWords) -> bool:
     return False
 
 
-def _holds(words: list[str], phrase: tuple[str, ...]) -> bool:
-    size = len(phrase)
-    return any(tuple(words[i : i + size]) == phrase for i in range(len(words) - size + 1))
-
-
 def _clause_asks_for_person(words: list[str], vocabulary: HandoffWords) -> bool:
     """A word for a person asked for (see `_verb_for`), a word for a person as the whole
     request ("agent!", "real person now"), or a request to be called back."""
@@ -299,8 +292,6 @@ def _clause_asks_for_person(words: list[str], vocabulary: HandoffWords) -> bool:
         return True
     if any(w in vocabulary.channel for w in words):
         return False  # how to reach the company by phone or email: contact details
-    if any(_holds(words, phrase) for phrase in vocabulary.hours_asked):
-        return False  # "a qué hora atienden personas?": when people serve, the opening hours
     for start in range(len(words)):
         kind = _person_at(words, start, vocabulary)
         if kind is None or _negated(words, start, vocabulary):

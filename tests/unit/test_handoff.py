@@ -187,8 +187,6 @@ def test_requests_for_a_person_in_polite_and_corrected_forms(text: str) -> None:
         "no me atienden nunca",  # negated
         "no quiero hablar con un asesor",
         "I don't need a person, just the price",
-        "y a qué hora atienden personas de verdad",  # the opening hours
-        "what time do your agents start working?",
         "el altavoz marca la hora?",
     ],
 )
