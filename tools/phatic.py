@@ -137,16 +137,26 @@ def _spoken_to_at_end(words: list[str]) -> tuple[int, bool, str] | None:
     """A thanks, greeting or goodbye with whom or what it is for after it, closing the clause
     ("ya se conectó, muchas gracias por la paciencia", "ya anda todo, gracias genia"): its size
     and kind, or None."""
-    lists = _phrase_lists()
-    for address in lists[ADDRESS]:
+    by_last = _by_last_word()
+    for address in by_last.get((ADDRESS, words[-1]), ()) if words else ():
         if len(words) <= len(address) or tuple(words[-len(address) :]) != address:
             continue
         before = words[: -len(address)]
         for kind in _SPOKEN:
-            for phrase in lists.get(kind, ()):
+            for phrase in by_last.get((kind, before[-1]), ()):
                 if len(before) >= len(phrase) and tuple(before[-len(phrase) :]) == phrase:
                     return len(phrase) + len(address), False, kind
     return None
+
+
+@lru_cache(maxsize=1)
+def _by_last_word() -> dict[tuple[str, str], tuple[tuple[str, ...], ...]]:
+    """(kind, last word) -> the phrases of that kind ending in it, longest first."""
+    index: dict[tuple[str, str], list[tuple[str, ...]]] = {}
+    for kind, phrases in _phrase_lists().items():
+        for phrase in phrases:
+            index.setdefault((kind, phrase[-1]), []).append(phrase)
+    return {key: tuple(found) for key, found in index.items()}
 
 
 @lru_cache(maxsize=1)
