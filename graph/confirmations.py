@@ -37,7 +37,15 @@ YES_COMPANIONS = frozenset(
 )
 NO = frozenset("no nope nah cancel stop cancela cancelar cancelalo dejalo".split())
 NO_PHRASES = ("no thanks", "no gracias", "mejor no", "don't", "do not", "not now", "ahora no")
-_KNOWN = YES | YES_COMPANIONS | NO
+# Words that may stand around a no without changing it ("no mejor no, ya lo pensé", "nah never
+# mind, I changed my mind", "no, déjalo así por ahora"): a message opening with a word of `NO`
+# and made of these is a no.
+NO_COMPANIONS = frozenset(
+    "no mejor ya lo pense pensado pensandolo bien asi por ahora todavia aun luego despues gracias "
+    "deja dejalo olvidalo olvida never mind changed my i i've ive thought about it actually wait "
+    "not now later thanks thank you thx for leave as is maybe mejor otro dia".split()
+)
+_KNOWN = YES | YES_COMPANIONS | NO | NO_COMPANIONS
 _BUTTON = re.compile(r"^confirm:([0-9a-f]{6,40}):(yes|no)$")
 
 Kind = Literal["yes", "no", "stale", "other"]
@@ -58,6 +66,8 @@ def typed_answer(text: str) -> Literal["yes", "no"] | None:
     words = [unstretched(word, _KNOWN) for word in folded.split()]
     folded = " ".join(words)
     if folded in NO_PHRASES or (words[0] in NO and len(words) <= 3):
+        return "no"
+    if words[0] in NO and all(w in NO or w in NO_COMPANIONS for w in words):
         return "no"
     if folded in YES_PHRASES or all(word in YES for word in words):
         return "yes"

@@ -121,6 +121,13 @@ def test_a_yes_in_other_words_is_a_yes_and_a_new_request_is_not() -> None:
         assert typed_answer(text) is None, text
 
 
+def test_a_no_with_second_thoughts_is_a_no_and_a_new_request_is_not() -> None:
+    for text in ("no mejor no, ya lo pensé", "nah never mind, I changed my mind", "no, déjalo así"):
+        assert typed_answer(text) == "no", text
+    for text in ("no, how much is premium?", "no espera, mejor muévelo a la cocina"):
+        assert typed_answer(text) is None, text
+
+
 def test_a_continuation_carries_the_previous_topic_on(router: LocalRouter) -> None:
     assert opens_continuation("and what about the kitchen one")
     assert opens_continuation("y si lo pago mañana")
