@@ -113,3 +113,47 @@ def test_bad_set_option_is_refused_naming_it(tmp_path) -> None:
         [*WAM, "evals", "run", "--set", "speed=fast"], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 2 and "--set 'speed=fast'" in done.stderr
+
+
+async def test_each_conversation_of_a_demo_customer_starts_from_the_seeded_record(
+    supervisor, stores, tmp_path
+):
+    """A change one case confirms (the kitchen speaker to 90) must not decide what a later case
+    of the same customer reads (its seeded 60), whatever order the run takes."""
+    from stores import demo_customers
+
+    cases = [
+        {
+            "id": "reseed-change",
+            "language": "es",
+            "customer": "+15550005",
+            "turns": [
+                {"input": "sube el altavoz de la cocina a 90", "agent": "device_support"},
+                {"input": "sí, dale", "agent": "device_support"},
+            ],
+        },
+        {
+            "id": "reseed-read",
+            "language": "es",
+            "customer": "+15550005",
+            "turns": [
+                {
+                    "input": "qué volumen tiene el altavoz de la cocina?",
+                    "agent": "device_support",
+                    "required_facts": ["volumen 60"],
+                }
+            ],
+        },
+    ]
+    dataset = tmp_path / "reseed.jsonl"
+    dataset.write_text("".join(json.dumps(case, ensure_ascii=False) + "\n" for case in cases))
+    seeded = next(c for c in demo_customers() if c.phone == "+15550005")
+    try:
+        options = RunOptions(datasets=[str(dataset)], concurrency=1, context=AgentContext())
+        results = await run_evals(supervisor, stores, options, default_agents_dir())
+        changed = next(r for r in results["records"] if r["id"] == "reseed-change" and r["turn"])
+        assert "90" in changed["reply"] and changed["scores"]["routing_accuracy"] == 1.0, changed
+    finally:
+        stores.customers.put_customer(seeded)  # other tests read Carlos's seeded record
+    read = next(r for r in results["records"] if r["id"] == "reseed-read")
+    assert read["scores"]["answered"] == 1.0, read["reply"]
