@@ -31,8 +31,11 @@ FOLLOW_UP_WORDS = 6  # a message this short may continue the one before
 _WORD = re.compile(r"[a-z0-9]+")
 _OPENER = re.compile(r"^\W*(?:and|y|e|what about|how about|also|tambien|and if|y si)\b")
 # "and for X?", "y para X?", "what about X?": the same question asked of X instead.
+# Not when a question word follows ("y en cuánto tiempo me lo regresan" asks how long, of the
+# same thing).
 _SUBSTITUTE = re.compile(
     r"^\W*(?:(?:and|y|e) (?:for|para|with|con|on|in|en|about|de)|what about|how about|y que tal)\b"
+    r"(?!\W+(?:cuant|que\b|como\b|donde\b|cuando\b|how\b|what\b|which\b|when\b|where\b))"
 )
 # Words that point back at something said before ("is there an offer on it?", "¿lo tienen?").
 _POINTERS = frozenset("it its that them those this one ones lo la los las eso esa ese ello".split())

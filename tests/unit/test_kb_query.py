@@ -33,6 +33,13 @@ def test_a_follow_up_that_changes_topic_keeps_its_own_words() -> None:
         "What gadgets do you have then?"
     )
     assert follow_up_query("how much is Premium?", "") == "how much is Premium?"
+    # "y en" before a question word asks anew of the same thing, not "and for X": the topic before
+    # is lent, never its words of asking ("a la ... mes").
+    query = follow_up_query("y en cuánto tiempo me lo regresan", "me cobraron doble este mes")
+    assert "cobraron" in query and query.startswith("y en cuánto tiempo")
+    assert follow_up_query("y para estudiantes?", "cuanto cuesta el premium?") == (
+        "y para estudiantes? cuanto cuesta"
+    )
 
 
 def test_the_documents_word_is_added_never_put_in_place() -> None:
