@@ -122,10 +122,9 @@ def _strip(words: list[str], kinds: list[str]) -> list[str]:
     return words
 
 
-def _thanks_within(text: str) -> bool:
-    """A thanks phrase anywhere in the message, not only at an end ("bueno pues muchísimas
-    gracias, ya quedó todo funcionando")."""
-    words = [folded for folded, _ in _tokens(text)]
+def _thanks_within(words: list[str]) -> bool:
+    """A thanks phrase anywhere in the message's words, not only at an end ("bueno pues
+    muchísimas gracias, ya quedó todo funcionando")."""
     return any(
         tuple(words[i : i + len(phrase)]) == phrase
         for phrase in _phrase_lists()["thanks"]
@@ -184,10 +183,12 @@ def read_message(text: str) -> Reading:
     segments: list[str] = []
     clauses: list[str] = []  # the whole clause of each segment, phatic words included
     asks: list[str] = []  # "?" for a clause that ends as a question
+    words: list[str] = []  # the whole message's words, folded
     for clause in _SPLIT.split(text):
         if not clause:
             continue
         pairs = _tokens(clause)
+        words += [folded for folded, _ in pairs]
         kept = _strip([folded for folded, _ in pairs], kinds)
         if kept:
             start = next(
@@ -202,7 +203,7 @@ def read_message(text: str) -> Reading:
     pairs_read = [(c + q, s + q) for c, s, q in zip(clauses, segments, asks, strict=True)]
     by_meaning = small_talk_kind(
         pairs_read,
-        after_thanks=bool({"thanks", "goodbye"} & set(kinds)) or _thanks_within(text),
+        after_thanks=bool({"thanks", "goodbye"} & set(kinds)) or _thanks_within(words),
         question="?" in text,
         whole=text,
     )
