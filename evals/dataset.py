@@ -97,6 +97,8 @@ DATASETS = (
     "dev7_conversations",
     "dev8_single_turn",
     "dev8_conversations",
+    "dev9_single_turn",
+    "dev9_conversations",
 )
 # Dev: tune on it. Test: written from the customer's side before the router was changed, never
 # tuned on. Holdout: a third split written later from the README's description of the business
@@ -114,8 +116,9 @@ DATASETS = (
 # (never tuned on, never read). Dev5: 260 single messages and 20 conversations (110 and 10 English,
 # 150 and 10 Spanish) by two more writers the same way, in the ninth round, conversations pointing
 # back at what was said before; all tuned on (it checks the round's mechanisms on fresh data).
-# Dev6 (tenth round), dev7 (eleventh) and dev8 (twelfth): written by three new writers each at
-# the start of the round, measured before anything was tuned on them, then tuned on.
+# Dev6 (tenth round), dev7 (eleventh), dev8 (twelfth) and dev9 (thirteenth): written by three
+# new writers each at the start of the round, measured before anything was tuned on them, then
+# tuned on.
 SPLITS: dict[str, tuple[str, ...]] = {
     "dev": ("single_turn", "conversations"),
     "test": ("test_single_turn", "test_conversations"),
@@ -131,6 +134,7 @@ SPLITS: dict[str, tuple[str, ...]] = {
     "dev6": ("dev6_single_turn", "dev6_conversations"),
     "dev7": ("dev7_single_turn", "dev7_conversations"),
     "dev8": ("dev8_single_turn", "dev8_conversations"),
+    "dev9": ("dev9_single_turn", "dev9_conversations"),
 }
 
 

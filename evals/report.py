@@ -68,6 +68,7 @@ SPLIT_ORDER = (
     "dev6",
     "dev7",
     "dev8",
+    "dev9",
     "guard",
     "probe",
     "other",

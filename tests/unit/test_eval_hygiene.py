@@ -132,3 +132,10 @@ def test_the_dev8_split_is_new_data() -> None:
     """Dev8 (twelfth round), three more writers: near copies dropped when it was added (62 single
     messages, 26 conversation turns), without reading the held-out side."""
     _assert_new_data("dev8", 250)
+
+
+def test_the_dev9_split_is_new_data() -> None:
+    """Dev9 (thirteenth round), three more writers: near copies dropped when it was added (66
+    single messages), conversation turns near a held-out input or another split's single message
+    reworded (28 turns, the dev9 side only printed), without reading the held-out side."""
+    _assert_new_data("dev9", 380)
