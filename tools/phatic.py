@@ -20,7 +20,8 @@ from tools.small_talk import agrees, closest_kind, complains, small_talk_kind
 from tools.spelling import shorthand
 from tools.text import unstretched
 
-_SPLIT = re.compile(r"(?<=[.!?;:\n¡¿])|,|\s-\s")
+# Clause breaks; not the point or comma of a number ("la devolución de los 9.99", "9,99 al mes").
+_SPLIT = re.compile(r"(?<=[!?;:\n¡¿])|(?<=\D\.)|(?<=\.)(?!\d)|(?<!\d),|,(?!\d)|\s-\s")
 _WORD = re.compile(r"[a-z0-9]+")
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 MAX_SEGMENTS = 4
@@ -68,7 +69,19 @@ def _phrase_lists() -> dict[str, tuple[tuple[str, ...], ...]]:
             )
         )
         for kind, phrases in data.items()
+        if kind != PREDICATE_AFTER
     }
+
+
+# Words after which a phatic word is what the clause says of its subject, not a closing
+# ("¿cuánto vale?", "¿está bien así?", "is it cool"): `phatic.yaml`, not a kind of phrase.
+PREDICATE_AFTER = "predicate_after"
+
+
+@lru_cache(maxsize=1)
+def _predicate_after() -> frozenset[str]:
+    data = yaml.safe_load((resources.files("tools") / "phatic.yaml").read_text("utf-8"))
+    return frozenset(data.get(PREDICATE_AFTER, ()))
 
 
 @lru_cache(maxsize=1)
@@ -107,7 +120,11 @@ def _strip(words: list[str], kinds: list[str]) -> list[str]:
                     break  # longest first: nothing longer left in this kind
                 if tuple(words[:size]) == phrase:
                     found = (size, True, kind)
-                elif len(words) > size and tuple(words[-size:]) == phrase:
+                elif (
+                    len(words) > size
+                    and tuple(words[-size:]) == phrase
+                    and words[-size - 1] not in _predicate_after()
+                ):
                     found = (size, False, kind)
                 else:
                     continue

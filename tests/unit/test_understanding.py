@@ -41,6 +41,19 @@ def test_the_longest_phatic_phrase_wins_at_either_end() -> None:
     assert reading.request == "what is the cheapest plan"
 
 
+def test_a_phatic_word_the_question_needs_stays_and_a_number_is_one_clause() -> None:
+    # "vale" closes "ok, vale" but is the verb of "¿cuánto vale?"; "está bien?" asks.
+    assert read_message("altavoz para el baño cuanto vale").request.endswith("cuanto vale")
+    assert read_message("el precio esta bien?").request == "el precio esta bien"
+    assert read_message("ok vale").small_talk == "politeness"
+    assert read_message("el premium, vale").request == "el premium"
+    # A number's point or comma is not a clause break: "9.99" is one amount.
+    reading = read_message("me devuelven los 9.99? fue un error")
+    assert reading.segments[0] == "me devuelven los 9 99"
+    assert read_message("cuesta 9,99 al mes, no?").segments[0] == "cuesta 9 99 al mes"
+    assert read_message("hola. quiero el plan.gracias").request == "quiero el plan"
+
+
 def test_small_talk_in_words_no_list_holds_is_read_by_meaning() -> None:
     # The word lists drop "thanks" and "hola"; what is left is small talk by meaning.
     assert read_message("thanks, that sorted it 👍").small_talk == "thanks"
