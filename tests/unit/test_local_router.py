@@ -50,7 +50,9 @@ def test_small_talk_goes_to_general_but_a_bare_ok_keeps_the_conversation(
 
 
 def test_vague_messages_get_a_low_confidence(router: LocalRouter) -> None:
-    assert router.route("something about money i guess").confidence < 0.35
+    # Money points at billing, vaguely: under the confidence that moves a conversation (0.6).
+    assert router.route("something about money i guess").confidence < 0.5
+    assert router.route("algo de plata creo").confidence < 0.35
     assert router.route("How much is the premium plan?").confidence > 0.9
 
 

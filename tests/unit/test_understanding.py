@@ -53,7 +53,7 @@ def test_a_phatic_word_the_question_needs_stays_and_a_number_is_one_clause() -> 
     assert read_message("cuesta 9,99 al mes, no?").segments[0] == "cuesta 9 99 al mes"
     assert read_message("hola. quiero el plan.gracias").request == "quiero el plan"
     # "mil" says how much after a thanks, and "¿cómo me les va?" is a greeting.
-    assert read_message("grax mil, ya quedo").request == "ya quedo"
+    assert read_message("grax mil, ya quedo").small_talk == "thanks"
     assert read_message("buenas noches, como me les va?").small_talk == "greeting"
     assert read_message("mil dolares").request == "mil dolares"
 
