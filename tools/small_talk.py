@@ -34,7 +34,9 @@ _WORDS = re.compile(r"[a-z']+")
 _COMPLAINT = "complaint_words"
 _EXCEPTIONS = "complaint_exceptions"
 _AGREEMENT = "agreement_words"
-_NOT_KINDS = (_COMPLAINT, _EXCEPTIONS, _AGREEMENT)
+_RESOLVED = "resolution_words"
+_ASKING = "asking_words"
+_NOT_KINDS = (_COMPLAINT, _EXCEPTIONS, _AGREEMENT, _RESOLVED, _ASKING)
 AGREEMENT_WORDS = 4
 
 
@@ -80,6 +82,21 @@ def agrees(text: str) -> bool:
     return not _agreement_words().isdisjoint(words)
 
 
+def reports_resolution(text: str) -> bool:
+    """A statement that the problem is gone, in any words ("ya quedó la bocina sonando", "the
+    speaker finally connected"): a word of resolution, no word of a problem, nothing asked.
+    The encoder places such a clause far from "it works now" once it names the device."""
+    words = {w.replace("'", "") for w in _WORDS.findall(fold(text))}
+    if words.isdisjoint(_word_list(_RESOLVED)) or complains(text):
+        return False
+    return words.isdisjoint(_word_list(_ASKING))
+
+
+@lru_cache(maxsize=4)
+def _word_list(key: str) -> frozenset[str]:
+    return frozenset(fold(str(w)) for w in _table().get(key, []))
+
+
 @lru_cache(maxsize=1)
 def _agreement_words() -> frozenset[str]:
     return frozenset(fold(str(w)) for w in _table().get(_AGREEMENT, []))
@@ -113,6 +130,8 @@ def small_talk_kind(
         return None
     if any(complains(text) for text, _ in clauses):
         return None
+    if after_thanks and not question and all(reports_resolution(c) for c, _ in clauses):
+        return "thanks"  # "gracias, ya quedó sonando": thanks for what fixed it
     found = _prototypes()
     if found is None:
         return None

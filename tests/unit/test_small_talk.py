@@ -169,3 +169,17 @@ def test_thanks_with_what_it_is_for_or_inside_the_message_is_small_talk() -> Non
     assert read_message("gracias por la info, y cuánto cuesta?").small_talk is None
     assert read_message("gracias pero el altavoz sigue sin sonar").small_talk is None
     assert read_message("thanks, now move the speaker to the kitchen").small_talk is None
+
+
+def test_thanks_for_a_fix_that_names_the_device_is_a_thanks() -> None:
+    # The encoder puts "ya quedó la bocina sonando" far from "it works now": a word of
+    # resolution after a thanks, with nothing asked and no problem, is read as the thanks it is.
+    assert read_message("grax mil, ya quedo la bocina sonando 🙌").small_talk == "thanks"
+    assert read_message("thx a lot, the camera finally connected").small_talk == "thanks"
+    # Not a problem report, a new request or a question after the thanks.
+    assert read_message("gracias, ya prendió pero sin sonido").small_talk is None
+    assert read_message("thanks, it works again but can you make it louder").small_talk is None
+    assert read_message("gracias, ya pagué, ahora quiero cambiar de plan").small_talk is None
+    assert read_message("gracias, ya funciona el premium?").small_talk is None
+    # Without a thanks it is a statement for whoever has the conversation.
+    assert read_message("ya quedo la bocina sonando").small_talk is None
