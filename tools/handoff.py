@@ -198,13 +198,13 @@ def _person_at(words: list[str], start: int, vocabulary: HandoffWords) -> str | 
         # "no hay nadie con quien hablar": whether anybody is there, after a word of existence.
         there = start and words[start - 1] in vocabulary.existential
         return "someone" if there else None
+    for phrase in vocabulary.person:  # before "someone": "someone real" is a word for a person
+        if tuple(words[start : start + len(phrase)]) == phrase:
+            return "person"
     if words[start] in vocabulary.someone:
         conditional = start > 0 and words[start - 1] in vocabulary.condition
         follower = words[start + 1] if start + 1 < len(words) else ""
         return None if conditional and follower not in vocabulary.callback.object else "someone"
-    for phrase in vocabulary.person:
-        if tuple(words[start : start + len(phrase)]) == phrase:
-            return "person"
     return None
 
 

@@ -16,7 +16,7 @@ from importlib import resources
 
 import yaml
 
-from tools.small_talk import agrees, closest_kind, complains, small_talk_kind
+from tools.small_talk import agrees, asks_something, closest_kind, complains, small_talk_kind
 from tools.spelling import shorthand
 from tools.text import unstretched
 
@@ -240,12 +240,23 @@ def leftover_small_talk(text: str, names_topic: Callable[[str], bool]) -> str | 
     if not spoken:
         return _closing_in_other_words(text, names_topic)
     rest = reading.request
+    if spoken[0] == "thanks" and _thanks_with_a_statement(text, rest):
+        return "thanks"
     if len(rest.split()) > LEFTOVER_WORDS or re.search(r"\d", rest):
         return None
     if names_topic(rest) or complains(rest):
         return None
     near = closest_kind(text)
     return spoken[0] if near is not None and near[1] >= LEFTOVER_CLOSE else None
+
+
+def _thanks_with_a_statement(text: str, rest: str) -> bool:
+    """A thanks with a statement nothing answered, however long or whatever it names ("muchas
+    gracias mijo, ya mi nieta me explicó todo", "thank you, that puts my mind at rest"): no
+    question, no number, no problem reported, nothing asked or requested."""
+    if "?" in text or re.search(r"\d", rest):
+        return False
+    return not complains(rest) and not asks_something(rest)
 
 
 def _closing_in_other_words(text: str, names_topic: Callable[[str], bool]) -> str | None:
@@ -275,14 +286,16 @@ def _phatic_kind(kinds: list[str]) -> str:
 # phrases are dropped.
 _ABOUT_ASSISTANT = re.compile(
     r"^(?:(?:mmm+|hmm+|jaja\w*|haha\w*|lol|oye|ok|pero|but|so|y|and|entonces|o sea)\s+)*"
-    r"(are you|are u|r u|r you|u a|is this|am i (talking|chatting|speaking|writing)|"
+    r"(are you|are u|r u|r you|u a|you are|u are|youre|you re|is this|"
+    r"am i (talking|chatting|speaking|writing)|ustedes son|son ustedes|"
     r"who am i|what are you|(tu |vos )?eres|(vos )?sos|usted es|es usted|es esto|"
     r"estoy (hablando|chateando|escribiendo)|hablo con|con quien hablo|que eres|"
     r"me (estas|esta|estan) (contestando|respondiendo|atendiendo|escribiendo)|"
     r"(esto )?(me|lo|le|nos) (contesta|responde|atiende)|"
     r"(is|are) (this|these|those|you|u) (reply|replies|answer|answers|message|messages))\b"
-    r".*\b(bot|robot|ai|ia|human|humano|humana|person|persona|machine|maquina|automatic|"
-    r"automated|automatico|automatica|automatizado|automatizada|chatbot|computer|computadora|"
+    r".*\b(bots?|robots?|ai|ia|human|humans|humanos?|humanas?|person|personas?|machine|"
+    r"maquina|automatic|automated|automatico|automatica|automatizado|automatizada|chatbot|"
+    r"computer|computadora|"
     r"assistant|asistente|contestador|programa)\b"
 )
 # "esto es un bot?", "is it a bot?": only with a word that says bot or person ("esto es
@@ -297,7 +310,8 @@ _ABOUT_THIS = re.compile(
 _THIS_AUTOMATIC = re.compile(
     r"^(?:(?:mmm+|hmm+|jaja\w*|haha\w*|lol|oye|ok|pero|but|so|y|and)\s+)*"
     r"(esto es|es esto|is this|this is|is it|it s)\s+(?:(?:un|una|a|an|todo|all)\s+)?"
-    r"(automatico|automatica|automatizado|automatizada|automated|automatic|auto)$"
+    r"(automatico|automatica|automatizado|automatizada|automated|automatic|auto)"
+    r"(\s+(cierto|verdad|no|right|yes|eh|yeah|si))?$"
 )
 _CLAUSE_BREAK = re.compile(r"[,;.!?¿¡:\n]+")
 

@@ -82,6 +82,12 @@ def agrees(text: str) -> bool:
     return not _agreement_words().isdisjoint(words)
 
 
+def asks_something(text: str) -> bool:
+    """A word of asking or of a new request ("quiero", "can", "how"...: `asking_words`)."""
+    words = {w.replace("'", "") for w in _WORDS.findall(fold(text))}
+    return not words.isdisjoint(_word_list(_ASKING))
+
+
 def reports_resolution(text: str) -> bool:
     """A statement that the problem is gone, in any words ("ya quedó la bocina sonando", "the
     speaker finally connected"): a word of resolution, no word of a problem, nothing asked.
@@ -89,7 +95,7 @@ def reports_resolution(text: str) -> bool:
     words = {w.replace("'", "") for w in _WORDS.findall(fold(text))}
     if words.isdisjoint(_word_list(_RESOLVED)) or complains(text):
         return False
-    return words.isdisjoint(_word_list(_ASKING))
+    return not asks_something(text)
 
 
 @lru_cache(maxsize=4)

@@ -166,6 +166,8 @@ def test_the_offline_model_reads_a_request_for_a_person_as_written(text: str) ->
         "¿hay algún asesor libre? tengo dudas",  # availability
         "ok quiero que me marquen",  # "marcar": to call, in Mexico and Central America
         "a qué hora me pueden llamar?",  # a call back, whatever the hour
+        "that's not good enough, get me someone real",  # "someone real" is a word for a person
+        "quiero alguien real que me ayude",
     ],
 )
 def test_requests_for_a_person_in_polite_and_corrected_forms(text: str) -> None:
@@ -188,6 +190,8 @@ def test_requests_for_a_person_in_polite_and_corrected_forms(text: str) -> None:
         "no quiero hablar con un asesor",
         "I don't need a person, just the price",
         "el altavoz marca la hora?",
+        "get me someone to fix it",  # someone, not someone real: a repair
+        "does the camera tell me if someone real is at the door",
     ],
 )
 def test_not_requests_for_a_person_in_those_forms(text: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
 from agents.offline import OfflineChatModel
-from tools.phatic import leftover_small_talk, read_message
+from tools.phatic import asks_about_assistant, leftover_small_talk, read_message
 from tools.small_talk import agrees
 
 
@@ -183,3 +183,25 @@ def test_thanks_for_a_fix_that_names_the_device_is_a_thanks() -> None:
     assert read_message("gracias, ya funciona el premium?").small_talk is None
     # Without a thanks it is a statement for whoever has the conversation.
     assert read_message("ya quedo la bocina sonando").small_talk is None
+
+
+def test_a_thanks_with_a_statement_nothing_answered_is_thanked_for() -> None:
+    nothing: object = lambda rest: False  # noqa: E731
+    assert leftover_small_talk("thank you, that puts my mind at rest", nothing) == "thanks"
+    assert leftover_small_talk("uff q alivio, mil gracias pana, son lo maximo", nothing) == (
+        "thanks"
+    )
+    # A question, a problem or a new request after the thanks is not.
+    assert leftover_small_talk("gracias, y el premium?", nothing) is None
+    assert leftover_small_talk("gracias, el cargo no lo reconozco", nothing) is None
+    assert leftover_small_talk("thanks, I want the premium one", nothing) is None
+
+
+def test_regional_greetings_and_questions_about_the_assistant() -> None:
+    assert read_message("good arvo! how ya going").small_talk == "greeting"
+    assert read_message("wena wena, como estai").small_talk == "greeting"
+    assert asks_about_assistant("ustedes son personas o es un robot el q me contesta?")
+    assert asks_about_assistant("esto es automatico cierto?")
+    assert asks_about_assistant("you are robot yes?")
+    assert not asks_about_assistant("are you people open on sunday?")
+    assert not asks_about_assistant("esto es automatico el cobro?")
