@@ -43,9 +43,17 @@ NO_PHRASES = ("no thanks", "no gracias", "mejor no", "don't", "do not", "not now
 NO_COMPANIONS = frozenset(
     "no mejor ya lo pense pensado pensandolo bien asi por ahora todavia aun luego despues gracias "
     "deja dejalo olvidalo olvida never mind changed my i i've ive thought about it actually wait "
-    "not now later thanks thank you thx for leave as is maybe mejor otro dia".split()
+    "not now later thanks thank you thx for leave as is maybe mejor otro dia keep it where the "
+    "same way was that cancel alone please pls porfa como esta estaba igual donde la el dejala "
+    "dejalos espera pera nomas nada".split()
 )
-_KNOWN = YES | YES_COMPANIONS | NO | NO_COMPANIONS
+# Words that may open a no ("actually no, leave it", "wait no", "mmm mejor no").
+NO_OPENERS = frozenset(
+    "actually wait hmm hm oh ah um uh mmm eh oops sorry perdon espera pera mejor".split()
+)
+MAX_ANSWER = 40  # characters of a typed yes or no
+MAX_NO = 60  # ...of a no with its companions ("no wait, cancel that, keep it where it is")
+_KNOWN = YES | YES_COMPANIONS | NO | NO_COMPANIONS | NO_OPENERS
 _BUTTON = re.compile(r"^confirm:([0-9a-f]{6,40}):(yes|no)$")
 
 Kind = Literal["yes", "no", "stale", "other"]
@@ -60,15 +68,19 @@ class Answer:
 def typed_answer(text: str) -> Literal["yes", "no"] | None:
     """`yes` or `no` when the whole message is an affirmation or a refusal."""
     folded = re.sub(r"[^a-z' ]+", " ", fold(text)).strip()
-    if not folded or len(folded) > 40:
+    if not folded or len(folded) > MAX_NO:
         return None
     # A held last letter is the word it stretches ("siii", "yesss", "daleee").
     words = [unstretched(word, _KNOWN) for word in folded.split()]
     folded = " ".join(words)
-    if folded in NO_PHRASES or (words[0] in NO and len(words) <= 3):
+    opened = next((i for i, w in enumerate(words) if w not in NO_OPENERS), len(words))
+    said = words[opened:] or words
+    if folded in NO_PHRASES or (said[0] in NO and len(said) <= 3):
         return "no"
-    if words[0] in NO and all(w in NO or w in NO_COMPANIONS for w in words):
+    if said[0] in NO and all(w in NO or w in NO_COMPANIONS for w in said):
         return "no"
+    if len(folded) > MAX_ANSWER:
+        return None
     if folded in YES_PHRASES or all(word in YES for word in words):
         return "yes"
     if any(word in YES for word in words) and all(w in YES or w in YES_COMPANIONS for w in words):

@@ -126,6 +126,13 @@ def test_a_no_with_second_thoughts_is_a_no_and_a_new_request_is_not() -> None:
         assert typed_answer(text) == "no", text
     for text in ("no, how much is premium?", "no espera, mejor muévelo a la cocina"):
         assert typed_answer(text) is None, text
+    # Opened by a hesitation, and with how it should stay.
+    for text in ("no wait, cancel that, keep it where it is", "actually no, leave it as it is"):
+        assert typed_answer(text) == "no", text
+    for text in ("mejor no, déjala como estaba", "ah no, déjalo así nomás"):
+        assert typed_answer(text) == "no", text
+    for text in ("actually, move it to the kitchen", "wait, no, put it in the kitchen instead"):
+        assert typed_answer(text) is None, text
 
 
 def test_a_continuation_carries_the_previous_topic_on(router: LocalRouter) -> None:
