@@ -37,6 +37,13 @@ from tools.text import fold
 # A one-word name right after "in" or "from" is where the customer is ("my flat in Leeds", "una
 # oficina en Lima"), not what is asked about.
 _PLACE = re.compile(r"\b(?:in|from|en|desde)\s+$", re.IGNORECASE)
+# Where someone is, studies or works ("a student at FIU", "my daughter's at UT Austin", "soy
+# estudiante de la UCR"): a name of one or more words that sets the scene.
+_AT = re.compile(
+    r"\b(?:at|(?:estudiantes?|alumn[oa]s?|estudio|estudia|trabajo|trabaja)\s+(?:de|en|del)"
+    r"(?:\s+la|\s+el)?)\s+$",
+    re.IGNORECASE,
+)
 KIND_WEIGHT = 1.5  # stating the kind of answer asked for counts as this many shared words
 NAME_WEIGHT = 2.0  # naming what is asked about; naming only other things costs as much
 CAPACITY_WEIGHT = 1.5  # a capacity that holds the customer's number of things (or not)
@@ -190,7 +197,10 @@ class Scorer:
                 name = tuple(WORD.findall(fold(match.group(0))))
                 # A capital opening a sentence is no name; a code is one wherever it stands.
                 code = bool(DIGIT.search(match.group(0)))
-                where = _PLACE.search(part[: match.start()]) and len(name) == 1 and not code
+                before = part[: match.start()]
+                where = not code and (
+                    (_PLACE.search(before) and len(name) == 1) or bool(_AT.search(before))
+                )
                 if (match.start() > 0 or code) and name not in self.known_names and not where:
                     words |= self.terms(" ".join(name))
         return words - vocabulary - how - self.terms(" ".join(translated(own)))

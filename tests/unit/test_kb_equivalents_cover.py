@@ -34,3 +34,9 @@ def test_a_thing_described_by_what_it_does_gets_the_documents_word() -> None:
     assert "ano completo" in with_document_words("y si pago todo el ano junto?")
     # Talking to someone is no speaker.
     assert "speaker" not in with_document_words("can I talk to someone")
+
+
+def test_where_the_company_is_asked_without_a_word_for_a_place() -> None:
+    assert "ubicacion" in with_document_words("y donde quedan ustedes?")
+    assert "location" in with_document_words("where are you guys?")
+    assert "ubicacion" not in with_document_words("cuantos dias quedan para pagar?")

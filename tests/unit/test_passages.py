@@ -285,3 +285,13 @@ def test_a_passage_in_another_language_than_the_customers_is_never_quoted() -> N
     assert answer(PLANS) is None
     both = answer(f"{PLANS}\n\n{spanish}")
     assert both is not None and "29,99 dólares" in both and "$29.99" not in both
+
+
+def test_where_someone_studies_or_works_sets_the_scene_and_a_name_asked_about_does_not() -> None:
+    students = (
+        "# Promotions\n\nStudents get 20% off any plan with a valid student email.\n"
+        "[source: promotions]"
+    )
+    assert _answer("im a student at FIU, any student discount?", students)
+    assert _answer("my daughter's at UT Austin, does she get the student discount?", students)
+    assert _answer("any Black Friday student discount?", students) is None
