@@ -40,3 +40,9 @@ def test_where_the_company_is_asked_without_a_word_for_a_place() -> None:
     assert "ubicacion" in with_document_words("y donde quedan ustedes?")
     assert "location" in with_document_words("where are you guys?")
     assert "ubicacion" not in with_document_words("cuantos dias quedan para pagar?")
+
+
+def test_charged_twice_is_a_duplicate_charge_and_a_refund_in_the_subjunctive() -> None:
+    assert "duplicate" in with_document_words("and if they charged me twice?")
+    assert "duplicados" in with_document_words("y si me cobraron dos veces?")
+    assert "reembolsan" in with_document_words("puedo pedir que me lo devuelvan?")
