@@ -49,6 +49,24 @@ def is_follow_up(text: str) -> bool:
     return len(unknown) == 0 or (starts_like_follow_up and len(unknown) <= 2)
 
 
+# Words that may stand beside a number that answers the agent's question ("40", "al 30 porfa",
+# "20 percent please"): the level, the count or the option asked for.
+_NUMBER_COMPANIONS = frozenset(
+    "percent por ciento al a en to at on please pls porfa plis the el la nivel level volume "
+    "volumen de of ok vale si yes".split()
+)
+MAX_NUMBER_WORDS = 4
+
+
+def answers_with_a_number(text: str) -> bool:
+    """A number and at most a few words around it ("10", "al 30 porfa"): in a conversation, the
+    answer to what the active agent asked (a level, a count), whatever it resembles alone."""
+    words = _words(text)
+    if not words or len(words) > MAX_NUMBER_WORDS or not any(w.isdigit() for w in words):
+        return False
+    return all(w.isdigit() or w in _NUMBER_COMPANIONS for w in words)
+
+
 # Words pointing at something already said; not "la"/"lo" ("la factura", "lo quiero"), too common.
 REFERENCE_WORDS = frozenset(
     "it that this those these them ese esa eso esos esas aquel aquella aquello".split()

@@ -26,7 +26,13 @@ from pydantic import BaseModel, Field
 from agents import LoadedAgent, fallback_agent_id
 from graph.argument_values import ArgumentValues
 from graph.confirmations import typed_answer
-from graph.follow_ups import TopicWords, is_follow_up, opens_continuation, refers_back
+from graph.follow_ups import (
+    TopicWords,
+    answers_with_a_number,
+    is_follow_up,
+    opens_continuation,
+    refers_back,
+)
 from graph.head_topic import HeadTopic
 from graph.ownership import Ownership, sold_thing
 from graph.semantic_router import SemanticScorer
@@ -453,6 +459,10 @@ class CascadeRouter:
             # Hello, thanks, bye: answered by the fallback agent, whoever had the conversation.
             return RouteDecision(
                 agent_id=self.local.fallback, confidence=0.9, reason=f"small talk ({small_talk})"
+            )
+        if active_agent in self.local.agent_ids and answers_with_a_number(text):
+            return RouteDecision(
+                agent_id=active_agent, confidence=max(limit, 0.9), reason="a number it asked for"
             )
         typed = typed_answer(text)
         if typed == "yes" and "thanks" in reading.phatic:

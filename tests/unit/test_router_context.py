@@ -13,7 +13,7 @@ from agents import load_agents
 from graph import CascadeRouter, LocalRouter
 from graph.argument_values import ArgumentValues
 from graph.confirmations import typed_answer
-from graph.follow_ups import TopicWords, opens_continuation, refers_back
+from graph.follow_ups import TopicWords, answers_with_a_number, opens_continuation, refers_back
 from graph.messages import reply_before_turn
 from graph.router import Calibration, content_terms
 from tools.contrast import is_context, request_part
@@ -297,3 +297,13 @@ def test_what_a_message_points_back_at_is_a_thing_sold_not_an_address(router: Lo
         cascade.aroute("how much is that screen", active_agent="general", last_reply=address)
     )
     assert decision.agent_id == "sales"
+
+
+def test_a_number_alone_answers_what_the_active_agent_asked(router: LocalRouter) -> None:
+    cascade = CascadeRouter(router)
+    assert _route(cascade, "10", "device_support") == "device_support"
+    assert _route(cascade, "al 30 porfa", "device_support") == "device_support"
+    assert _route(cascade, "3", "sales") == "sales"
+    # A request with a number is routed on what it asks.
+    assert _route(cascade, "refund 9.99 on my last invoice", "device_support") == "billing"
+    assert answers_with_a_number("40 please") and not answers_with_a_number("INV-1102 pls")
