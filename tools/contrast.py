@@ -19,6 +19,8 @@ import yaml
 from tools.text import fold
 
 _WORD = re.compile(r"[a-z0-9]+")
+# Words of an embedded question ("I want to know if it is paid"): such a clause asks.
+_WHETHER = frozenset({"if", "whether", "si"})
 # How many words may come before a negated topic ("this is not about", "mi duda no es de").
 NEGATION_START = 3
 
@@ -100,7 +102,12 @@ def is_context(clause: str, question: bool = False) -> bool:
     return (
         any(_holds(words, p, NEGATION_START) for p in markers.negated)
         or any(_holds(words, p, len(words)) for p in markers.fine)
-        or (not question and (_states_fine(words, markers) or _says_it_works(words, markers)))
+        or (
+            not question
+            and _WHETHER.isdisjoint(words)  # "quiero saber si ya quedó pagada" asks
+            and _states_fine(words, markers)
+        )
+        or (not question and _says_it_works(words, markers))
     )
 
 

@@ -50,6 +50,13 @@ def common_words() -> frozenset[str]:
     return frozenset(words)
 
 
+def _spanish_verb_form(word: str) -> bool:
+    """A form of a Spanish verb the dictionary holds only as an infinitive (`tools.language`)."""
+    from tools.language import dictionary, spanish_verb_form
+
+    return spanish_verb_form(word, dictionary("es"), dictionary("en"))
+
+
 @lru_cache(maxsize=1)
 def dictionary_words() -> frozenset[str]:
     """Real words of the languages customers write in (folded), from the word-frequency lists
@@ -104,6 +111,8 @@ class Speller:
         folded = fold(word)
         if self.known(folded) or len(folded) < MIN_LENGTH or not folded.isalpha():
             return word
+        if _spanish_verb_form(folded):
+            return word  # "salgo de la pega": a form the Spanish list lacks, not "saldo"
         if folded not in self._repairs:
             near = [w for w in _edits(folded) if w in self.counts]
             # The most frequent; among equals, the one sharing the first letter, then alphabetical.

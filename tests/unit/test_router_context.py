@@ -307,3 +307,9 @@ def test_a_number_alone_answers_what_the_active_agent_asked(router: LocalRouter)
     # A request with a number is routed on what it asks.
     assert _route(cascade, "refund 9.99 on my last invoice", "device_support") == "billing"
     assert answers_with_a_number("40 please") and not answers_with_a_number("INV-1102 pls")
+
+
+def test_asking_whether_something_is_fine_is_the_request_not_the_scene() -> None:
+    text = "ojo no es reclamo, solo quiero saber si la factura de noviembre ya quedo pagada"
+    assert request_part(text) == "quiero saber si la factura de noviembre ya quedo pagada"
+    assert request_part("the bill is all sorted, but how much is premium") == "how much is premium"

@@ -263,3 +263,9 @@ def test_a_shouted_message_is_read_in_lower_case_and_a_code_is_not_shouting() ->
     assert unshout("ALTAVOZ PARA EL BAÑO CUANTO VALE") == "altavoz para el baño cuanto vale"
     assert unshout("is HOGAR30 still valid?") == "is HOGAR30 still valid?"
     assert unshout("OK") == "OK"  # too short to tell
+
+
+def test_a_spanish_verb_form_the_dictionary_lacks_is_no_typo() -> None:
+    speller = Speller(["cual es mi saldo"])
+    assert speller.correct("salgo de la pega a las 6") == "salgo de la pega a las 6"
+    assert speller.correct("mi saaldo") == "mi saldo"
