@@ -338,7 +338,12 @@ class LocalRouter:
             return self.lexical.route(text, active_agent=active_agent)
         scores = self._scores(reading, text)
         if active_agent in scores:
-            continues = opens_continuation(reading.request)
+            # "and X?" carries the topic on when the active agent's texts speak of X; a
+            # continuation naming what only others speak of ("and the big speaker, how much",
+            # after opening hours) gets the ordinary prior.
+            continues = opens_continuation(reading.request) and (
+                active_agent != self.fallback or self.topics.covers(active_agent, reading.request)
+            )
             calibration = self.calibration
             prior = calibration.continuation_bonus if continues else calibration.context_bonus
             scores[active_agent] += prior

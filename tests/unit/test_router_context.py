@@ -313,3 +313,12 @@ def test_asking_whether_something_is_fine_is_the_request_not_the_scene() -> None
     text = "ojo no es reclamo, solo quiero saber si la factura de noviembre ya quedo pagada"
     assert request_part(text) == "quiero saber si la factura de noviembre ya quedo pagada"
     assert request_part("the bill is all sorted, but how much is premium") == "how much is premium"
+
+
+def test_a_continuation_after_the_fallback_carries_on_only_what_it_speaks_of(
+    router: LocalRouter,
+) -> None:
+    cascade = CascadeRouter(router)
+    assert _route(cascade, "y los sabados?", "general") == "general"
+    refund = "and say it arrives and i regret buying it, what's the window for a refund"
+    assert _route(cascade, refund, "general") == "billing"
