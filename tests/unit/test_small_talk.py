@@ -205,3 +205,10 @@ def test_regional_greetings_and_questions_about_the_assistant() -> None:
     assert asks_about_assistant("you are robot yes?")
     assert not asks_about_assistant("are you people open on sunday?")
     assert not asks_about_assistant("esto es automatico el cobro?")
+
+
+def test_more_regional_small_talk() -> None:
+    assert read_message("wena wena, como estai? todo bien por alla?").small_talk == "greeting"
+    assert read_message("good arvo! how ya going today").small_talk == "greeting"
+    assert read_message("ntp, ya lo resolvi solito, gracias igual").small_talk == "thanks"
+    assert read_message("todo bien con la factura?").request == "con la factura"
