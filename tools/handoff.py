@@ -6,8 +6,9 @@ conversation over. Read clause by clause on the request (greetings and apologies
 for a person with, not negated, a verb of reaching before it (or of wanting, for a word that only
 names a person), a verb of reaching or serving after it ("can a person help me"), or a word of
 availability closing the clause ("is an operator available?"); or a request to be called back
-("call me back", "que me llamen"). A clause naming a channel ("by phone", "por correo") asks for
-contact details instead. Words are read in their base form: a plural ("humans",
+("call me back", "que me llamen"). A clause naming a channel and asking for a means ("what is
+your phone number to speak to support", "¿cuál es el correo?") asks for contact details
+instead. Words are read in their base form: a plural ("humans",
 "asesores"), an English -ing form before the person ("speaking to people"), a passive ("be
 transferred"), and a one-edit typo of a word of five letters or more that is no real word
 ("persn", "ablar"). A question about the assistant itself ("is this a bot?") is not a request
@@ -64,6 +65,7 @@ class HandoffWords:
     hours: frozenset[str]
     callback: CallbackWords
     channel: frozenset[str]
+    means: frozenset[str]
     condition: frozenset[str] = frozenset()
     existential: frozenset[str] = frozenset()
     nobody: frozenset[str] = frozenset()
@@ -137,6 +139,7 @@ def handoff_words() -> HandoffWords:
         hours=words(data["hours"]),
         callback=CallbackWords(*(words(call[k]) for k in CallbackWords.__dataclass_fields__)),
         channel=words(data["channel"]),
+        means=words(data.get("means", [])),
         condition=words(data.get("condition", [])),
         existential=words(data.get("existential", [])),
         nobody=words(data.get("nobody", [])),
@@ -290,7 +293,7 @@ def _clause_asks_for_person(words: list[str], vocabulary: HandoffWords) -> bool:
         return True
     if _asks_for_call(words, vocabulary):
         return True
-    if any(w in vocabulary.channel for w in words):
+    if any(w in vocabulary.channel for w in words) and any(w in vocabulary.means for w in words):
         return False  # how to reach the company by phone or email: contact details
     for start in range(len(words)):
         kind = _person_at(words, start, vocabulary)

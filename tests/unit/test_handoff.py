@@ -85,6 +85,7 @@ def test_requests_for_a_person_in_other_words(text: str) -> None:
         "I want to connect my personal speaker",  # "personal" is a real word, no typo
         "where can I see you in person",  # how, not who
         "what is your phone number to speak to support",  # contact details
+        "how do I reach the support team by email?",
         "how many people can use one account",
         # "someone" as the subject of a condition ("cuando alguien pasa"), not who is asked for
         "la camara me avisa cuando alguien pasa por la puerta?",
@@ -168,6 +169,8 @@ def test_the_offline_model_reads_a_request_for_a_person_as_written(text: str) ->
         "a qué hora me pueden llamar?",  # a call back, whatever the hour
         "that's not good enough, get me someone real",  # "someone real" is a word for a person
         "quiero alguien real que me ayude",
+        "that's not good enough, get me someone real on the phone",  # no means asked
+        "quiero hablar con una persona por teléfono",
     ],
 )
 def test_requests_for_a_person_in_polite_and_corrected_forms(text: str) -> None:
