@@ -6,12 +6,12 @@ conversation over. Read clause by clause on the request (greetings and apologies
 for a person with, not negated, a verb of reaching before it (or of wanting, for a word that only
 names a person), a verb of reaching or serving after it ("can a person help me"), or a word of
 availability closing the clause ("is an operator available?"); or a request to be called back
-("call me back", "que me llamen"). A clause naming a channel and asking for a means ("what is
-your phone number to speak to support", "¿cuál es el correo?") asks for contact details
-instead. Words are read in their base form: a plural ("humans",
-"asesores"), an English -ing form before the person ("speaking to people"), a passive ("be
-transferred"), and a one-edit typo of a word of five letters or more that is no real word
-("persn", "ablar"). A question about the assistant itself ("is this a bot?") is not a request
+("call me back", "que me llamen"). A clause naming a channel as a thing asked for ("what is
+your phone number", "pásame el teléfono") asks for contact details instead; not one that says
+how to be reached ("get me someone real on the phone"). Words are read in their base form: a
+plural ("humans", "asesores"), an English -ing form before the person ("speaking to people"),
+a passive ("be transferred"), and a one-edit typo of a word of five letters or more that is no
+real word ("persn", "ablar"). A question about the assistant itself ("is this a bot?") is not a request
 for a person. The words live in `handoff.yaml`.
 """
 
@@ -66,6 +66,7 @@ class HandoffWords:
     callback: CallbackWords
     channel: frozenset[str]
     means: frozenset[str]
+    channel_manner: frozenset[str]
     condition: frozenset[str] = frozenset()
     existential: frozenset[str] = frozenset()
     nobody: frozenset[str] = frozenset()
@@ -140,6 +141,7 @@ def handoff_words() -> HandoffWords:
         callback=CallbackWords(*(words(call[k]) for k in CallbackWords.__dataclass_fields__)),
         channel=words(data["channel"]),
         means=words(data.get("means", [])),
+        channel_manner=words(data.get("channel_manner", [])),
         condition=words(data.get("condition", [])),
         existential=words(data.get("existential", [])),
         nobody=words(data.get("nobody", [])),
@@ -283,6 +285,26 @@ def _asks_for_call(words: list[str], vocabulary: HandoffWords) -> bool:
     return False
 
 
+def _asks_for_contact(words: list[str], vocabulary: HandoffWords) -> bool:
+    """The clause names a channel as a thing asked for ("pásame el teléfono de atención al
+    cliente") or asks for a means ("how do I reach the team by email?"); not a channel that only
+    says how to be reached ("get me someone real on the phone", "por teléfono")."""
+    at = [i for i, w in enumerate(words) if w in vocabulary.channel]
+    if not at:
+        return False
+    if any(w in vocabulary.means for w in words):
+        return True
+
+    def how(i: int) -> bool:
+        before = words[max(0, i - 2) : i]
+        return bool(before) and (
+            before[-1] in vocabulary.channel_manner
+            or (len(before) == 2 and before[0] in vocabulary.channel_manner)
+        )
+
+    return not all(how(i) for i in at)
+
+
 def _clause_asks_for_person(words: list[str], vocabulary: HandoffWords) -> bool:
     """A word for a person asked for (see `_verb_for`), a word for a person as the whole
     request ("agent!", "real person now"), or a request to be called back."""
@@ -293,7 +315,7 @@ def _clause_asks_for_person(words: list[str], vocabulary: HandoffWords) -> bool:
         return True
     if _asks_for_call(words, vocabulary):
         return True
-    if any(w in vocabulary.channel for w in words) and any(w in vocabulary.means for w in words):
+    if _asks_for_contact(words, vocabulary):
         return False  # how to reach the company by phone or email: contact details
     for start in range(len(words)):
         kind = _person_at(words, start, vocabulary)

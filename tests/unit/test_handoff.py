@@ -86,6 +86,7 @@ def test_requests_for_a_person_in_other_words(text: str) -> None:
         "where can I see you in person",  # how, not who
         "what is your phone number to speak to support",  # contact details
         "how do I reach the support team by email?",
+        "pasame el telefono de atencion al cliente",  # the phone number is what is asked for
         "how many people can use one account",
         # "someone" as the subject of a condition ("cuando alguien pasa"), not who is asked for
         "la camara me avisa cuando alguien pasa por la puerta?",
