@@ -6,13 +6,13 @@ conversation over. Read clause by clause on the request (greetings and apologies
 for a person with, not negated, a verb of reaching before it (or of wanting, for a word that only
 names a person), a verb of reaching or serving after it ("can a person help me"), or a word of
 availability closing the clause ("is an operator available?"); or a request to be called back
-("call me back", "que me llamen"). A clause naming a channel as a thing asked for ("what is
-your phone number", "pásame el teléfono") asks for contact details instead; not one that says
-how to be reached ("get me someone real on the phone"). Words are read in their base form: a
-plural ("humans", "asesores"), an English -ing form before the person ("speaking to people"),
-a passive ("be transferred"), and a one-edit typo of a word of five letters or more that is no
-real word ("persn", "ablar"). A question about the assistant itself ("is this a bot?") is not a request
-for a person. The words live in `handoff.yaml`.
+("call me back", "que me llamen"). A clause naming a channel as a thing asked for ("what is your
+phone number", "pásame el teléfono") asks for contact details instead; not one that says how to be
+reached ("get me someone real on the phone"). Words are read in their base form: a plural
+("humans", "asesores"), an English -ing form before the person ("speaking to people"), a passive
+("be transferred"), and a one-edit typo of a word of five letters or more that is no real word
+("persn", "ablar"). A question about the assistant itself ("is this a bot?") is not a request for a
+person. The words live in `handoff.yaml`.
 """
 
 from __future__ import annotations
