@@ -36,7 +36,7 @@ _ENGLISH = frozenset(
     "do does can could would please thanks thank hello hi hey to of and for with on in my "
     "speaker volume bill invoice payment plan price cost want need have has move set check "
     "device devices status show tell much many there yes no good morning bye "
-    "be been am were will won't don't can't it's i'm you're guys u ur thx please get got "
+    "be been am were will won't don't can't it's i'm you're guys u ur thx pls please get got "
     "just also too some any all our us they them their here now today tomorrow still again "
     "about from at by up down out over if so but or not never always know think see find "
     "where's what's how's who's when's there's let's sorry really very great thank's".split()
@@ -55,10 +55,6 @@ _SPANISH_OPENERS = frozenset("hola gracias buenas buenos saludos".split())
 _ENGLISH_OPENERS = frozenset("hi hello hey thanks thank".split())
 
 
-# Shorthand customers of both languages write ("cuánto sale pls"): no vote for English.
-_EITHER_LANGUAGE = frozenset({"pls", "plz", "plss", "plox"})
-
-
 def _spelled_out(text: str) -> str:
     """Chat shorthand spelled out ("q tal" -> "que tal") and a stretched last letter cut
     ("holaaa" -> "hola"), so marker words are found."""
@@ -69,8 +65,6 @@ def _spelled_out(text: str) -> str:
 
     def word(match: re.Match[str]) -> str:
         found = match.group()
-        if found in _EITHER_LANGUAGE:
-            return ""
         cut = unstretched(found, markers)
         return cut if cut != found else short.get(found, found)
 
