@@ -157,7 +157,8 @@ def _answer(body: dict[str, Any], count: int) -> tuple[list[dict[str, Any]], str
     names = [tool["toolSpec"]["name"] for tool in tools]
     if names == ["RouteDecision"]:  # the LLM router's structured output
         text = _text_of(last).lower()
-        agent = "billing" if "money" in text or "pay" in text else "general"
+        money = ("money", "pay", "plata", "dinero", "pago")
+        agent = "billing" if any(word in text for word in money) else "general"
         decision = {"agent_id": agent, "confidence": 0.9, "reason": "stub decided"}
         use = {"toolUseId": "route", "name": "RouteDecision", "input": decision}
         return [{"toolUse": use}], "tool_use"
