@@ -53,7 +53,7 @@ ADDRESS = "address"
 def _phrase_lists() -> dict[str, tuple[tuple[str, ...], ...]]:
     """Kind -> phrases as word tuples, longest first, each also with its words spelled out as a
     message's are ("por la info" is read as "por la information")."""
-    data = yaml.safe_load((resources.files("tools") / "phatic.yaml").read_text("utf-8"))
+    data = _phatic_data()
     short = shorthand()
 
     def spelled(phrase: str) -> tuple[str, ...]:
@@ -79,9 +79,16 @@ PREDICATE_AFTER = "predicate_after"
 
 
 @lru_cache(maxsize=1)
+def _phatic_data() -> dict[str, list[str]]:
+    data: dict[str, list[str]] = yaml.safe_load(
+        (resources.files("tools") / "phatic.yaml").read_text("utf-8")
+    )
+    return data
+
+
+@lru_cache(maxsize=1)
 def _predicate_after() -> frozenset[str]:
-    data = yaml.safe_load((resources.files("tools") / "phatic.yaml").read_text("utf-8"))
-    return frozenset(data.get(PREDICATE_AFTER, ()))
+    return frozenset(_phatic_data().get(PREDICATE_AFTER, ()))
 
 
 @lru_cache(maxsize=1)

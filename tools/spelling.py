@@ -111,12 +111,12 @@ class Speller:
         folded = fold(word)
         if self.known(folded) or len(folded) < MIN_LENGTH or not folded.isalpha():
             return word
-        if _spanish_verb_form(folded):
-            return word  # "salgo de la pega": a form the Spanish list lacks, not "saldo"
         if folded not in self._repairs:
             near = [w for w in _edits(folded) if w in self.counts]
             # The most frequent; among equals, the one sharing the first letter, then alphabetical.
             best = max(near, key=lambda w: (self.counts[w], w[0] == folded[0], w), default=None)
+            if best is not None and _spanish_verb_form(folded):
+                best = None  # "salgo de la pega": a form the Spanish list lacks, not "saldo"
             if len(self._repairs) > 10_000:
                 self._repairs.clear()
             self._repairs[folded] = best

@@ -6,21 +6,15 @@ demo customer whose proposals are all declined, so no record changes (other test
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
-from tests.integration.turns import say
+from tests.integration.turns import say, unknown_number
 
 pytestmark = pytest.mark.integration
 
 
-def _unknown() -> str:
-    return str(15_900_000_000 + uuid.uuid4().int % 100_000_000)
-
-
 async def test_a_request_for_a_person_leaves_a_billing_conversation(supervisor):
-    wa_id = _unknown()
+    wa_id = unknown_number()
     bill = await say(supervisor, wa_id, "cuanto es la factura de este mes?")
     assert bill.agent_id == "billing"
     person = await say(supervisor, wa_id, "bueno mejor que me llame alguien por lo de la factura")
@@ -29,16 +23,16 @@ async def test_a_request_for_a_person_leaves_a_billing_conversation(supervisor):
 
 
 async def test_a_products_name_in_a_price_question_is_a_sales_question(supervisor):
-    result = await say(supervisor, _unknown(), "ngl the hub display looks sick, how much fr")
+    result = await say(supervisor, unknown_number(), "ngl the hub display looks sick, how much fr")
     assert result.agent_id == "sales"
     assert "$129" in result.reply, result.reply
 
 
 async def test_an_offer_for_a_group_no_document_names_is_not_another_groups(supervisor):
-    result = await say(supervisor, _unknown(), "hay algun descuento pa los jubilados?")
+    result = await say(supervisor, unknown_number(), "hay algun descuento pa los jubilados?")
     assert result.agent_id == "sales"
     assert "20%" not in result.reply and "no tengo" in result.reply.lower(), result.reply
-    students = await say(supervisor, _unknown(), "hay descuento pa universitarios?")
+    students = await say(supervisor, unknown_number(), "hay descuento pa universitarios?")
     assert "20%" in students.reply, students.reply
 
 

@@ -5,17 +5,11 @@ record changes (other tests read them)."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
-from tests.integration.turns import say
+from tests.integration.turns import say, unknown_number
 
 pytestmark = pytest.mark.integration
-
-
-def _unknown() -> str:
-    return str(15_900_000_000 + uuid.uuid4().int % 100_000_000)
 
 
 async def test_thanks_in_the_customers_words_is_thanked_for(supervisor):
@@ -24,13 +18,13 @@ async def test_thanks_in_the_customers_words_is_thanked_for(supervisor):
         "graciaaas genia, ya anda todo",
         "Muchas gracias por la pronta respuesta. Saludos cordiales.",
     ):
-        result = await say(supervisor, _unknown(), text)
+        result = await say(supervisor, unknown_number(), text)
         assert result.agent_id == "general" and not result.tools, (text, result.tools)
         assert "no tengo esa información" not in result.reply, (text, result.reply)
 
 
 async def test_how_long_is_asked_of_the_sentence_stating_a_duration(supervisor):
-    wa_id = _unknown()
+    wa_id = unknown_number()
     await say(supervisor, wa_id, "me llegaron dos cobros iguales a la tarjeta este mes")
     result = await say(supervisor, wa_id, "y en cuánto tiempo me lo regresan")
     assert "5 días hábiles" in result.reply and "9,99" not in result.reply, result.reply
@@ -45,6 +39,6 @@ async def test_a_decline_with_second_thoughts_stays_with_the_agent_that_proposed
 
 
 async def test_que_me_marquen_asks_to_be_called_back(supervisor):
-    result = await say(supervisor, _unknown(), "ok quiero que me marquen")
+    result = await say(supervisor, unknown_number(), "ok quiero que me marquen")
     assert result.agent_id == "general"
     assert "escalate_to_human" in result.tools, result.tools

@@ -7,17 +7,11 @@ changes (other tests read them)."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
-from tests.integration.turns import say
+from tests.integration.turns import say, unknown_number
 
 pytestmark = pytest.mark.integration
-
-
-def _unknown() -> str:
-    return str(15_900_000_000 + uuid.uuid4().int % 100_000_000)
 
 
 async def test_thanks_for_a_fix_or_with_a_statement_is_thanked_for(supervisor):
@@ -26,7 +20,7 @@ async def test_thanks_for_a_fix_or_with_a_statement_is_thanked_for(supervisor):
         "thx a lot, the speaker finally connected 🙏",
         "thank you so much, you've been very patient with me",
     ):
-        result = await say(supervisor, _unknown(), text)
+        result = await say(supervisor, unknown_number(), text)
         assert result.agent_id == "general", (text, result.agent_id)
         assert "information" not in result.reply and "información" not in result.reply, (
             text,
@@ -36,20 +30,20 @@ async def test_thanks_for_a_fix_or_with_a_statement_is_thanked_for(supervisor):
 
 async def test_a_question_about_the_assistant_in_other_words(supervisor):
     result = await say(
-        supervisor, _unknown(), "ustedes son personas o es un robot el q me contesta?"
+        supervisor, unknown_number(), "ustedes son personas o es un robot el q me contesta?"
     )
     assert result.agent_id == "general" and "escalate_to_human" not in result.tools
     assert "no tengo esa información" not in result.reply, result.reply
 
 
 async def test_the_knowledge_base_answers_in_the_customers_words(supervisor):
-    student = await say(supervisor, _unknown(), "im a student at FIU, any discount?")
+    student = await say(supervisor, unknown_number(), "im a student at FIU, any discount?")
     assert "20%" in student.reply, student.reply
-    wa_id = _unknown()
+    wa_id = unknown_number()
     await say(supervisor, wa_id, "hola, cuanto tiempo tengo pa pedir un reembolso?")
     where = await say(supervisor, wa_id, "ya gracias, y donde quedan ustedes?")
     assert "Market Street" in where.reply, where.reply
-    twice = await say(supervisor, _unknown(), "and if they charged me twice?")
+    twice = await say(supervisor, unknown_number(), "and if they charged me twice?")
     assert "Duplicate charges" in twice.reply, twice.reply
 
 

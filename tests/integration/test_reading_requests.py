@@ -6,17 +6,11 @@ every proposal is declined, so no record changes (other tests count and read the
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
-from tests.integration.turns import say
+from tests.integration.turns import say, unknown_number
 
 pytestmark = pytest.mark.integration
-
-
-def _unknown() -> str:
-    return str(15_800_000_000 + uuid.uuid4().int % 100_000_000)
 
 
 async def test_muting_proposes_a_volume_of_zero(supervisor):
@@ -38,20 +32,24 @@ async def test_a_question_about_ones_music_services_lists_them(supervisor):
 
 async def test_someone_in_a_condition_is_no_request_for_a_person(supervisor):
     result = await say(
-        supervisor, _unknown(), "la camara me avisa al celu cuando alguien pasa por la puerta?"
+        supervisor,
+        unknown_number(15_800_000_000),
+        "la camara me avisa al celu cuando alguien pasa por la puerta?",
     )
     assert result.agent_id == "device_support"
     assert "escalate_to_human" not in result.tools
 
 
 async def test_a_question_about_the_assistant_in_voseo_is_answered(supervisor):
-    result = await say(supervisor, _unknown(), "jaja que rapido contestan, sos un bot no?")
+    result = await say(
+        supervisor, unknown_number(15_800_000_000), "jaja que rapido contestan, sos un bot no?"
+    )
     assert result.agent_id == "general" and result.tools == []
     assert "asistente" in result.reply, result.reply
 
 
 async def test_the_middle_one_is_read_with_the_plans_the_reply_listed(supervisor):
-    wa_id = _unknown()
+    wa_id = unknown_number(15_800_000_000)
     plans = await say(supervisor, wa_id, "hiya, what plans do u have")
     assert plans.agent_id == "sales" and "Premium" in plans.reply, plans.reply
     middle = await say(supervisor, wa_id, "whats in the middle one")
